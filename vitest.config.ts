@@ -1,0 +1,9 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    projects: ["packages/*", "apps/hub", "examples", "bench"],
+    // Two cores: keep file parallelism modest so tfjs-heavy suites don't starve each other.
+    maxWorkers: 2,
+  },
+});
