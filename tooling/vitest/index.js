@@ -1,6 +1,8 @@
+// Plain JavaScript on purpose: vitest loads config files through Node, which cannot import
+// TypeScript from node_modules. Types are in index.d.ts.
 import { fileURLToPath } from "node:url";
 import { defaultClientConditions, defaultServerConditions } from "vite";
-import { defineProject, type UserWorkspaceConfig } from "vitest/config";
+import { defineProject } from "vitest/config";
 
 /** Export condition that points workspace packages at their TypeScript sources. */
 export const SOURCE_CONDITION = "@lowrank/source";
@@ -8,17 +10,13 @@ export const SOURCE_CONDITION = "@lowrank/source";
 /** Setup file that initializes the TensorFlow.js backend through `@lowrank/runtime`. */
 export const BACKEND_SETUP = fileURLToPath(new URL("./setup-backend.ts", import.meta.url));
 
-export interface LowrankProjectOptions {
-  /** Initialize a tfjs backend before each test file (default false). */
-  tfjs?: boolean;
-  test?: UserWorkspaceConfig["test"];
-}
-
 /**
  * Shared per-package vitest project config. Workspace packages resolve to `src/`
  * through the `@lowrank/source` export condition, so no test waits for a build.
+ * @param {string} name
+ * @param {{ tfjs?: boolean, test?: Record<string, unknown> }} [options]
  */
-export function lowrankProject(name: string, options: LowrankProjectOptions = {}) {
+export function lowrankProject(name, options = {}) {
   const { tfjs = false, test = {} } = options;
   return defineProject({
     resolve: { conditions: [SOURCE_CONDITION, ...defaultClientConditions] },
