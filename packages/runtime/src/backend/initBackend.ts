@@ -41,7 +41,7 @@ export function backendInfo(): BackendInfo | undefined {
  */
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
   const requested = options.backend ?? "auto";
-  if (current && (requested === "auto" || requested === current.backend) && tf.getBackend() === current.backend) {
+  if (current && (requested === current.requested || requested === current.backend) && tf.getBackend() === current.backend) {
     return current;
   }
   const notes: string[] = [];
@@ -69,6 +69,8 @@ async function activate(name: BackendName, options: InitBackendOptions, notes: s
   switch (name) {
     case "cpu": {
       await import("@tensorflow/tfjs-backend-cpu");
+      // The cpu backend's first write nags Node users to install tfjs-node; here cpu was chosen on purpose.
+      if (isNode) tf.env().set("PROD", true);
       await setOrThrow("cpu");
       return { backend: name, simd: false, threads: 1 };
     }
