@@ -1,0 +1,6 @@
+#!/usr/bin/env node
+import { runCli } from "./program.js";
+
+// `pnpm lowrank ...` runs from the repository root; resolve paths from where the user typed it.
+if (process.env.npm_lifecycle_event === "lowrank" && process.env.INIT_CWD) process.chdir(process.env.INIT_CWD);
+process.exitCode = await runCli(process.argv.slice(2));

@@ -1,0 +1,44 @@
+import { initBackend, type BackendRequest } from "@lowrank/runtime";
+import type { Command } from "commander";
+import { type CliIO, printJson, printPairs } from "../output.js";
+import { dataLocations } from "../paths.js";
+
+export interface DoctorReport {
+  node: string;
+  platform: string;
+  backend: { name: string; simd: boolean; threads: number; tfjs: string; notes: string[] };
+  database: { kind: "pglite" | "postgres"; location: string };
+  blobs: { kind: "files"; location: string };
+}
+
+export async function doctor(backend: BackendRequest = "auto"): Promise<DoctorReport> {
+  const info = await initBackend({ backend });
+  const where = dataLocations();
+  return {
+    node: process.versions.node,
+    platform: `${process.platform}-${process.arch}`,
+    backend: { name: info.backend, simd: info.simd, threads: info.threads, tfjs: info.tfjsVersion, notes: info.notes },
+    database: where.database,
+    blobs: where.blobs,
+  };
+}
+
+export function registerDoctor(program: Command, io: CliIO): void {
+  program
+    .command("doctor")
+    .description("check the environment: Node version, tfjs backend and its features, database and blob store locations")
+    .option("--backend <name>", "backend to try: auto, wasm, cpu, tensorflow, webgpu", "auto")
+    .option("--json", "print one JSON object")
+    .action(async (opts: { backend: BackendRequest; json?: boolean }) => {
+      const report = await doctor(opts.backend);
+      if (opts.json) return printJson(io, report);
+      const b = report.backend;
+      printPairs(io, [
+        ["node", `${report.node} (${report.platform})`],
+        ["backend", `${b.name} (tfjs ${b.tfjs}; SIMD ${b.simd ? "on" : "off"}; threads ${b.threads})`],
+        ...b.notes.map((n): [string, string] => ["  note", n]),
+        ["database", `${report.database.kind} at ${report.database.location}`],
+        ["blobs", `${report.blobs.kind} at ${report.blobs.location}`],
+      ]);
+    });
+}
