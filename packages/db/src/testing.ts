@@ -1,0 +1,48 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { postgresMissingReason, startPostgres } from "@lowrank/test-services/postgres";
+import { createDb, type DbHandle, type DbKind } from "./client.js";
+
+/** A database a conformance suite can run against. Test-only: imports the PostgreSQL starter. */
+export interface TestBackend {
+  kind: DbKind;
+  /** Why this backend cannot run here; undefined when it can. */
+  missingReason: string | undefined;
+  /** A fresh, empty database (not yet migrated) and a way to throw it away. */
+  open(): Promise<{ handle: DbHandle; dispose(): Promise<void> }>;
+}
+
+/** PGlite in a temp folder, and a real PostgreSQL started for the suite. */
+export const testBackends: readonly TestBackend[] = [
+  {
+    kind: "pglite",
+    missingReason: undefined,
+    async open() {
+      const dataDir = mkdtempSync(join(tmpdir(), "lowrank-db-"));
+      const handle = await createDb({ dataDir });
+      return {
+        handle,
+        async dispose() {
+          await handle.close();
+          rmSync(dataDir, { recursive: true, force: true });
+        },
+      };
+    },
+  },
+  {
+    kind: "postgres",
+    missingReason: postgresMissingReason(),
+    async open() {
+      const server = await startPostgres();
+      const handle = await createDb({ url: server.url });
+      return {
+        handle,
+        async dispose() {
+          await handle.close();
+          await server.stop();
+        },
+      };
+    },
+  },
+];
