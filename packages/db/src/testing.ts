@@ -4,6 +4,12 @@ import { join } from "node:path";
 import { postgresMissingReason, startPostgres } from "@lowrank/test-services/postgres";
 import { createDb, type DbHandle, type DbKind } from "./client.js";
 
+/**
+ * Password put into the test PostgreSQL URL. The throwaway server trusts every local login, so the
+ * password is ignored there; it exists so tests can check it never leaks into `location`.
+ */
+export const TEST_PASSWORD = "not-a-real-secret";
+
 /** A database a conformance suite can run against. Test-only: imports the PostgreSQL starter. */
 export interface TestBackend {
   kind: DbKind;
@@ -35,7 +41,7 @@ export const testBackends: readonly TestBackend[] = [
     missingReason: postgresMissingReason(),
     async open() {
       const server = await startPostgres();
-      const handle = await createDb({ url: server.url });
+      const handle = await createDb({ url: server.url.replace("//postgres@", `//postgres:${TEST_PASSWORD}@`) });
       return {
         handle,
         async dispose() {

@@ -1,0 +1,11 @@
+import { health } from "./router/health.js";
+import { createCallerFactory, createTRPCRouter } from "./trpc.js";
+
+export const appRouter = createTRPCRouter({
+  health,
+});
+
+export type AppRouter = typeof appRouter;
+
+/** Server-side caller: `createCaller(createTRPCContext({...})).health()`. */
+export const createCaller = createCallerFactory(appRouter);
