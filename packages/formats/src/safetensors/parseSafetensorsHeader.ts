@@ -1,0 +1,145 @@
+import { assertDtype, type Dtype, tensorByteLength, U64_MAX } from "../dtype.js";
+import { FormatError } from "../errors.js";
+import { type JsonValue, parseHeaderJson } from "./strictJson.js";
+
+/** Where one tensor lives. `dataOffsets` are relative to the start of the data section. */
+export interface TensorInfo {
+  readonly dtype: Dtype;
+  readonly shape: readonly number[];
+  readonly dataOffsets: readonly [start: number, end: number];
+}
+
+export interface SafetensorsHeader {
+  /** `__metadata__` (string to string), or null when the header has none. */
+  readonly metadata: Readonly<Record<string, string>> | null;
+  /** Every tensor, in data-offset order. */
+  readonly tensors: ReadonlyMap<string, TensorInfo>;
+  /** Bytes the data section must hold: the end offset of the last tensor. */
+  readonly dataByteLength: number;
+}
+
+export const METADATA_KEY = "__metadata__";
+
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * Parses and validates the JSON header of a safetensors file (the bytes after the 8-byte length).
+ * Enforces the reference implementation's rules: UTF-8, a JSON object, each entry with a known
+ * `dtype`, a `shape` of unsigned integers and two `data_offsets`, offsets that (sorted) run
+ * contiguously from 0, and byte lengths that match shape x dtype with no overflow. Stricter than
+ * the reference: duplicate keys are refused. Checking that the file holds exactly
+ * `dataByteLength` data bytes is the caller's job.
+ */
+export function parseSafetensorsHeader(headerBytes: Uint8Array): SafetensorsHeader {
+  let text: string;
+  try {
+    text = utf8.decode(headerBytes);
+  } catch (cause) {
+    throw new FormatError("HeaderNotUtf8", `safetensors header: expected UTF-8 text, found invalid UTF-8 in ${headerBytes.length} bytes`, { cause });
+  }
+  const root = parseHeaderJson(text);
+
+  let metadata: Record<string, string> | null = null;
+  const entries: Array<{ name: string; dtype: Dtype; shape: bigint[]; start: bigint; end: bigint }> = [];
+  for (const [name, value] of root) {
+    if (name === METADATA_KEY) {
+      metadata = readMetadata(value);
+      continue;
+    }
+    entries.push({ name, ...readInfo(name, value) });
+  }
+
+  // The reference sorts by (start, end) before validating, so any key order is accepted.
+  entries.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.end < b.end ? -1 : a.end > b.end ? 1 : 0));
+
+  const tensors = new Map<string, TensorInfo>();
+  let cursor = 0n;
+  for (const e of entries) {
+    const where = `tensor ${JSON.stringify(e.name)}`;
+    if (e.start !== cursor || e.end < e.start) {
+      throw new FormatError(
+        "InvalidOffset",
+        `${where}: expected data_offsets starting at ${cursor} (contiguous with the previous tensor) and end >= start, found [${e.start}, ${e.end}]`,
+      );
+    }
+    cursor = e.end;
+    const bytes = tensorByteLength(e.dtype, e.shape, where);
+    if (e.end - e.start !== bytes) {
+      throw new FormatError(
+        "TensorInvalidInfo",
+        `${where}: expected ${bytes} bytes for ${e.dtype} [${e.shape.join(",")}], found data_offsets spanning ${e.end - e.start}`,
+      );
+    }
+    tensors.set(e.name, { dtype: e.dtype, shape: e.shape.map((d) => toSafe(d, where)), dataOffsets: [Number(e.start), Number(e.end)] });
+  }
+  if (cursor > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new FormatError("MetadataIncompleteBuffer", `safetensors header: expected a data section that fits in memory, found one of ${cursor} bytes`);
+  }
+  return { metadata, tensors, dataByteLength: Number(cursor) };
+}
+
+function readMetadata(value: JsonValue): Record<string, string> | null {
+  if (value === null) return null;
+  if (!(value instanceof Map)) {
+    throw new FormatError("InvalidMetadata", `${METADATA_KEY}: expected an object of strings, found ${kind(value)}`);
+  }
+  const out: Record<string, string> = {};
+  for (const [k, v] of value) {
+    if (typeof v !== "string") {
+      throw new FormatError("InvalidMetadata", `${METADATA_KEY}.${k}: expected a string value, found ${kind(v)}`);
+    }
+    Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+function readInfo(name: string, value: JsonValue): { dtype: Dtype; shape: bigint[]; start: bigint; end: bigint } {
+  const where = `tensor ${JSON.stringify(name)}`;
+  if (!(value instanceof Map)) {
+    throw new FormatError("InvalidHeaderDeserialization", `${where}: expected an object with dtype, shape, data_offsets, found ${kind(value)}`);
+  }
+  for (const field of ["dtype", "shape", "data_offsets"]) {
+    if (!value.has(field)) {
+      throw new FormatError("InvalidHeaderDeserialization", `${where}: expected field "${field}", found only ${JSON.stringify([...value.keys()])}`);
+    }
+  }
+  const dtype = assertDtype(value.get("dtype"), where);
+  const shape = value.get("shape");
+  if (!Array.isArray(shape)) {
+    throw new FormatError("InvalidHeaderDeserialization", `${where}: expected shape to be an array, found ${kind(shape ?? null)}`);
+  }
+  const offsets = value.get("data_offsets");
+  if (!Array.isArray(offsets) || offsets.length !== 2) {
+    throw new FormatError("InvalidHeaderDeserialization", `${where}: expected data_offsets to be [start, end], found ${kind(offsets ?? null)}`);
+  }
+  return {
+    dtype,
+    shape: shape.map((d) => unsigned(d, `${where} shape`)),
+    start: unsigned(offsets[0] ?? null, `${where} data_offsets`),
+    end: unsigned(offsets[1] ?? null, `${where} data_offsets`),
+  };
+}
+
+function unsigned(v: JsonValue, where: string): bigint {
+  if (typeof v !== "bigint" || v < 0n || v > U64_MAX) {
+    throw new FormatError("InvalidHeaderDeserialization", `${where}: expected an integer in [0, 2^64-1], found ${kind(v)}`);
+  }
+  return v;
+}
+
+function toSafe(d: bigint, where: string): number {
+  // Only reachable for zero-element tensors (any other huge dimension fails the size checks).
+  if (d > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new FormatError("ValidationOverflow", `${where}: expected dimensions up to 2^53-1, found ${d}`);
+  }
+  return Number(d);
+}
+
+function kind(v: JsonValue): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (v instanceof Map) return "an object";
+  if (typeof v === "bigint") return v.toString();
+  if (typeof v === "string") return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
+  return `${typeof v} ${String(v)}`;
+}
