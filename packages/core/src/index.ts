@@ -1,2 +1,23 @@
 // Public API of @lowrank/core, listed by hand. Keep additive: several engineers add to it.
 export { CoreError, isCoreError, type CoreErrorCode } from "./errors.js";
+export {
+  LORA_CONFIG_DEFAULTS,
+  loraScaling,
+  parseLoraConfig,
+  safeParseLoraConfig,
+  type InitLoraWeights,
+  type LoraBias,
+  type LoraConfig,
+} from "./config/LoraConfig.js";
+export { isTargetModule, layerIndexOf, matchesModuleList, patternKeyFor, rankAndAlphaFor } from "./config/moduleMatch.js";
+export {
+  BASE_ADAPTER,
+  LoraLinear,
+  toVariable,
+  type AdapterInit,
+  type AdapterTensors,
+  type LoraAdapterWeights,
+  type LoraLinearOptions,
+} from "./lora/LoraLinear.js";
+export { initAdapter, type InitialAdapter } from "./lora/initAdapter.js";
+export { Rng } from "./random.js";

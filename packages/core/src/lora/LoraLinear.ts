@@ -1,0 +1,320 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { type InitLoraWeights, loraScaling } from "../config/LoraConfig.js";
+import { CoreError } from "../errors.js";
+import { Rng } from "../random.js";
+import { initAdapter } from "./initAdapter.js";
+
+/** Adapter name meaning "no adapter" in a mixed batch (as in PEFT). */
+export const BASE_ADAPTER = "__base__";
+
+/** One adapter in a layer. Layout: A [in, r], B [r, out] (PEFT's lora_A.weight is Aᵀ, lora_B.weight is Bᵀ). */
+export interface LoraAdapterWeights {
+  readonly A: tf.Variable;
+  readonly B: tf.Variable;
+  readonly r: number;
+  readonly alpha: number;
+  readonly scaling: number;
+  readonly dropout: number;
+}
+
+/** A new adapter from hyper-parameters (weights initialized as `init` says) ... */
+export interface AdapterInit {
+  r: number;
+  alpha: number;
+  dropout?: number;
+  useRslora?: boolean;
+  init?: InitLoraWeights;
+  seed?: number;
+}
+/** ... or from given weights (copied): A [in, r], B [r, out]. `scaling` overrides alpha/r. */
+export interface AdapterTensors {
+  A: tf.Tensor;
+  B: tf.Tensor;
+  alpha: number;
+  r?: number;
+  useRslora?: boolean;
+  dropout?: number;
+  scaling?: number;
+}
+
+export interface LoraLinearOptions {
+  /**
+   * Base weight [in, out] (tfjs Dense layout). A `tf.Variable` is used in place (merge writes into it) and
+   * not disposed by this layer; a plain tensor is copied (the caller still owns it).
+   */
+  weight: tf.Tensor | tf.Variable;
+  bias?: tf.Tensor | tf.Variable | null;
+  /** The module name (for messages). */
+  name?: string;
+  /** Embedding tables keep PEFT's embedding init (A zero, B normal). */
+  embedding?: boolean;
+  seed?: number;
+}
+
+/**
+ * A frozen base weight W [in, out] with any number of named LoRA adapters:
+ * `y = x·W + b + Σ_active scale · dropout(x)·A·B`.
+ * The active set changes only through `setActiveAdapters`; `merge` folds adapters into W onto a LIFO stack.
+ */
+export class LoraLinear {
+  readonly name: string;
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable | null;
+  readonly embedding: boolean;
+  private readonly ownsWeight: boolean;
+  private readonly ownsBias: boolean;
+  private readonly adapters = new Map<string, LoraAdapterWeights>();
+  private active: string[] = [];
+  private enabled = true;
+  private readonly mergeStack: string[][] = [];
+  private rng: Rng;
+  private disposed = false;
+
+  constructor(opts: LoraLinearOptions) {
+    const w = opts.weight;
+    if (w.rank !== 2) throw new CoreError("ShapeMismatch", `LoraLinear: expected a 2-D weight [in, out], found shape [${w.shape.join(", ")}]`);
+    this.name = opts.name ?? "lora";
+    this.inFeatures = w.shape[0] as number;
+    this.outFeatures = w.shape[1] as number;
+    this.ownsWeight = !(w instanceof tf.Variable);
+    this.weight = w instanceof tf.Variable ? w : toVariable(w, false);
+    const b = opts.bias ?? null;
+    if (b !== null && (b.rank !== 1 || b.shape[0] !== this.outFeatures))
+      throw new CoreError("ShapeMismatch", `LoraLinear ${this.name}: expected bias [${this.outFeatures}], found [${b.shape.join(", ")}]`);
+    this.ownsBias = b !== null && !(b instanceof tf.Variable);
+    this.bias = b === null ? null : b instanceof tf.Variable ? b : toVariable(b, false);
+    this.embedding = opts.embedding ?? false;
+    this.rng = new Rng(opts.seed ?? 0);
+  }
+
+  /** Reseeds dropout masks (training reproducibility). */
+  reseed(seed: number): void {
+    this.rng = new Rng(seed);
+  }
+
+  get adapterNames(): string[] {
+    return [...this.adapters.keys()];
+  }
+  get activeAdapters(): string[] {
+    return [...this.active];
+  }
+  get mergedAdapters(): string[] {
+    return this.mergeStack.flat();
+  }
+  get adaptersEnabled(): boolean {
+    return this.enabled;
+  }
+  getAdapter(name: string): LoraAdapterWeights {
+    const a = this.adapters.get(name);
+    if (!a) throw new CoreError("UnknownAdapter", `${this.name}: expected one of [${this.adapterNames.join(", ")}], found adapter "${name}"`);
+    return a;
+  }
+  hasAdapter(name: string): boolean {
+    return this.adapters.has(name);
+  }
+
+  /** Adds an adapter (not activated: call `setActiveAdapters`). */
+  addAdapter(name: string, spec: AdapterInit | AdapterTensors): LoraAdapterWeights {
+    this.assertLive();
+    if (name === BASE_ADAPTER) throw new CoreError("InvalidArgument", `${this.name}: "${BASE_ADAPTER}" is reserved for "no adapter"`);
+    if (this.adapters.has(name)) throw new CoreError("DuplicateAdapter", `${this.name}: adapter "${name}" already exists`);
+    const n = this.inFeatures;
+    const m = this.outFeatures;
+    let entry: LoraAdapterWeights;
+    if ("A" in spec) {
+      const r = spec.A.shape[1] as number;
+      if (spec.A.rank !== 2 || spec.A.shape[0] !== n || spec.B.rank !== 2 || spec.B.shape[0] !== r || spec.B.shape[1] !== m)
+        throw new CoreError("ShapeMismatch", `${this.name}: expected A [${n}, r] and B [r, ${m}], found A [${spec.A.shape.join(", ")}] and B [${spec.B.shape.join(", ")}]`);
+      if (spec.r !== undefined && spec.r !== r) throw new CoreError("RankMismatch", `${this.name}: expected r = ${spec.r} from the config, found A with ${r} columns`);
+      entry = {
+        A: toVariable(spec.A, true),
+        B: toVariable(spec.B, true),
+        r,
+        alpha: spec.alpha,
+        scaling: spec.scaling ?? loraScaling(spec.alpha, r, spec.useRslora),
+        dropout: spec.dropout ?? 0,
+      };
+    } else {
+      const { r, alpha } = spec;
+      if (!Number.isInteger(r) || r <= 0) throw new CoreError("InvalidArgument", `${this.name}: expected a positive integer rank, found ${r}`);
+      const scaling = loraScaling(alpha, r, spec.useRslora);
+      const init = spec.init ?? true;
+      const pissa = typeof init === "string" && init.startsWith("pissa");
+      if (pissa && this.mergeStack.length > 0) throw new CoreError("InvalidArgument", `${this.name}: PiSSA init rewrites the base weight: unmerge first`);
+      const made = initAdapter({
+        init, inFeatures: n, outFeatures: m, r, scaling, seed: spec.seed ?? this.rng.int(), embedding: this.embedding,
+        weight: () => this.weight.dataSync() as Float32Array,
+      });
+      entry = {
+        A: toVariable(tf.tensor2d(made.A, [n, r]), true, true),
+        B: toVariable(tf.tensor2d(made.B, [r, m]), true, true),
+        r, alpha, scaling, dropout: spec.dropout ?? 0,
+      };
+      if (made.residualWeight) tf.tidy(() => this.weight.assign(tf.tensor2d(made.residualWeight as Float32Array, [n, m])));
+    }
+    this.adapters.set(name, entry);
+    return entry;
+  }
+
+  /** Removes an adapter and disposes its tensors. A merged adapter must be unmerged first. */
+  deleteAdapter(name: string): void {
+    const a = this.getAdapter(name);
+    if (this.mergedAdapters.includes(name)) throw new CoreError("InvalidArgument", `${this.name}: adapter "${name}" is merged: unmerge before deleting`);
+    a.A.dispose();
+    a.B.dispose();
+    this.adapters.delete(name);
+    this.active = this.active.filter((n) => n !== name);
+  }
+
+  /** The only way to change which adapters the forward pass applies. */
+  setActiveAdapters(names: string[]): void {
+    for (const n of names) this.getAdapter(n);
+    this.active = [...new Set(names)];
+  }
+  disableAdapters(): void {
+    this.enabled = false;
+  }
+  enableAdapters(): void {
+    this.enabled = true;
+  }
+
+  /** Adapters the unmerged LoRA path applies now: active, enabled and not folded into W. */
+  liveAdapters(): LoraAdapterWeights[] {
+    if (!this.enabled) return [];
+    const merged = new Set(this.mergedAdapters);
+    return this.active.filter((n) => !merged.has(n)).map((n) => this.getAdapter(n));
+  }
+
+  /** `scale·A·B` [in, out]. */
+  deltaWeight(name: string): tf.Tensor2D {
+    const a = this.getAdapter(name);
+    return tf.tidy(() => tf.mul(tf.matMul(a.A, a.B), a.scaling));
+  }
+
+  private loraTerm(x: tf.Tensor2D, a: LoraAdapterWeights, training: boolean): tf.Tensor2D {
+    const h = training && a.dropout > 0 ? tf.dropout(x, a.dropout, undefined, this.rng.int()) : x;
+    return tf.mul(tf.matMul(tf.matMul(h, a.A), a.B), a.scaling);
+  }
+
+  /** `x` [..., in] -> [..., out]. With `training`, adapter dropout is applied. */
+  forward(x: tf.Tensor, opts: { training?: boolean } = {}): tf.Tensor {
+    this.assertLive();
+    return tf.tidy(() => {
+      const lead = x.shape.slice(0, -1);
+      if (x.shape[x.rank - 1] !== this.inFeatures) throw new CoreError("ShapeMismatch", `${this.name}: expected input [..., ${this.inFeatures}], found [${x.shape.join(", ")}]`);
+      const x2 = tf.reshape(x, [-1, this.inFeatures]) as tf.Tensor2D;
+      let y: tf.Tensor2D = tf.matMul(x2, this.weight as tf.Tensor2D);
+      if (this.bias) y = tf.add(y, this.bias);
+      for (const a of this.liveAdapters()) y = tf.add(y, this.loraTerm(x2, a, opts.training ?? false));
+      return tf.reshape(y, [...lead, this.outFeatures]);
+    });
+  }
+
+  /**
+   * Mixed batch: row i of `x` [n, in] goes through adapter `adapterPerRow[i]` (`"__base__"`: none).
+   * Ignores the active set; refuses while anything is merged.
+   */
+  forwardMixed(x: tf.Tensor2D, adapterPerRow: string[]): tf.Tensor2D {
+    this.assertLive();
+    if (this.mergeStack.length > 0) throw new CoreError("InvalidArgument", `${this.name}: a mixed batch needs unmerged adapters, found merged [${this.mergedAdapters.join(", ")}]`);
+    if (x.rank !== 2 || x.shape[1] !== this.inFeatures || adapterPerRow.length !== x.shape[0])
+      throw new CoreError("ShapeMismatch", `${this.name}: expected x [${adapterPerRow.length}, ${this.inFeatures}] (one adapter name per row), found [${x.shape.join(", ")}]`);
+    const groups = new Map<string, number[]>();
+    adapterPerRow.forEach((n, i) => {
+      if (n !== BASE_ADAPTER) this.getAdapter(n);
+      const g = groups.get(n);
+      if (g) g.push(i);
+      else groups.set(n, [i]);
+    });
+    return tf.tidy(() => {
+      let y: tf.Tensor2D = tf.matMul(x, this.weight as tf.Tensor2D);
+      if (this.bias) y = tf.add(y, this.bias);
+      if (groups.size === 1 && groups.has(BASE_ADAPTER)) return y;
+      const parts: tf.Tensor2D[] = [];
+      const order: number[] = [];
+      for (const [n, rows] of groups) {
+        order.push(...rows);
+        if (n === BASE_ADAPTER) parts.push(tf.zeros([rows.length, this.outFeatures]));
+        else parts.push(this.loraTerm(tf.gather(x, rows) as tf.Tensor2D, this.getAdapter(n), false));
+      }
+      const inverse = new Int32Array(order.length);
+      order.forEach((row, k) => {
+        inverse[row] = k;
+      });
+      return tf.add(y, tf.gather(tf.concat(parts, 0), tf.tensor1d(inverse, "int32"))) as tf.Tensor2D;
+    });
+  }
+
+  /**
+   * Folds adapters (default: the active ones not yet merged) into W and pushes them on the merge stack.
+   * `safe`: computes the merged weight first and throws `NonFinite` without changing anything if it holds NaN/Inf.
+   */
+  merge(names?: string[], opts: { safe?: boolean } = {}): void {
+    this.assertLive();
+    const already = new Set(this.mergedAdapters);
+    const list = (names ?? this.active).filter((n) => !already.has(n));
+    for (const n of list) this.getAdapter(n);
+    if (list.length === 0) return;
+    const merged = tf.tidy(() => list.reduce<tf.Tensor>((w, n) => tf.add(w, this.deltaWeight(n)), this.weight));
+    if (opts.safe) {
+      const finite = tf.tidy(() => tf.all(tf.isFinite(merged)).dataSync()[0] === 1);
+      if (!finite) {
+        merged.dispose();
+        throw new CoreError("NonFinite", `${this.name}: merging [${list.join(", ")}] would give NaN/Inf weights; nothing was changed`);
+      }
+    }
+    this.weight.assign(merged);
+    merged.dispose();
+    this.mergeStack.push(list);
+  }
+
+  /** Pops the last merge (LIFO): subtracts those adapters' deltas from W. */
+  unmerge(): string[] {
+    this.assertLive();
+    const list = this.mergeStack.pop();
+    if (!list) throw new CoreError("NotMerged", `${this.name}: expected a merged adapter to unmerge, found none`);
+    const w = tf.tidy(() => list.reduce<tf.Tensor>((acc, n) => tf.sub(acc, this.deltaWeight(n)), this.weight));
+    this.weight.assign(w);
+    w.dispose();
+    return list;
+  }
+
+  /** Trainable variables of the named adapters (default: all). */
+  adapterVariables(names?: string[]): tf.Variable[] {
+    return (names ?? this.adapterNames).flatMap((n) => {
+      const a = this.getAdapter(n);
+      return [a.A, a.B];
+    });
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    for (const a of this.adapters.values()) {
+      a.A.dispose();
+      a.B.dispose();
+    }
+    this.adapters.clear();
+    this.active = [];
+    if (this.ownsWeight) this.weight.dispose();
+    if (this.ownsBias) this.bias?.dispose();
+    this.disposed = true;
+  }
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  private assertLive(): void {
+    if (this.disposed) throw new CoreError("InvalidArgument", `${this.name}: used after dispose()`);
+  }
+}
+
+/** A float32 variable holding a copy of `t`; `consume` disposes `t`. */
+export function toVariable(t: tf.Tensor, trainable: boolean, consume = false): tf.Variable {
+  const c = tf.cast(t, "float32");
+  const v = tf.variable(c, trainable);
+  c.dispose();
+  if (consume) t.dispose();
+  return v;
+}
