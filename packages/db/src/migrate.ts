@@ -1,3 +1,4 @@
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { is } from "drizzle-orm";
 import { PgliteDatabase } from "drizzle-orm/pglite";
@@ -9,7 +10,9 @@ import { DbError } from "./DbError.js";
 
 /** The committed migrations folder (`packages/db/migrations`, written by `drizzle-kit generate`). */
 export function migrationsFolder(): string {
-  return fileURLToPath(new URL("../migrations", import.meta.url));
+  // Path arithmetic rather than `new URL("../migrations", import.meta.url)`: bundlers treat that
+  // pattern as an asset import and fail on a folder.
+  return join(dirname(fileURLToPath(import.meta.url)), "..", "migrations");
 }
 
 export interface MigrateOptions {
