@@ -64,8 +64,12 @@ export async function launchChromium(options: LaunchChromiumOptions = {}): Promi
   try {
     return await chromium.launch(launch);
   } catch (cause) {
-    throw new TestServiceError("StartFailed", `expected Chromium at ${executablePath} to launch, found: ${String(cause)}`, {
-      cause,
-    });
+    throw new TestServiceError(
+      "StartFailed",
+      `expected Chromium at ${executablePath} to launch, found: ${String(cause)}`,
+      {
+        cause,
+      },
+    );
   }
 }

@@ -10,7 +10,7 @@ describe.skipIf(skipWithoutService(missing))(titleWithReason("launchChromium", m
     try {
       const page = await browser.newPage();
       await page.setContent("<main><h1>lowrank</h1></main>");
-      expect(await page.locator("h1").innerText()).toBe("lowrank");
+      expect(await page.locator("h1").textContent()).toBe("lowrank");
       expect(await page.evaluate(() => [1, 2, 3].reduce((a, b) => a + b, 0))).toBe(6);
       expect(browser.version()).toMatch(/^\d+\./);
     } finally {

@@ -37,7 +37,9 @@ describe("/api/trpc route handler", () => {
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toContain("application/json");
     const body = (await response.json()) as { result: { data: Parameters<typeof superjson.deserialize>[0] } };
-    const health = superjson.deserialize<{ ok: boolean; database: Record<string, string>; time: Date }>(body.result.data);
+    const health = superjson.deserialize<{ ok: boolean; database: Record<string, string>; time: Date }>(
+      body.result.data,
+    );
     expect(health.ok).toBe(true);
     expect(health.database.kind).toBe("pglite");
     expect(health.database.location).toBe(join(dataDir, "pglite"));

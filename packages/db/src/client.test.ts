@@ -34,6 +34,10 @@ describe("createDb with PGlite", () => {
       await migrate(handle.db);
       expect(await handle.db.select().from(adapters)).toEqual([]);
       expect(await serverVersion(handle.db)).toMatch(/^PostgreSQL/);
+      await expect(migrate(handle.db, { migrationsFolder: "/nonexistent/migrations" })).rejects.toMatchObject({
+        code: "MigrationFailed",
+        message: expect.stringContaining("/nonexistent/migrations"),
+      });
     } finally {
       await handle.close();
     }

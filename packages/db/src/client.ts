@@ -42,7 +42,8 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
   const url = options.url ?? env?.databaseUrl;
   if (url !== undefined) return openPostgres(url);
   if (options.memory) return openPglite(undefined);
-  const dataDir = resolve(options.dataDir ?? env?.dataDir ?? parseDbEnv().dataDir);
+  // The data folder is chosen at run time: keep bundlers from tracing the whole project for it.
+  const dataDir = resolve(/*turbopackIgnore: true*/ options.dataDir ?? env?.dataDir ?? parseDbEnv().dataDir);
   return openPglite(join(dataDir, "pglite"));
 }
 

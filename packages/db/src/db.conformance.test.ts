@@ -43,11 +43,32 @@ for (const backend of testBackends) {
         expect(adapter?.description).toBe("");
         expect(adapter?.createdAt).toBeInstanceOf(Date);
         await handle.db.insert(adapterVersions).values([
-          { adapterId: adapter!.id, version: "v1", digest: digest("a"), rank: 8, alpha: 16, targetModules: ["c_attn"], sizeBytes: 1234 },
-          { adapterId: adapter!.id, version: "v2", digest: digest("b"), rank: 4, alpha: 8, targetModules: ["c_attn", "c_proj"], sizeBytes: 99 },
+          {
+            adapterId: adapter!.id,
+            version: "v1",
+            digest: digest("a"),
+            rank: 8,
+            alpha: 16,
+            targetModules: ["c_attn"],
+            sizeBytes: 1234,
+          },
+          {
+            adapterId: adapter!.id,
+            version: "v2",
+            digest: digest("b"),
+            rank: 4,
+            alpha: 8,
+            targetModules: ["c_attn", "c_proj"],
+            sizeBytes: 99,
+          },
         ]);
         const rows = await handle.db
-          .select({ name: adapters.name, version: adapterVersions.version, rank: adapterVersions.rank, modules: adapterVersions.targetModules })
+          .select({
+            name: adapters.name,
+            version: adapterVersions.version,
+            rank: adapterVersions.rank,
+            modules: adapterVersions.targetModules,
+          })
           .from(adapterVersions)
           .innerJoin(adapters, eq(adapters.id, adapterVersions.adapterId))
           .orderBy(adapterVersions.version);
@@ -58,10 +79,19 @@ for (const backend of testBackends) {
       });
 
       it("rejects a second version with the same digest, and a duplicate owner/name", async () => {
-        const [other] = await handle.db.insert(adapters).values({ owner: "bob", name: "other", baseModel: "gpt2" }).returning();
+        const [other] = await handle.db
+          .insert(adapters)
+          .values({ owner: "bob", name: "other", baseModel: "gpt2" })
+          .returning();
         await expect(
           handle.db.insert(adapterVersions).values({
-            adapterId: other!.id, version: "v1", digest: digest("a"), rank: 2, alpha: 2, targetModules: ["q"], sizeBytes: 1,
+            adapterId: other!.id,
+            version: "v1",
+            digest: digest("a"),
+            rank: 2,
+            alpha: 2,
+            targetModules: ["q"],
+            sizeBytes: 1,
           }),
         ).rejects.toThrow();
         await expect(

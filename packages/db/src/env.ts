@@ -27,11 +27,11 @@ export interface DbEnv {
  * The default data folder sits there, so the hub and the CLI share one database whatever the cwd.
  */
 export function findRepoRoot(from: string = process.cwd()): string {
-  let dir = resolve(from);
+  let dir = resolve(/*turbopackIgnore: true*/ from);
   for (;;) {
     if (existsSync(join(dir, "pnpm-workspace.yaml"))) return dir;
     const parent = dirname(dir);
-    if (parent === dir) return resolve(from);
+    if (parent === dir) return resolve(/*turbopackIgnore: true*/ from);
     dir = parent;
   }
 }

@@ -28,9 +28,13 @@ export async function migrate(db: Database, options: MigrateOptions = {}): Promi
     if (is(db, PostgresJsDatabase)) return await migratePostgres(db, config);
   } catch (cause) {
     const found = cause instanceof Error ? cause.message : String(cause);
-    throw new DbError("MigrationFailed", `expected migrations in ${config.migrationsFolder} to apply, found: ${found}`, {
-      cause,
-    });
+    throw new DbError(
+      "MigrationFailed",
+      `expected migrations in ${config.migrationsFolder} to apply, found: ${found}`,
+      {
+        cause,
+      },
+    );
   }
   throw new DbError("UnknownDriver", `expected a PGlite or postgres-js drizzle database, found ${db.constructor.name}`);
 }

@@ -29,7 +29,12 @@ describe("insert schemas agree with their tables", () => {
 
 describe("insertAdapterSchema", () => {
   it("accepts slugs and a 64-hex base digest", () => {
-    const ok = insertAdapterSchema.safeParse({ owner: "alice", name: "gpt2-lora.v1", baseModel: "gpt2", baseDigest: "0".repeat(64) });
+    const ok = insertAdapterSchema.safeParse({
+      owner: "alice",
+      name: "gpt2-lora.v1",
+      baseModel: "gpt2",
+      baseDigest: "0".repeat(64),
+    });
     expect(ok.success).toBe(true);
   });
   it.each([

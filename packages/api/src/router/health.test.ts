@@ -46,6 +46,9 @@ describe("health when the database is gone", () => {
     const handle = await createDb({ memory: true });
     await handle.close();
     const caller = createCaller(createTRPCContext({ headers: new Headers(), database: handle }));
-    await expect(caller.health()).rejects.toMatchObject({ code: "SERVICE_UNAVAILABLE", message: expect.stringContaining("memory://") });
+    await expect(caller.health()).rejects.toMatchObject({
+      code: "SERVICE_UNAVAILABLE",
+      message: expect.stringContaining("memory://"),
+    });
   });
 });
