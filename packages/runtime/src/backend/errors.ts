@@ -7,7 +7,8 @@ export type RuntimeErrorCode =
   | "AdapterMismatch"
   | "ModelLoadFailed"
   | "Cancelled"
-  | "NotFound";
+  | "NotFound"
+  | "Overloaded";
 
 /** The one error type of `@lowrank/runtime`; branch on `code`, not on `instanceof`. */
 export class RuntimeError extends Error {
