@@ -21,3 +21,6 @@ export {
 } from "./lora/LoraLinear.js";
 export { initAdapter, type InitialAdapter } from "./lora/initAdapter.js";
 export { Rng } from "./random.js";
+export { isLinearHost, type LinearHost, type LinearModule } from "./inject/LinearHost.js";
+export { LoraModel } from "./inject/LoraModel.js";
+export { countParameters, injectLora } from "./inject/injectLora.js";

@@ -74,10 +74,10 @@ export class LoraLinear {
 
   constructor(opts: LoraLinearOptions) {
     const w = opts.weight;
-    if (w.rank !== 2) throw new CoreError("ShapeMismatch", `LoraLinear: expected a 2-D weight [in, out], found shape [${w.shape.join(", ")}]`);
+    if (w.rank < 2) throw new CoreError("ShapeMismatch", `LoraLinear: expected a weight [in, out] (or [..., out], read as [prod(...), out]), found shape [${w.shape.join(", ")}]`);
     this.name = opts.name ?? "lora";
-    this.inFeatures = w.shape[0] as number;
-    this.outFeatures = w.shape[1] as number;
+    this.outFeatures = w.shape[w.rank - 1] as number;
+    this.inFeatures = w.size / this.outFeatures;
     this.ownsWeight = !(w instanceof tf.Variable);
     this.weight = w instanceof tf.Variable ? w : toVariable(w, false);
     const b = opts.bias ?? null;
@@ -92,6 +92,11 @@ export class LoraLinear {
   /** Reseeds dropout masks (training reproducibility). */
   reseed(seed: number): void {
     this.rng = new Rng(seed);
+  }
+
+  /** A fresh seed from this layer's generator (for dropout masks computed outside `forward`). */
+  nextSeed(): number {
+    return this.rng.int();
   }
 
   get adapterNames(): string[] {
@@ -152,7 +157,7 @@ export class LoraLinear {
         B: toVariable(tf.tensor2d(made.B, [r, m]), true, true),
         r, alpha, scaling, dropout: spec.dropout ?? 0,
       };
-      if (made.residualWeight) tf.tidy(() => this.weight.assign(tf.tensor2d(made.residualWeight as Float32Array, [n, m])));
+      if (made.residualWeight) tf.tidy(() => this.weight.assign(tf.tensor(made.residualWeight as Float32Array, this.weight.shape)));
     }
     this.adapters.set(name, entry);
     return entry;
@@ -187,6 +192,11 @@ export class LoraLinear {
     return this.active.filter((n) => !merged.has(n)).map((n) => this.getAdapter(n));
   }
 
+  /** The base weight viewed as [in, out] (a conv kernel [kh, kw, cin, cout] as [kh·kw·cin, cout]). */
+  weight2d(): tf.Tensor2D {
+    return (this.weight.rank === 2 ? this.weight : tf.reshape(this.weight, [this.inFeatures, this.outFeatures])) as tf.Tensor2D;
+  }
+
   /** `scale·A·B` [in, out]. */
   deltaWeight(name: string): tf.Tensor2D {
     const a = this.getAdapter(name);
@@ -205,10 +215,21 @@ export class LoraLinear {
       const lead = x.shape.slice(0, -1);
       if (x.shape[x.rank - 1] !== this.inFeatures) throw new CoreError("ShapeMismatch", `${this.name}: expected input [..., ${this.inFeatures}], found [${x.shape.join(", ")}]`);
       const x2 = tf.reshape(x, [-1, this.inFeatures]) as tf.Tensor2D;
-      let y: tf.Tensor2D = tf.matMul(x2, this.weight as tf.Tensor2D);
+      let y: tf.Tensor2D = tf.matMul(x2, this.weight2d());
       if (this.bias) y = tf.add(y, this.bias);
       for (const a of this.liveAdapters()) y = tf.add(y, this.loraTerm(x2, a, opts.training ?? false));
       return tf.reshape(y, [...lead, this.outFeatures]);
+    });
+  }
+
+  /** Embedding lookup: `ids` (any shape, integer) -> [...ids.shape, out], rows of W plus `scale·A[ids]·B`. */
+  forwardEmbedding(ids: tf.Tensor): tf.Tensor {
+    this.assertLive();
+    return tf.tidy(() => {
+      const flat = tf.cast(tf.reshape(ids, [-1]), "int32");
+      let y = tf.gather(this.weight2d(), flat) as tf.Tensor2D;
+      for (const a of this.liveAdapters()) y = tf.add(y, tf.mul(tf.matMul(tf.gather(a.A, flat) as tf.Tensor2D, a.B), a.scaling));
+      return tf.reshape(y, [...ids.shape, this.outFeatures]);
     });
   }
 
@@ -229,7 +250,7 @@ export class LoraLinear {
       else groups.set(n, [i]);
     });
     return tf.tidy(() => {
-      let y: tf.Tensor2D = tf.matMul(x, this.weight as tf.Tensor2D);
+      let y: tf.Tensor2D = tf.matMul(x, this.weight2d());
       if (this.bias) y = tf.add(y, this.bias);
       if (groups.size === 1 && groups.has(BASE_ADAPTER)) return y;
       const parts: tf.Tensor2D[] = [];
@@ -257,7 +278,7 @@ export class LoraLinear {
     const list = (names ?? this.active).filter((n) => !already.has(n));
     for (const n of list) this.getAdapter(n);
     if (list.length === 0) return;
-    const merged = tf.tidy(() => list.reduce<tf.Tensor>((w, n) => tf.add(w, this.deltaWeight(n)), this.weight));
+    const merged = tf.tidy(() => tf.reshape(list.reduce<tf.Tensor>((w, n) => tf.add(w, this.deltaWeight(n)), this.weight2d()), this.weight.shape));
     if (opts.safe) {
       const finite = tf.tidy(() => tf.all(tf.isFinite(merged)).dataSync()[0] === 1);
       if (!finite) {
@@ -275,7 +296,7 @@ export class LoraLinear {
     this.assertLive();
     const list = this.mergeStack.pop();
     if (!list) throw new CoreError("NotMerged", `${this.name}: expected a merged adapter to unmerge, found none`);
-    const w = tf.tidy(() => list.reduce<tf.Tensor>((acc, n) => tf.sub(acc, this.deltaWeight(n)), this.weight));
+    const w = tf.tidy(() => tf.reshape(list.reduce<tf.Tensor>((acc, n) => tf.sub(acc, this.deltaWeight(n)), this.weight2d()), this.weight.shape));
     this.weight.assign(w);
     w.dispose();
     return list;
