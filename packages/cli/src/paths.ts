@@ -1,11 +1,21 @@
+import { existsSync } from "node:fs";
 import path from "node:path";
 
+/** Nearest folder at or above `from` holding `pnpm-workspace.yaml`, else `from` (as the hub does). */
+function workspaceRoot(from: string): string {
+  for (let dir = path.resolve(from); ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, "pnpm-workspace.yaml"))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(from);
+  }
+}
+
 /**
- * Where the hub and CLI keep their state. `LOWRANK_DATA_DIR` (default `./.data`) holds the embedded
- * PGlite database (`pglite/`) and the blob store (`blobs/`); `DATABASE_URL` switches to PostgreSQL.
+ * Where the hub and CLI keep their state, resolved exactly as the hub resolves it:
+ * `LOWRANK_DATA_DIR` (default `<workspace root or cwd>/.data`) holds the embedded PGlite database
+ * (`pglite/`) and the blob store (`blobs/`); `DATABASE_URL` switches to PostgreSQL.
  */
-export function dataLocations(env: NodeJS.ProcessEnv = process.env) {
-  const dataDir = path.resolve(env.LOWRANK_DATA_DIR ?? ".data");
+export function dataLocations(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()) {
+  const dataDir = env.LOWRANK_DATA_DIR ? path.resolve(cwd, env.LOWRANK_DATA_DIR) : path.join(workspaceRoot(cwd), ".data");
   const url = env.DATABASE_URL;
   const database = url
     ? { kind: "postgres" as const, location: redact(url) }

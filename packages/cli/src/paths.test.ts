@@ -1,0 +1,22 @@
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { dataLocations } from "./paths.js";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+
+describe("dataLocations", () => {
+  it("defaults to <workspace root>/.data whatever the cwd inside the repo, like the hub", () => {
+    const where = dataLocations({}, path.join(repoRoot, "packages", "cli"));
+    expect(where.database).toEqual({ kind: "pglite", location: path.join(repoRoot, ".data", "pglite") });
+    expect(where.blobs.location).toBe(path.join(repoRoot, ".data", "blobs"));
+  });
+
+  it("honours LOWRANK_DATA_DIR and redacts the password of DATABASE_URL", () => {
+    const where = dataLocations({ LOWRANK_DATA_DIR: "/srv/lowrank", DATABASE_URL: "postgres://u:secret@db:5432/x" }, "/");
+    expect(where.blobs.location).toBe("/srv/lowrank/blobs");
+    expect(where.database.kind).toBe("postgres");
+    expect(where.database.location).not.toContain("secret");
+    expect(where.database.location).toContain("db:5432");
+  });
+});
