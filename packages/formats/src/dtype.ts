@@ -77,7 +77,7 @@ export function assertDtype(value: unknown, where: string): Dtype {
   if (isDtype(value)) return value;
   throw new FormatError(
     "UnknownDtype",
-    `${where}: expected a dtype (one of ${DTYPES.join(", ")}), found ${JSON.stringify(value) ?? String(value)}`,
+    `${where}: expected a dtype (one of ${DTYPES.join(", ")}), found ${typeof value === "string" ? JSON.stringify(value) : `${typeof value} ${String(value)}`}`,
   );
 }
 

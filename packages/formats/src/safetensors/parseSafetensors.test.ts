@@ -52,6 +52,8 @@ describe("parseSafetensors: the reference's rules", () => {
   it("checks the schema of each entry", () => {
     expect(codeOf(rawSafetensors(`{"a":{"dtype":"F32","shape":[1]}}`))).toBe("InvalidHeaderDeserialization");
     expect(codeOf(rawSafetensors(`{"a":${info("F33", [1], 0, 4)}}`, 4))).toBe("UnknownDtype");
+    // found by the fuzzer: a non-string dtype once escaped as a TypeError (JSON.stringify of a bigint)
+    expect(codeOf(rawSafetensors(`{"a":{"dtype":1,"shape":[],"data_offsets":[0]}}`))).toBe("UnknownDtype");
     expect(codeOf(rawSafetensors(`{"a":${info("F32", "[1.0]", 0, 4)}}`, 4))).toBe("InvalidHeaderDeserialization");
     expect(codeOf(rawSafetensors(`{"a":${info("F32", "[-1]", 0, 4)}}`, 4))).toBe("InvalidHeaderDeserialization");
     expect(codeOf(rawSafetensors(`{"a":${info("F32", "[18446744073709551616]", 0, 4)}}`, 4))).toBe("InvalidHeaderDeserialization");
