@@ -24,3 +24,4 @@ export { Rng } from "./random.js";
 export { isLinearHost, type LinearHost, type LinearModule } from "./inject/LinearHost.js";
 export { LoraModel } from "./inject/LoraModel.js";
 export { countParameters, injectLora } from "./inject/injectLora.js";
+export { adapterFromPeft, adapterToPeft, baseWeightToTfLayout, type PeftAdapterLike, type PeftTensorLike } from "./peft/peftBridge.js";
