@@ -3,6 +3,7 @@ import { isRuntimeError, RuntimeError } from "../backend/errors.js";
 import { AdapterCache, type AdapterCacheStats } from "./AdapterCache.js";
 import { type GatherLoraKernel, LoraBatchPlan } from "./LoraBatchPlan.js";
 import { MergedWeights } from "./MergedWeights.js";
+import { peftLoader } from "./peftLoader.js";
 import { ResidentAdapter } from "./ResidentAdapter.js";
 import {
   type AdapterLoader,
@@ -25,7 +26,7 @@ export interface EngineOptions {
   maxQueued?: number;
   /** Byte budget of resident adapters (default 256 MiB). Pinned adapters may exceed it briefly. */
   cacheBytes?: number;
-  /** Turns an adapter source (folder, bytes) into weights; `custom` sources load themselves. */
+  /** Turns an adapter source (folder, bytes) into weights (default: PEFT format); `custom` sources load themselves. */
   loader?: AdapterLoader;
   /** Gathered LoRA kernel (e.g. @lowrank/core's bgmv); default: the portable tf-ops path. */
   kernel?: GatherLoraKernel;
@@ -292,8 +293,7 @@ export class Engine {
     let weights;
     try {
       if (entry.source.kind === "custom") weights = await entry.source.load(base);
-      else if (this.options.loader) weights = await this.options.loader(entry.source, { name, base });
-      else throw new RuntimeError("AdapterLoadFailed", `adapter '${name}': no loader for '${entry.source.kind}' sources was given to the engine`);
+      else weights = await (this.options.loader ?? peftLoader)(entry.source, { name, base });
     } catch (error) {
       if (isRuntimeError(error) && (error.code === "AdapterMismatch" || error.code === "AdapterLoadFailed") && error.message.includes(name)) throw error;
       const code = (error as { code?: unknown })?.code;
