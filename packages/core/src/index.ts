@@ -25,3 +25,13 @@ export { isLinearHost, type LinearHost, type LinearModule } from "./inject/Linea
 export { LoraModel } from "./inject/LoraModel.js";
 export { countParameters, injectLora } from "./inject/injectLora.js";
 export { adapterFromPeft, adapterToPeft, baseWeightToTfLayout, type PeftAdapterLike, type PeftTensorLike } from "./peft/peftBridge.js";
+export {
+  trainAdapter,
+  type LossFn,
+  type LossName,
+  type MetricFn,
+  type TrainableModel,
+  type TrainAdapterOptions,
+  type TrainResult,
+  type TrainStep,
+} from "./train/trainAdapter.js";
