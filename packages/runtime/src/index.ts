@@ -35,3 +35,4 @@ export {
   type ServableBase,
   type WeightLayout,
 } from "./engine/types.js";
+export { errorResponse, HTTP_STATUS, HttpError, type EngineServer, type EngineServerOptions, startEngineServer } from "./server/index.js";

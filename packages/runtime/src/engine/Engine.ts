@@ -205,6 +205,8 @@ export class Engine {
         if (!shape.every((d) => Number.isInteger(d) && d > 0) || size !== req.input.length) {
           throw new RuntimeError("InvalidArgument", `input: expected ${size} values for shape [${shape}], found ${req.input.length}`);
         }
+        const problem = this.bases.get(baseId)?.base?.checkInput?.(shape);
+        if (problem) throw new RuntimeError("InvalidArgument", problem);
         const key = [baseId, shape.join("x"), ...(this.mode === "merged" ? [adapter, scale] : [])].join("|");
         const p: Pending = { req: { ...req, shape }, baseId, adapter, scale, key, enqueuedAt: now(), settled: false, resolve, reject, cleanup: () => {} };
         const onAbort = () => {

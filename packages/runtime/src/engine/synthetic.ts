@@ -49,7 +49,12 @@ class SyntheticBase implements ServableBase {
     readonly linearModules: ReadonlyMap<string, LinearModule>,
     private readonly run: (input: tf.Tensor, linear: LinearFn) => tf.Tensor,
     private readonly extra: tf.Tensor[] = [],
+    private readonly check?: (shape: readonly number[]) => string | undefined,
   ) {}
+
+  checkInput(shape: readonly number[]): string | undefined {
+    return this.check?.(shape);
+  }
 
   forward(input: tf.Tensor, linear: LinearFn): tf.Tensor {
     return this.run(input, linear);
@@ -78,7 +83,7 @@ export function createSyntheticMlp(options: SyntheticMlpOptions): ServableBase {
       if (i + 1 < names.length) h = tf.tanh(h);
     });
     return h;
-  });
+  }, [], (shape) => (shape[shape.length - 1] === dims[0] ? undefined : `input: expected last dimension ${dims[0]}, found shape [${shape}]`));
 }
 
 export interface SyntheticLmOptions {
@@ -110,7 +115,7 @@ export function createSyntheticCausalLm(options: SyntheticLmOptions): ServableBa
     let h: tf.Tensor = tf.div(tf.cumsum(emb, 1), positions);
     for (const name of names) h = tf.tanh(linear(name, h));
     return linear("lm_head", h);
-  }, [wte]);
+  }, [wte], (shape) => (shape.length === 1 ? undefined : `input_ids: expected one sequence [seq], found shape [${shape}]`));
 }
 
 export interface SyntheticAdapterSpec {

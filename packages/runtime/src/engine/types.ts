@@ -28,6 +28,8 @@ export interface ServableBase {
   readonly kind: "causal-lm" | "encoder" | "other";
   readonly inputDtype: "int32" | "float32";
   readonly linearModules: ReadonlyMap<string, LinearModule>;
+  /** Why one example of this shape cannot run (expected vs found), or undefined when it can. */
+  checkInput?(shape: readonly number[]): string | undefined;
   /** `input` is batch-first: [batch, ...example shape]. Must be synchronous tf ops (it runs inside a tidy). */
   forward(input: tf.Tensor, linear: LinearFn): tf.Tensor;
   dispose(): void;

@@ -1,0 +1,123 @@
+import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Engine } from "../engine/Engine.js";
+import { createSyntheticCausalLm, createSyntheticMlp, seededValues, syntheticAdapterArrays } from "../engine/synthetic.js";
+import { syntheticPeftFiles } from "../engine/syntheticPeft.js";
+import { mlpArrays, referenceMlp } from "../engine/testing.js";
+import { type EngineServer, startEngineServer } from "./startEngineServer.js";
+
+const DIMS = [12, 20, 6];
+let dir: string;
+let server: EngineServer;
+let engine: Engine;
+const mlp = createSyntheticMlp({ dims: DIMS, seed: 6 });
+const lm = createSyntheticCausalLm({ vocab: 17, dim: 16, layers: 2, seed: 2 });
+
+async function call(method: string, route: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const res = await fetch(server.url + route, {
+    method,
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  return { status: res.status, json: await res.json() };
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), "lowrank-serve-"));
+  for (let i = 0; i < 5; i++) {
+    const files = syntheticPeftFiles(mlp, { rank: 2 + i, seed: 40 + i });
+    await mkdir(path.join(dir, `t${i}`));
+    await writeFile(path.join(dir, `t${i}`, "adapter_config.json"), files.config);
+    await writeFile(path.join(dir, `t${i}`, "adapter_model.safetensors"), files.weights);
+  }
+  const lmFiles = syntheticPeftFiles(lm, { rank: 4, seed: 3, alpha: 64 });
+  await mkdir(path.join(dir, "chat"));
+  await writeFile(path.join(dir, "chat", "adapter_config.json"), lmFiles.config);
+  await writeFile(path.join(dir, "chat", "adapter_model.safetensors"), lmFiles.weights);
+  engine = new Engine({ maxWaitMs: 5 });
+  engine.addBase("mlp", mlp);
+  engine.addBase("lm", lm);
+  server = await startEngineServer({ engine, port: 0, resolveAdapterPath: (name) => path.join(dir, name) });
+});
+
+afterAll(async () => {
+  await server?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("engine HTTP server", () => {
+  it("answers healthz, loads adapters by path and by name, lists and unloads them", async () => {
+    expect(await call("GET", "/healthz")).toMatchObject({ status: 200, json: { ok: true, bases: ["mlp", "lm"] } });
+    const byPath = await call("POST", "/v1/adapters/load", { path: path.join(dir, "t0"), base: "mlp" });
+    expect(byPath.status).toBe(200);
+    expect(byPath.json.adapter).toMatchObject({ name: "t0", source: "folder", loaded: [{ base: "mlp", rank: 2 }] });
+    expect(byPath.json.adapter.digest).toMatch(/^[0-9a-f]{64}$/);
+    const byName = await call("POST", "/v1/adapters/load", { name: "t1", base: "mlp" });
+    expect(byName.json.adapter).toMatchObject({ name: "t1", loaded: [{ base: "mlp", rank: 3 }] });
+    const list = await call("GET", "/v1/adapters");
+    expect(list.json.adapters.map((a: { name: string }) => a.name)).toEqual(["t0", "t1"]);
+    expect(await call("POST", "/v1/adapters/unload", { name: "t1" })).toMatchObject({ status: 200, json: { unloaded: true } });
+    expect((await call("GET", "/v1/adapters")).json.adapters[1].loaded).toEqual([]);
+  });
+
+  it("serves concurrent forwards for several adapters, each equal to the reference", async () => {
+    for (let i = 2; i < 5; i++) await call("POST", "/v1/adapters/load", { name: `t${i}`, base: "mlp" });
+    const ref = mlpArrays(mlp);
+    const jobs = Array.from({ length: 20 }, (_, i) => ({ adapter: i % 6 === 5 ? "__base__" : `t${i % 5}`, scale: 0.25 * (i % 4), input: Array.from(seededValues(i, 12)) }));
+    const answers = await Promise.all(jobs.map((j) => call("POST", "/v1/forward", { base: "mlp", ...j })));
+    answers.forEach((a, i) => {
+      const j = jobs[i] as (typeof jobs)[number];
+      expect(a.status).toBe(200);
+      const k = Number(j.adapter.slice(1));
+      const expected = referenceMlp(ref, j.input, j.adapter === "__base__" ? undefined : syntheticAdapterArrays(mlp, { rank: 2 + k, seed: 40 + k }), j.scale);
+      expect(a.json.shape).toEqual([6]);
+      (a.json.output as number[]).forEach((v, o) => expect(v).toBeCloseTo(expected[o] as number, 4));
+    });
+    expect(Math.max(...answers.map((a) => a.json.batch_size))).toBeGreaterThan(1);
+  });
+
+  it("generates greedily on a causal-LM base; the adapter changes the continuation, the base never reloads", async () => {
+    const plain = await call("POST", "/v1/generate", { base: "lm", input_ids: [1, 2, 3], max_new_tokens: 4 });
+    expect(plain.status).toBe(200);
+    expect(plain.json.generated).toHaveLength(4);
+    expect(plain.json.tokens.slice(0, 3)).toEqual([1, 2, 3]);
+    await call("POST", "/v1/adapters/load", { name: "chat", base: "lm" });
+    const tuned = await call("POST", "/v1/generate", { base: "lm", adapter: "chat", scale: 4, input_ids: [1, 2, 3], max_new_tokens: 4 });
+    expect(tuned.json.generated).not.toEqual(plain.json.generated);
+    const again = await call("POST", "/v1/generate", { base: "lm", input_ids: [1, 2, 3], max_new_tokens: 4 });
+    expect(again.json.generated).toEqual(plain.json.generated);
+    expect(engine.stats().baseLoads).toBe(2); // mlp and lm, once each
+  });
+
+  it("answers clear JSON errors with codes and statuses", async () => {
+    const cases: Array<[string, string, unknown, number, string]> = [
+      ["POST", "/v1/forward", { base: "mlp", adapter: "nope", input: [1] }, 404, "NotFound"],
+      ["POST", "/v1/forward", "{not json", 400, "BadRequest"],
+      ["POST", "/v1/forward", { base: "mlp", input: [1, 2] }, 400, "InvalidArgument"],
+      ["POST", "/v1/forward", { base: "mlp", input: "x" }, 400, "BadRequest"],
+      ["GET", "/v1/forward", undefined, 405, "MethodNotAllowed"],
+      ["GET", "/nowhere", undefined, 404, "NotFound"],
+      ["POST", "/v1/adapters/load", { path: path.join(dir, "t0") }, 400, "InvalidArgument"], // two bases: which one?
+      ["POST", "/v1/generate", { base: "mlp", input_ids: [1], max_new_tokens: 1 }, 400, "InvalidArgument"],
+      ["POST", "/v1/adapters/load", { path: path.join(dir, "chat"), name: "chat-on-mlp", base: "mlp" }, 422, "AdapterMismatch"],
+      ["POST", "/v1/adapters/load", { path: path.join(dir, "missing"), base: "mlp" }, 422, "AdapterLoadFailed"],
+    ];
+    for (const [method, route, body, status, code] of cases) {
+      const r = await call(method, route, body);
+      expect({ route, status: r.status, code: r.json.error?.code }).toEqual({ route, status, code });
+      expect(typeof r.json.error.message).toBe("string");
+    }
+    const mismatch = await call("POST", "/v1/forward", { base: "mlp", adapter: "chat-on-mlp", input: Array(12).fill(0) });
+    expect(mismatch.json.error.message).toMatch(/'chat-on-mlp'.*layer 'transformer\.h\.0\.mlp\.c_fc'/);
+  });
+
+  it("shuts down gracefully: in-flight requests finish, new connections are refused", async () => {
+    const pending = call("POST", "/v1/generate", { base: "lm", input_ids: [4, 5], max_new_tokens: 3 });
+    await new Promise((r) => setTimeout(r, 5));
+    await server.close();
+    expect((await pending).status).toBe(200);
+    await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
+  });
+});
