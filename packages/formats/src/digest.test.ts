@@ -8,10 +8,15 @@ const nodeSha = (b: Uint8Array | string) => createHash("sha256").update(b).diges
 
 describe("digests", () => {
   it("sha256Hex matches node:crypto (and the FIPS test vector)", () => {
-    expect(sha256Hex(new TextEncoder().encode("abc"))).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (b) => {
+    expect(sha256Hex(new TextEncoder().encode("abc"))).toBe(
+      "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+    );
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (b) => {
         expect(sha256Hex(b)).toBe(nodeSha(b));
-      }), { numRuns: 100 });
+      }),
+      { numRuns: 100 },
+    );
   });
 
   it("adapterDigest hashes a sorted sha256sum-style listing", () => {
@@ -23,8 +28,16 @@ describe("digests", () => {
 
   it("is stable when the same adapter is written again, and changes with any byte or name", () => {
     const weights = () => ({
-      "base_model.model.h.0.attn.c_attn.lora_B.weight": { dtype: "F32" as const, shape: [4, 2], data: new Float32Array(8).fill(0.25) },
-      "base_model.model.h.0.attn.c_attn.lora_A.weight": { dtype: "F32" as const, shape: [2, 4], data: new Float32Array([1, 2, 3, 4, 5, 6, 7, 8]) },
+      "base_model.model.h.0.attn.c_attn.lora_B.weight": {
+        dtype: "F32" as const,
+        shape: [4, 2],
+        data: new Float32Array(8).fill(0.25),
+      },
+      "base_model.model.h.0.attn.c_attn.lora_A.weight": {
+        dtype: "F32" as const,
+        shape: [2, 4],
+        data: new Float32Array([1, 2, 3, 4, 5, 6, 7, 8]),
+      },
     });
     const write = (reverse: boolean) => {
       const w = weights();
@@ -32,7 +45,9 @@ describe("digests", () => {
       const files: Record<string, Uint8Array> = {};
       const names = ["adapter_model.safetensors", "adapter_config.json"];
       for (const n of reverse ? names.reverse() : names) {
-        files[n] = n.endsWith(".json") ? new TextEncoder().encode('{"r":2}') : serializeSafetensors(tensors, { format: "pt" });
+        files[n] = n.endsWith(".json")
+          ? new TextEncoder().encode('{"r":2}')
+          : serializeSafetensors(tensors, { format: "pt" });
       }
       return files;
     };
@@ -51,7 +66,9 @@ describe("digests", () => {
   });
 
   it("refuses names that would make the listing ambiguous", () => {
-    expect(() => adapterDigest({ "a\nb": new Uint8Array() })).toThrow(expect.objectContaining({ code: "InvalidConfig" }));
+    expect(() => adapterDigest({ "a\nb": new Uint8Array() })).toThrow(
+      expect.objectContaining({ code: "InvalidConfig" }),
+    );
     expect(() => adapterDigest({ "": new Uint8Array() })).toThrow(expect.objectContaining({ code: "InvalidConfig" }));
   });
 });

@@ -18,7 +18,10 @@ export function adapterDigestManifest(files: Readonly<Record<string, Uint8Array>
   let out = "";
   for (const name of names) {
     if (name.length === 0 || /[\n\r\0]/.test(name)) {
-      throw new FormatError("InvalidConfig", `adapter digest: expected file names without line breaks or NUL, found ${JSON.stringify(name)}`);
+      throw new FormatError(
+        "InvalidConfig",
+        `adapter digest: expected file names without line breaks or NUL, found ${JSON.stringify(name)}`,
+      );
     }
     out += `${sha256Hex(files[name] as Uint8Array)}  ${name}\n`;
   }

@@ -91,7 +91,10 @@ export function tensorByteLength(dtype: Dtype, shape: readonly (number | bigint)
   for (const dim of shape) {
     elements *= BigInt(dim);
     if (elements > U64_MAX) {
-      throw new FormatError("ValidationOverflow", `${where}: element count of shape [${shape.join(",")}] exceeds 2^64-1`);
+      throw new FormatError(
+        "ValidationOverflow",
+        `${where}: element count of shape [${shape.join(",")}] exceeds 2^64-1`,
+      );
     }
   }
   const bits = elements * BigInt(BITS[dtype]);

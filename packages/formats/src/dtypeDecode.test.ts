@@ -74,10 +74,28 @@ describe("decodeToFloat32", () => {
   });
 
   it("F16 and BF16 round-trip through encodeFromFloat32 for representable values", () => {
-    const values = [0, -0, 1, -2.5, 65504, 0.000060975551605224609375, 1025];
+    const values = [0, -0, 1, -2.5, 65504, 1023 * 2 ** -24, 1025];
     expect(Array.from(decodeToFloat32("F16", misaligned(encodeFromFloat32("F16", values))))).toEqual(values);
     const bvalues = [0, 1, -2.5, 3.3895313892515355e38, 1.5 * 2 ** -130];
     expect(Array.from(decodeToFloat32("BF16", misaligned(encodeFromFloat32("BF16", bvalues))))).toEqual(bvalues);
+  });
+
+  it("BF16 decodes each element to its float32 top half, at any offset and length", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 0xffff }), { maxLength: 33 }),
+        fc.constantFrom(0, 2, 4, 6),
+        (bits, pad) => {
+          const host = new Uint8Array(pad + bits.length * 2);
+          const dv = new DataView(host.buffer);
+          for (const [i, b] of bits.entries()) dv.setUint16(pad + 2 * i, b, true);
+          const got = decodeToFloat32("BF16", host.subarray(pad));
+          const want = bits.map((b) => new Float32Array(new Uint32Array([b * 65536]).buffer)[0]);
+          expect(Array.from(got)).toEqual(want);
+        },
+      ),
+      { numRuns: 100 },
+    );
   });
 
   it("F16 bytes are little-endian: 0x3c00 is 1", () => {
@@ -123,8 +141,12 @@ describe("dtype sizes", () => {
     expect(tensorByteLength("F6_E2M3", [4], "t")).toBe(3n);
     expect(() => tensorByteLength("F4", [3], "t")).toThrow(expect.objectContaining({ code: "MisalignedSlice" }));
     expect(() => tensorByteLength("F6_E3M2", [2], "t")).toThrow(expect.objectContaining({ code: "MisalignedSlice" }));
-    expect(() => tensorByteLength("U8", [2 ** 32, 2 ** 32], "t")).toThrow(expect.objectContaining({ code: "ValidationOverflow" }));
-    expect(() => tensorByteLength("U16", [2 ** 32, 2 ** 30], "t")).toThrow(expect.objectContaining({ code: "ValidationOverflow" }));
+    expect(() => tensorByteLength("U8", [2 ** 32, 2 ** 32], "t")).toThrow(
+      expect.objectContaining({ code: "ValidationOverflow" }),
+    );
+    expect(() => tensorByteLength("U16", [2 ** 32, 2 ** 30], "t")).toThrow(
+      expect.objectContaining({ code: "ValidationOverflow" }),
+    );
     // the reference counts bits: 2^59 elements x 16 bits = 2^63 bits still fits
     expect(tensorByteLength("U16", [2 ** 32, 2 ** 27], "t")).toBe(2n ** 60n);
   });

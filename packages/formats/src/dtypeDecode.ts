@@ -80,8 +80,20 @@ function lookup8(src: Uint8Array, table: Float32Array): Float32Array {
 
 function bf16ToF32(src: Uint16Array): Float32Array {
   if (!HOST_LITTLE_ENDIAN) return Float32Array.from(src, bf16BitsToF32);
-  const out = new Uint32Array(src.length);
-  for (let i = 0; i < src.length; i++) out[i] = (src[i] as number) << 16;
+  const n = src.length;
+  const out = new Int32Array(n);
+  let i = 0;
+  if (src.byteOffset % 4 === 0) {
+    // Two elements per 32-bit read: the low half is element 2k, the high half element 2k+1.
+    const pairs = new Int32Array(src.buffer, src.byteOffset, n >> 1);
+    for (let k = 0; k < pairs.length; k++) {
+      const w = pairs[k] as number;
+      out[2 * k] = w << 16;
+      out[2 * k + 1] = w & -65536;
+    }
+    i = pairs.length * 2;
+  }
+  for (; i < n; i++) out[i] = (src[i] as number) << 16;
   return new Float32Array(out.buffer);
 }
 

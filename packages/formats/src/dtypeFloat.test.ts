@@ -1,6 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { bf16BitsToF32, f4Table, f16BitsToF32, f16Table, f32ToBf16Bits, f32ToF16Bits, float8Table } from "./dtypeFloat.js";
+import {
+  bf16BitsToF32,
+  f4Table,
+  f16BitsToF32,
+  f16Table,
+  f32ToBf16Bits,
+  f32ToF16Bits,
+  float8Table,
+} from "./dtypeFloat.js";
 
 // Independent references: the textbook formulas, written out separately from the code under test.
 function refF16(bits: number): number {
@@ -28,7 +36,7 @@ function expectNearest(x: number, bits: number, decode: (b: number) => number, o
   expect(Number.isFinite(v), `x=${x} must stay finite`).toBe(true);
   const err = Math.abs(x - v);
   for (const n of [bits - 1, bits + 1]) {
-    if ((n & 0x7fff) !== ((bits & 0x7fff) + (n > bits ? 1 : -1)) || n < 0) continue; // stay in one sign
+    if ((n & 0x7fff) !== (bits & 0x7fff) + (n > bits ? 1 : -1) || n < 0) continue; // stay in one sign
     const other = Math.abs(x - decode(n));
     if (!Number.isFinite(decode(n))) continue;
     expect(err, `x=${x} bits=${bits.toString(16)} neighbour=${n.toString(16)}`).toBeLessThanOrEqual(other);

@@ -87,9 +87,7 @@ function decodeMinifloat(bits: number, f: Minifloat): number {
   }
   if (f.special === "fn" && exp === expMax && mant === mantMask) return Number.NaN;
   const magnitude =
-    exp === 0
-      ? mant * 2 ** (1 - f.bias - f.mantBits)
-      : (mant + (1 << f.mantBits)) * 2 ** (exp - f.bias - f.mantBits);
+    exp === 0 ? mant * 2 ** (1 - f.bias - f.mantBits) : (mant + (1 << f.mantBits)) * 2 ** (exp - f.bias - f.mantBits);
   return negative ? -magnitude : magnitude;
 }
 

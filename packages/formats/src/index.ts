@@ -14,8 +14,8 @@ export {
 } from "./errors.js";
 export { LENGTH_PREFIX_BYTES, MAX_HEADER_BYTES, readHeaderLength } from "./safetensors/headerLength.js";
 export {
-  blobSource,
   type ByteSource,
+  blobSource,
   LazySafetensors,
   openSafetensorsBlob,
   openSafetensorsSource,

@@ -34,7 +34,10 @@ export class LazySafetensors extends SafetensorsIndex {
       const first = size > 0 ? await readExactly(source, 0, Math.min(size, FIRST_READ_BYTES)) : new Uint8Array(0);
       const n = readHeaderLength(first, size);
       const end = LENGTH_PREFIX_BYTES + n;
-      const headerBytes = end <= first.length ? first.subarray(LENGTH_PREFIX_BYTES, end) : await readExactly(source, LENGTH_PREFIX_BYTES, n);
+      const headerBytes =
+        end <= first.length
+          ? first.subarray(LENGTH_PREFIX_BYTES, end)
+          : await readExactly(source, LENGTH_PREFIX_BYTES, n);
       const header = parseSafetensorsHeader(headerBytes);
       checkDataLength(n, header.dataByteLength, size);
       return new LazySafetensors(source, header, n);
@@ -47,7 +50,11 @@ export class LazySafetensors extends SafetensorsIndex {
   /** Reads one tensor's bytes (a fresh, aligned buffer). */
   async readTensor(name: string): Promise<Tensor> {
     const info = this.info(name);
-    if (this.#closed) throw new FormatError("IoError", `safetensors: expected an open file to read ${JSON.stringify(name)}, found it closed`);
+    if (this.#closed)
+      throw new FormatError(
+        "IoError",
+        `safetensors: expected an open file to read ${JSON.stringify(name)}, found it closed`,
+      );
     const [start, end] = info.dataOffsets;
     const data = await readExactly(this.#source, this.dataOffset + start, end - start);
     return { dtype: info.dtype, shape: info.shape, data };
@@ -73,7 +80,10 @@ async function readExactly(source: ByteSource, offset: number, length: number): 
   if (length === 0) return new Uint8Array(0);
   const bytes = await source.read(offset, length);
   if (bytes.length !== length) {
-    throw new FormatError("Truncated", `safetensors: expected ${length} bytes at offset ${offset}, found ${bytes.length} (did the file change?)`);
+    throw new FormatError(
+      "Truncated",
+      `safetensors: expected ${length} bytes at offset ${offset}, found ${bytes.length} (did the file change?)`,
+    );
   }
   return bytes;
 }

@@ -38,7 +38,10 @@ export abstract class SafetensorsIndex {
   info(name: string): TensorInfo {
     const info = this.tensors.get(name);
     if (!info) {
-      throw new FormatError("TensorNotFound", `safetensors: expected a tensor named ${JSON.stringify(name)}, found none among ${this.tensors.size}`);
+      throw new FormatError(
+        "TensorNotFound",
+        `safetensors: expected a tensor named ${JSON.stringify(name)}, found none among ${this.tensors.size}`,
+      );
     }
     return info;
   }

@@ -46,8 +46,12 @@ const ACCEPT: Record<string, Record<string, [string, number[], Uint8Array]>> = {
 
 /** Writer inputs that must reproduce each golden file byte for byte. */
 const GOLDEN: Record<string, { tensors: TensorInputs; metadata?: Record<string, string> }> = {
-  "golden_serialize_attn0_f32_1x2x3.safetensors": { tensors: { "attn.0": { dtype: "F32", shape: [1, 2, 3], data: f32(0, 1, 2, 3, 4, 5) } } },
-  "golden_serialize_forced_alignment.safetensors": { tensors: { attn0: { dtype: "F32", shape: [1, 1, 2, 3], data: f32(0, 1, 2, 3, 4, 5) } } },
+  "golden_serialize_attn0_f32_1x2x3.safetensors": {
+    tensors: { "attn.0": { dtype: "F32", shape: [1, 2, 3], data: f32(0, 1, 2, 3, 4, 5) } },
+  },
+  "golden_serialize_forced_alignment.safetensors": {
+    tensors: { attn0: { dtype: "F32", shape: [1, 1, 2, 3], data: f32(0, 1, 2, 3, 4, 5) } },
+  },
   "golden_serialize_empty.safetensors": { tensors: {} },
   "golden_serialize_empty_with_metadata.safetensors": { tensors: {}, metadata: { framework: "pt" } },
   "golden_serialize_f4.safetensors": { tensors: { "attn.0": { dtype: "F4", shape: [1, 2], data: new Uint8Array(1) } } },
@@ -109,7 +113,10 @@ describe("safetensors conformance vectors", () => {
   }
 
   it("golden F32 tensors decode to 0..5 and sit 4-byte aligned in the file", () => {
-    for (const file of ["golden_serialize_attn0_f32_1x2x3.safetensors", "golden_serialize_forced_alignment.safetensors"]) {
+    for (const file of [
+      "golden_serialize_attn0_f32_1x2x3.safetensors",
+      "golden_serialize_forced_alignment.safetensors",
+    ]) {
       const parsed = parseSafetensors(read(file));
       const t = parsed.getTensor(parsed.names()[0] as string);
       expect(t.data.byteOffset % 4).toBe(0);

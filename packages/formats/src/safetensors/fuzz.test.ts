@@ -67,47 +67,87 @@ const tensorArb: fc.Arbitrary<TensorInput> = fc
   });
 
 const validFileArb = fc
-  .tuple(fc.dictionary(fc.string({ maxLength: 5 }).filter((k) => k !== "__metadata__"), tensorArb, { maxKeys: 4 }), fc.option(fc.dictionary(fc.string({ maxLength: 4 }), fc.string({ maxLength: 4 }), { maxKeys: 2 })))
+  .tuple(
+    fc.dictionary(
+      fc.string({ maxLength: 5 }).filter((k) => k !== "__metadata__"),
+      tensorArb,
+      { maxKeys: 4 },
+    ),
+    fc.option(fc.dictionary(fc.string({ maxLength: 4 }), fc.string({ maxLength: 4 }), { maxKeys: 2 })),
+  )
   .map(([t, m]) => serializeSafetensors(t, m));
 
 type Mutation = (b: Uint8Array) => Uint8Array;
 const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })).map(([i, x]): Mutation => (b) => {
-    const c = b.slice();
-    if (c.length) c[i % c.length] = (c[i % c.length] as number) ^ x;
-    return c;
-  }),
-  fc.nat().map((i): Mutation => (b) => b.slice(0, i % (b.length + 1))),
-  fc.tuple(fc.nat(), fc.uint8Array({ minLength: 1, maxLength: 8 })).map(([i, ins]): Mutation => (b) => {
-    const at = i % (b.length + 1);
-    return Uint8Array.from([...b.subarray(0, at), ...ins, ...b.subarray(at)]);
-  }),
-  fc.tuple(fc.nat(), fc.integer({ min: 1, max: 8 })).map(([i, n]): Mutation => (b) => {
-    const at = i % (b.length + 1);
-    return Uint8Array.from([...b.subarray(0, at), ...b.subarray(at + n)]);
-  }),
-  fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map((n): Mutation => (b) => {
-    const c = b.slice();
-    if (c.length >= 8) new DataView(c.buffer).setBigUint64(0, n, true);
-    return c;
-  }),
+  fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })).map(
+    ([i, x]): Mutation =>
+      (b) => {
+        const c = b.slice();
+        if (c.length) c[i % c.length] = (c[i % c.length] as number) ^ x;
+        return c;
+      },
+  ),
+  fc.nat().map(
+    (i): Mutation =>
+      (b) =>
+        b.slice(0, i % (b.length + 1)),
+  ),
+  fc.tuple(fc.nat(), fc.uint8Array({ minLength: 1, maxLength: 8 })).map(
+    ([i, ins]): Mutation =>
+      (b) => {
+        const at = i % (b.length + 1);
+        return Uint8Array.from([...b.subarray(0, at), ...ins, ...b.subarray(at)]);
+      },
+  ),
+  fc.tuple(fc.nat(), fc.integer({ min: 1, max: 8 })).map(
+    ([i, n]): Mutation =>
+      (b) => {
+        const at = i % (b.length + 1);
+        return Uint8Array.from([...b.subarray(0, at), ...b.subarray(at + n)]);
+      },
+  ),
+  fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map(
+    (n): Mutation =>
+      (b) => {
+        const c = b.slice();
+        if (c.length >= 8) new DataView(c.buffer).setBigUint64(0, n, true);
+        return c;
+      },
+  ),
 );
 
-const mutatedArb = fc.tuple(validFileArb, fc.array(mutationArb, { minLength: 1, maxLength: 3 })).map(([b, ms]) => ms.reduce((x, m) => m(x), b));
+const mutatedArb = fc
+  .tuple(validFileArb, fc.array(mutationArb, { minLength: 1, maxLength: 3 }))
+  .map(([b, ms]) => ms.reduce((x, m) => m(x), b));
 
 /** Headers built from random entries: exercises the semantic checks more than random bytes do. */
 const numberLit = fc.oneof(
   fc.nat({ max: 40 }).map(String),
-  fc.bigInt({ min: 0n, max: (1n << 66n) }).map(String),
-  fc.constantFrom("-1", "1.5", "1e3", "18446744073709551615", "18446744073709551616", "9007199254740993", '"3"', "null"),
+  fc.bigInt({ min: 0n, max: 1n << 66n }).map(String),
+  fc.constantFrom(
+    "-1",
+    "1.5",
+    "1e3",
+    "18446744073709551615",
+    "18446744073709551616",
+    "9007199254740993",
+    '"3"',
+    "null",
+  ),
 );
 const entryArb = fc.record({
-  dtype: fc.oneof(fc.constantFrom(...DTYPES).map((d) => `"${d}"`), fc.constantFrom('"F33"', "1", "null")),
+  dtype: fc.oneof(
+    fc.constantFrom(...DTYPES).map((d) => `"${d}"`),
+    fc.constantFrom('"F33"', "1", "null"),
+  ),
   shape: fc.array(numberLit, { maxLength: 3 }).map((a) => `[${a.join(",")}]`),
   offsets: fc.array(numberLit, { minLength: 1, maxLength: 3 }).map((a) => `[${a.join(",")}]`),
 });
 const headerFileArb = fc
-  .tuple(fc.array(fc.tuple(fc.constantFrom("a", "b", "c", "__metadata__"), entryArb), { maxLength: 4 }), fc.nat({ max: 64 }))
+  .tuple(
+    fc.array(fc.tuple(fc.constantFrom("a", "b", "c", "__metadata__"), entryArb), { maxLength: 4 }),
+    fc.nat({ max: 64 }),
+  )
   .map(([entries, dataLen]) => {
     const body = entries.map(([k, e]) => `"${k}":{"dtype":${e.dtype},"shape":${e.shape},"data_offsets":${e.offsets}}`);
     return rawSafetensors(`{${body.join(",")}}`, dataLen);
@@ -135,14 +175,20 @@ describe("readers under random and mutated input", () => {
 
   it("parseSafetensorsHeader on arbitrary header bytes: a header or a FormatError", () => {
     fc.assert(
-      fc.property(fc.oneof(fc.uint8Array({ maxLength: 100 }), fc.string().map((s) => new TextEncoder().encode(s))), (b) => {
-        try {
-          const h = parseSafetensorsHeader(b);
-          expect(h.dataByteLength).toBeGreaterThanOrEqual(0);
-        } catch (e) {
-          if (!isFormatError(e)) throw e;
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 100 }),
+          fc.string().map((s) => new TextEncoder().encode(s)),
+        ),
+        (b) => {
+          try {
+            const h = parseSafetensorsHeader(b);
+            expect(h.dataByteLength).toBeGreaterThanOrEqual(0);
+          } catch (e) {
+            if (!isFormatError(e)) throw e;
+          }
+        },
+      ),
       { numRuns: 500 },
     );
   });

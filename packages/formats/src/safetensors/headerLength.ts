@@ -12,11 +12,17 @@ export const MAX_HEADER_BYTES = 100_000_000;
  */
 export function readHeaderLength(prefix: Uint8Array, fileSize: number): number {
   if (fileSize < LENGTH_PREFIX_BYTES || prefix.length < LENGTH_PREFIX_BYTES) {
-    throw new FormatError("HeaderTooSmall", `safetensors: expected at least 8 bytes (the header length), found ${fileSize}`);
+    throw new FormatError(
+      "HeaderTooSmall",
+      `safetensors: expected at least 8 bytes (the header length), found ${fileSize}`,
+    );
   }
   const n = new DataView(prefix.buffer, prefix.byteOffset, LENGTH_PREFIX_BYTES).getBigUint64(0, true);
   if (n > BigInt(MAX_HEADER_BYTES)) {
-    throw new FormatError("HeaderTooLarge", `safetensors: expected a header of at most ${MAX_HEADER_BYTES} bytes, found a length of ${n}`);
+    throw new FormatError(
+      "HeaderTooLarge",
+      `safetensors: expected a header of at most ${MAX_HEADER_BYTES} bytes, found a length of ${n}`,
+    );
   }
   const length = Number(n);
   if (LENGTH_PREFIX_BYTES + length > fileSize) {

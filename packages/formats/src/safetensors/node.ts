@@ -11,7 +11,9 @@ import { prepareSafetensors, type TensorInputs } from "./serializeSafetensors.js
 
 function ioError(action: string, path: string, cause: unknown): FormatError {
   const reason = cause instanceof Error ? cause.message : String(cause);
-  return new FormatError("IoError", `${action} ${path}: expected a readable file, found an error (${reason})`, { cause });
+  return new FormatError("IoError", `${action} ${path}: expected a readable file, found an error (${reason})`, {
+    cause,
+  });
 }
 
 /** A file handle as a {@link ByteSource}. */

@@ -25,7 +25,9 @@ describe("parseSafetensors: the reference's rules", () => {
   });
 
   it("accepts tensors listed in any key order and sorts them by offset", () => {
-    const f = parseSafetensors(rawSafetensors(`{"b":${info("U8", [2], 1, 3)},"a":${info("U8", [1], 0, 1)}}`, new Uint8Array([9, 8, 7])));
+    const f = parseSafetensors(
+      rawSafetensors(`{"b":${info("U8", [2], 1, 3)},"a":${info("U8", [1], 0, 1)}}`, new Uint8Array([9, 8, 7])),
+    );
     expect(f.names()).toEqual(["a", "b"]);
     expect(Array.from(f.getTensor("b").data)).toEqual([8, 7]);
     expect(f.dataOffset).toBe(8 + f.headerByteLength);
@@ -33,7 +35,9 @@ describe("parseSafetensors: the reference's rules", () => {
 
   it("refuses gaps, overlaps, reversed offsets and trailing data", () => {
     expect(codeOf(rawSafetensors(`{"a":${info("U8", [1], 1, 2)}}`, 2))).toBe("InvalidOffset"); // gap at 0
-    expect(codeOf(rawSafetensors(`{"a":${info("U8", [2], 0, 2)},"b":${info("U8", [1], 1, 2)}}`, 2))).toBe("InvalidOffset");
+    expect(codeOf(rawSafetensors(`{"a":${info("U8", [2], 0, 2)},"b":${info("U8", [1], 1, 2)}}`, 2))).toBe(
+      "InvalidOffset",
+    );
     expect(codeOf(rawSafetensors(`{"a":${info("U8", [0], 2, 0)}}`, 2))).toBe("InvalidOffset");
     expect(codeOf(rawSafetensors(`{"a":${info("U8", [2], 0, 2)}}`, 3))).toBe("MetadataIncompleteBuffer");
     expect(codeOf(rawSafetensors(`{"a":${info("U8", [2], 0, 2)}}`, 1))).toBe("MetadataIncompleteBuffer");
@@ -44,9 +48,13 @@ describe("parseSafetensors: the reference's rules", () => {
     expect(codeOf(rawSafetensors(`{"a":${info("F32", [2], 0, 4)}}`, 4))).toBe("TensorInvalidInfo");
     expect(codeOf(rawSafetensors(`{"a":${info("F4", [3], 0, 2)}}`, 2))).toBe("MisalignedSlice");
     expect(codeOf(rawSafetensors(`{"a":${info("F6_E2M3", [4], 0, 3)}}`, 3))).toBe("ok");
-    expect(codeOf(rawSafetensors(`{"a":${info("U8", "[4294967296,4294967296]", 0, 1)}}`, 1))).toBe("ValidationOverflow");
+    expect(codeOf(rawSafetensors(`{"a":${info("U8", "[4294967296,4294967296]", 0, 1)}}`, 1))).toBe(
+      "ValidationOverflow",
+    );
     // A header that claims a huge tensor is refused from the header alone (nothing allocated).
-    expect(codeOf(rawSafetensors(`{"a":${info("F32", [1e6, 1e6], 0, "4000000000000")}}`, 0))).toBe("MetadataIncompleteBuffer");
+    expect(codeOf(rawSafetensors(`{"a":${info("F32", [1e6, 1e6], 0, "4000000000000")}}`, 0))).toBe(
+      "MetadataIncompleteBuffer",
+    );
   });
 
   it("checks the schema of each entry", () => {
@@ -56,8 +64,12 @@ describe("parseSafetensors: the reference's rules", () => {
     expect(codeOf(rawSafetensors(`{"a":{"dtype":1,"shape":[],"data_offsets":[0]}}`))).toBe("UnknownDtype");
     expect(codeOf(rawSafetensors(`{"a":${info("F32", "[1.0]", 0, 4)}}`, 4))).toBe("InvalidHeaderDeserialization");
     expect(codeOf(rawSafetensors(`{"a":${info("F32", "[-1]", 0, 4)}}`, 4))).toBe("InvalidHeaderDeserialization");
-    expect(codeOf(rawSafetensors(`{"a":${info("F32", "[18446744073709551616]", 0, 4)}}`, 4))).toBe("InvalidHeaderDeserialization");
-    expect(codeOf(rawSafetensors(`{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1,2]}}`, 1))).toBe("InvalidHeaderDeserialization");
+    expect(codeOf(rawSafetensors(`{"a":${info("F32", "[18446744073709551616]", 0, 4)}}`, 4))).toBe(
+      "InvalidHeaderDeserialization",
+    );
+    expect(codeOf(rawSafetensors(`{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1,2]}}`, 1))).toBe(
+      "InvalidHeaderDeserialization",
+    );
     expect(codeOf(rawSafetensors(`{"a":[1]}`))).toBe("InvalidHeaderDeserialization");
     // Unknown fields are ignored, as serde does in the reference.
     expect(codeOf(rawSafetensors(`{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1],"x":[{}]}}`, 1))).toBe("ok");
@@ -85,8 +97,12 @@ describe("parseSafetensors: the reference's rules", () => {
   });
 
   it("refuses duplicate tensor names, which JSON.parse would silently merge", () => {
-    expect(codeOf(rawSafetensors(`{"a":${info("U8", [1], 0, 1)},"a":${info("U8", [1], 1, 2)}}`, 2))).toBe("DuplicateTensor");
-    expect(codeOf(rawSafetensors(`{"a":${info("U8", [1], 0, 1)},"\\u0061":${info("U8", [1], 0, 1)}}`, 1))).toBe("DuplicateTensor");
+    expect(codeOf(rawSafetensors(`{"a":${info("U8", [1], 0, 1)},"a":${info("U8", [1], 1, 2)}}`, 2))).toBe(
+      "DuplicateTensor",
+    );
+    expect(codeOf(rawSafetensors(`{"a":${info("U8", [1], 0, 1)},"\\u0061":${info("U8", [1], 0, 1)}}`, 1))).toBe(
+      "DuplicateTensor",
+    );
     expect(codeOf(rawSafetensors(`{"a":{"dtype":"U8","dtype":"U8","shape":[1],"data_offsets":[0,1]}}`, 1))).toBe(
       "InvalidHeaderDeserialization",
     );

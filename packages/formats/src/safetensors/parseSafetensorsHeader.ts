@@ -35,7 +35,11 @@ export function parseSafetensorsHeader(headerBytes: Uint8Array): SafetensorsHead
   try {
     text = utf8.decode(headerBytes);
   } catch (cause) {
-    throw new FormatError("HeaderNotUtf8", `safetensors header: expected UTF-8 text, found invalid UTF-8 in ${headerBytes.length} bytes`, { cause });
+    throw new FormatError(
+      "HeaderNotUtf8",
+      `safetensors header: expected UTF-8 text, found invalid UTF-8 in ${headerBytes.length} bytes`,
+      { cause },
+    );
   }
   const root = parseHeaderJson(text);
 
@@ -70,10 +74,17 @@ export function parseSafetensorsHeader(headerBytes: Uint8Array): SafetensorsHead
         `${where}: expected ${bytes} bytes for ${e.dtype} [${e.shape.join(",")}], found data_offsets spanning ${e.end - e.start}`,
       );
     }
-    tensors.set(e.name, { dtype: e.dtype, shape: e.shape.map((d) => toSafe(d, where)), dataOffsets: [Number(e.start), Number(e.end)] });
+    tensors.set(e.name, {
+      dtype: e.dtype,
+      shape: e.shape.map((d) => toSafe(d, where)),
+      dataOffsets: [Number(e.start), Number(e.end)],
+    });
   }
   if (cursor > BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new FormatError("MetadataIncompleteBuffer", `safetensors header: expected a data section that fits in memory, found one of ${cursor} bytes`);
+    throw new FormatError(
+      "MetadataIncompleteBuffer",
+      `safetensors header: expected a data section that fits in memory, found one of ${cursor} bytes`,
+    );
   }
   return { metadata, tensors, dataByteLength: Number(cursor) };
 }
@@ -96,21 +107,33 @@ function readMetadata(value: JsonValue): Record<string, string> | null {
 function readInfo(name: string, value: JsonValue): { dtype: Dtype; shape: bigint[]; start: bigint; end: bigint } {
   const where = `tensor ${JSON.stringify(name)}`;
   if (!(value instanceof Map)) {
-    throw new FormatError("InvalidHeaderDeserialization", `${where}: expected an object with dtype, shape, data_offsets, found ${kind(value)}`);
+    throw new FormatError(
+      "InvalidHeaderDeserialization",
+      `${where}: expected an object with dtype, shape, data_offsets, found ${kind(value)}`,
+    );
   }
   for (const field of ["dtype", "shape", "data_offsets"]) {
     if (!value.has(field)) {
-      throw new FormatError("InvalidHeaderDeserialization", `${where}: expected field "${field}", found only ${JSON.stringify([...value.keys()])}`);
+      throw new FormatError(
+        "InvalidHeaderDeserialization",
+        `${where}: expected field "${field}", found only ${JSON.stringify([...value.keys()])}`,
+      );
     }
   }
   const dtype = assertDtype(value.get("dtype"), where);
   const shape = value.get("shape");
   if (!Array.isArray(shape)) {
-    throw new FormatError("InvalidHeaderDeserialization", `${where}: expected shape to be an array, found ${kind(shape ?? null)}`);
+    throw new FormatError(
+      "InvalidHeaderDeserialization",
+      `${where}: expected shape to be an array, found ${kind(shape ?? null)}`,
+    );
   }
   const offsets = value.get("data_offsets");
   if (!Array.isArray(offsets) || offsets.length !== 2) {
-    throw new FormatError("InvalidHeaderDeserialization", `${where}: expected data_offsets to be [start, end], found ${kind(offsets ?? null)}`);
+    throw new FormatError(
+      "InvalidHeaderDeserialization",
+      `${where}: expected data_offsets to be [start, end], found ${kind(offsets ?? null)}`,
+    );
   }
   return {
     dtype,
@@ -122,7 +145,10 @@ function readInfo(name: string, value: JsonValue): { dtype: Dtype; shape: bigint
 
 function unsigned(v: JsonValue, where: string): bigint {
   if (typeof v !== "bigint" || v < 0n || v > U64_MAX) {
-    throw new FormatError("InvalidHeaderDeserialization", `${where}: expected an integer in [0, 2^64-1], found ${kind(v)}`);
+    throw new FormatError(
+      "InvalidHeaderDeserialization",
+      `${where}: expected an integer in [0, 2^64-1], found ${kind(v)}`,
+    );
   }
   return v;
 }

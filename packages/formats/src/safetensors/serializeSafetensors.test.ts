@@ -15,27 +15,35 @@ const tensorArb: fc.Arbitrary<TensorInput> = fc
     return fc.uint8Array({ minLength: n, maxLength: n }).map((data) => ({ dtype, shape, data }));
   });
 
-const tensorsArb = fc.dictionary(fc.string({ unit: "grapheme", maxLength: 6 }).filter((k) => k !== "__metadata__"), tensorArb, {
-  maxKeys: 6,
-});
+const tensorsArb = fc.dictionary(
+  fc.string({ unit: "grapheme", maxLength: 6 }).filter((k) => k !== "__metadata__"),
+  tensorArb,
+  {
+    maxKeys: 6,
+  },
+);
 
 describe("serializeSafetensors", () => {
   it("round-trips random tensors and metadata through the reader, every tensor aligned", () => {
     fc.assert(
-      fc.property(tensorsArb, fc.option(fc.dictionary(fc.string(), fc.string(), { maxKeys: 3 })), (tensors, metadata) => {
-        const bytes = serializeSafetensors(tensors, metadata);
-        const f = parseSafetensors(bytes);
-        expect(f.headerByteLength % 8).toBe(0);
-        expect(f.metadata).toEqual(metadata);
-        expect(f.names().sort()).toEqual(Object.keys(tensors).sort());
-        for (const [name, t] of Object.entries(tensors)) {
-          const got = f.getTensor(name);
-          expect(got.dtype).toBe(t.dtype);
-          expect(got.shape).toEqual(t.shape);
-          expect(got.data).toEqual(t.data);
-          expect(got.data.byteOffset % (dtypeBits(t.dtype) / 8)).toBe(0);
-        }
-      }),
+      fc.property(
+        tensorsArb,
+        fc.option(fc.dictionary(fc.string(), fc.string(), { maxKeys: 3 })),
+        (tensors, metadata) => {
+          const bytes = serializeSafetensors(tensors, metadata);
+          const f = parseSafetensors(bytes);
+          expect(f.headerByteLength % 8).toBe(0);
+          expect(f.metadata).toEqual(metadata);
+          expect(f.names().sort()).toEqual(Object.keys(tensors).sort());
+          for (const [name, t] of Object.entries(tensors)) {
+            const got = f.getTensor(name);
+            expect(got.dtype).toBe(t.dtype);
+            expect(got.shape).toEqual(t.shape);
+            expect(got.data).toEqual(t.data);
+            expect(got.data.byteOffset % (dtypeBits(t.dtype) / 8)).toBe(0);
+          }
+        },
+      ),
       { numRuns: 150 },
     );
   });
@@ -53,9 +61,22 @@ describe("serializeSafetensors", () => {
   });
 
   it("orders by dtype (reference order, widest first) then by name, as the reference writer", () => {
-    const t = (dtype: Dtype, n = 1): TensorInput => ({ dtype, shape: [n], data: new Uint8Array((n * dtypeBits(dtype)) / 8) });
+    const t = (dtype: Dtype, n = 1): TensorInput => ({
+      dtype,
+      shape: [n],
+      data: new Uint8Array((n * dtypeBits(dtype)) / 8),
+    });
     const f = parseSafetensors(
-      serializeSafetensors({ z: t("U8"), b: t("F32"), a: t("F32"), h: t("F16"), bf: t("BF16"), l: t("I64"), f4: t("F4", 2), bool: t("BOOL") }),
+      serializeSafetensors({
+        z: t("U8"),
+        b: t("F32"),
+        a: t("F32"),
+        h: t("F16"),
+        bf: t("BF16"),
+        l: t("I64"),
+        f4: t("F4", 2),
+        bool: t("BOOL"),
+      }),
     );
     expect(f.names()).toEqual(["l", "a", "b", "bf", "h", "z", "f4", "bool"]);
   });
@@ -73,9 +94,18 @@ describe("serializeSafetensors", () => {
       ["TensorInvalidInfo", () => serializeSafetensors({ a: { dtype: "F32", shape: [2], data: new Uint8Array(4) } })],
       ["TensorInvalidInfo", () => serializeSafetensors({ a: { dtype: "F32", shape: [-1], data: new Uint8Array(0) } })],
       ["TensorInvalidInfo", () => serializeSafetensors({ a: { dtype: "F32", shape: [0.5], data: new Uint8Array(0) } })],
-      ["TensorInvalidInfo", () => serializeSafetensors({ __metadata__: { dtype: "U8", shape: [0], data: new Uint8Array(0) } })],
-      ["TensorInvalidInfo", () => serializeSafetensors({ "\uD800": { dtype: "U8", shape: [0], data: new Uint8Array(0) } })],
-      ["UnknownDtype", () => serializeSafetensors({ a: { dtype: "F12" as Dtype, shape: [0], data: new Uint8Array(0) } })],
+      [
+        "TensorInvalidInfo",
+        () => serializeSafetensors({ __metadata__: { dtype: "U8", shape: [0], data: new Uint8Array(0) } }),
+      ],
+      [
+        "TensorInvalidInfo",
+        () => serializeSafetensors({ "\uD800": { dtype: "U8", shape: [0], data: new Uint8Array(0) } }),
+      ],
+      [
+        "UnknownDtype",
+        () => serializeSafetensors({ a: { dtype: "F12" as Dtype, shape: [0], data: new Uint8Array(0) } }),
+      ],
       ["MisalignedSlice", () => serializeSafetensors({ a: { dtype: "F4", shape: [3], data: new Uint8Array(2) } })],
       ["InvalidMetadata", () => serializeSafetensors({}, { a: 1 as unknown as string })],
     ];
@@ -83,13 +113,17 @@ describe("serializeSafetensors", () => {
   });
 
   it("accepts any typed array as data and writes its bytes", () => {
-    const f = parseSafetensors(serializeSafetensors({ w: { dtype: "F32", shape: [2], data: new Float32Array([1.5, -2]).subarray(0, 2) } }));
+    const f = parseSafetensors(
+      serializeSafetensors({ w: { dtype: "F32", shape: [2], data: new Float32Array([1.5, -2]).subarray(0, 2) } }),
+    );
     expect(Array.from(new Float32Array(f.getTensor("w").data.slice().buffer))).toEqual([1.5, -2]);
   });
 
   it("escapes names exactly like serde_json", () => {
     const bytes = serializeSafetensors({ 'q"\\\n\u0001é': { dtype: "U8", shape: [0], data: new Uint8Array(0) } });
-    const header = new TextDecoder().decode(bytes.subarray(8, 8 + Number(new DataView(bytes.buffer).getBigUint64(0, true))));
+    const header = new TextDecoder().decode(
+      bytes.subarray(8, 8 + Number(new DataView(bytes.buffer).getBigUint64(0, true))),
+    );
     expect(header.trimEnd()).toBe('{"q\\"\\\\\\n\\u0001é":{"dtype":"U8","shape":[0],"data_offsets":[0,0]}}');
   });
 });

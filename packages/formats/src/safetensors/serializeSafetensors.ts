@@ -26,7 +26,10 @@ const encoder = new TextEncoder();
  * data packed back to back, header JSON padded with spaces to a multiple of 8. Metadata keys are
  * sorted too (the reference leaves their order to a hash map).
  */
-export function prepareSafetensors(tensors: TensorInputs, metadata?: Readonly<Record<string, string>> | null): PreparedSafetensors {
+export function prepareSafetensors(
+  tensors: TensorInputs,
+  metadata?: Readonly<Record<string, string>> | null,
+): PreparedSafetensors {
   const items: Array<[string, TensorInput]> = tensors instanceof Map ? [...tensors] : Object.entries(tensors);
   for (const [name, t] of items) validate(name, t);
   items.sort(([an, a], [bn, b]) => dtypeRank(b.dtype) - dtypeRank(a.dtype) || compareCodePoints(an, bn));
@@ -37,7 +40,9 @@ export function prepareSafetensors(tensors: TensorInputs, metadata?: Readonly<Re
   let offset = 0;
   for (const [name, t] of items) {
     const data = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-    parts.push(`${JSON.stringify(name)}:{"dtype":"${t.dtype}","shape":[${t.shape.join(",")}],"data_offsets":[${offset},${offset + data.length}]}`);
+    parts.push(
+      `${JSON.stringify(name)}:{"dtype":"${t.dtype}","shape":[${t.shape.join(",")}],"data_offsets":[${offset},${offset + data.length}]}`,
+    );
     offset += data.length;
     order.push([name, data]);
   }
@@ -50,7 +55,10 @@ export function prepareSafetensors(tensors: TensorInputs, metadata?: Readonly<Re
 }
 
 /** Serializes tensors (and optional string metadata) into one deterministic safetensors buffer. */
-export function serializeSafetensors(tensors: TensorInputs, metadata?: Readonly<Record<string, string>> | null): Uint8Array {
+export function serializeSafetensors(
+  tensors: TensorInputs,
+  metadata?: Readonly<Record<string, string>> | null,
+): Uint8Array {
   const { prefix, order, byteLength } = prepareSafetensors(tensors, metadata);
   const out = new Uint8Array(byteLength);
   out.set(prefix, 0);
@@ -64,15 +72,28 @@ export function serializeSafetensors(tensors: TensorInputs, metadata?: Readonly<
 
 function validate(name: string, t: TensorInput): void {
   const where = `tensor ${JSON.stringify(name)}`;
-  if (name === METADATA_KEY) throw new FormatError("TensorInvalidInfo", `${where}: expected a tensor name, found the reserved key`);
-  if (!isWellFormed(name)) throw new FormatError("TensorInvalidInfo", `${where}: expected a name that is valid Unicode, found a lone surrogate`);
-  if (!isDtype(t.dtype)) throw new FormatError("UnknownDtype", `${where}: expected a safetensors dtype, found ${String(t.dtype)}`);
+  if (name === METADATA_KEY)
+    throw new FormatError("TensorInvalidInfo", `${where}: expected a tensor name, found the reserved key`);
+  if (!isWellFormed(name))
+    throw new FormatError(
+      "TensorInvalidInfo",
+      `${where}: expected a name that is valid Unicode, found a lone surrogate`,
+    );
+  if (!isDtype(t.dtype))
+    throw new FormatError("UnknownDtype", `${where}: expected a safetensors dtype, found ${String(t.dtype)}`);
   for (const d of t.shape) {
-    if (!Number.isSafeInteger(d) || d < 0) throw new FormatError("TensorInvalidInfo", `${where}: expected dimensions that are integers >= 0, found [${t.shape.join(",")}]`);
+    if (!Number.isSafeInteger(d) || d < 0)
+      throw new FormatError(
+        "TensorInvalidInfo",
+        `${where}: expected dimensions that are integers >= 0, found [${t.shape.join(",")}]`,
+      );
   }
   const expected = tensorByteLength(t.dtype, t.shape, where);
   if (BigInt(t.data.byteLength) !== expected) {
-    throw new FormatError("TensorInvalidInfo", `${where}: expected ${expected} bytes for ${t.dtype} [${t.shape.join(",")}], found ${t.data.byteLength}`);
+    throw new FormatError(
+      "TensorInvalidInfo",
+      `${where}: expected ${expected} bytes for ${t.dtype} [${t.shape.join(",")}], found ${t.data.byteLength}`,
+    );
   }
 }
 
@@ -81,7 +102,10 @@ function metadataJson(metadata: Readonly<Record<string, string>>): string {
   const fields = keys.map((k) => {
     const v = metadata[k];
     if (typeof v !== "string" || !isWellFormed(k) || !isWellFormed(v)) {
-      throw new FormatError("InvalidMetadata", `${METADATA_KEY}.${k}: expected a well-formed string value, found ${typeof v}`);
+      throw new FormatError(
+        "InvalidMetadata",
+        `${METADATA_KEY}.${k}: expected a well-formed string value, found ${typeof v}`,
+      );
     }
     return `${JSON.stringify(k)}:${JSON.stringify(v)}`;
   });

@@ -54,7 +54,8 @@ class Parser {
 
   /** `topKey` is the top-level key whose value is being parsed (for duplicate-key codes). */
   value(depth: number, topKey: string): JsonValue {
-    if (depth >= MAX_DEPTH) this.fail("InvalidHeaderDeserialization", `nesting under ${MAX_DEPTH} levels`, "deeper nesting");
+    if (depth >= MAX_DEPTH)
+      this.fail("InvalidHeaderDeserialization", `nesting under ${MAX_DEPTH} levels`, "deeper nesting");
     this.skipWs();
     const t = this.text;
     const c = t.charCodeAt(this.pos);
@@ -81,17 +82,26 @@ class Parser {
     }
     for (;;) {
       this.skipWs();
-      if (this.text.charCodeAt(this.pos) !== 0x22) this.fail("InvalidHeaderDeserialization", "a key string", describe(this.text, this.pos));
+      if (this.text.charCodeAt(this.pos) !== 0x22)
+        this.fail("InvalidHeaderDeserialization", "a key string", describe(this.text, this.pos));
       const key = this.string();
       this.skipWs();
-      if (this.text.charCodeAt(this.pos) !== 0x3a) this.fail("InvalidHeaderDeserialization", "':'", describe(this.text, this.pos));
+      if (this.text.charCodeAt(this.pos) !== 0x3a)
+        this.fail("InvalidHeaderDeserialization", "':'", describe(this.text, this.pos));
       this.pos++;
       const value = this.value(depth + 1, depth === 0 ? key : topKey);
       if (out.has(key)) {
         const code: FormatErrorCode =
-          depth === 0 ? "DuplicateTensor" : depth === 1 && topKey === "__metadata__" ? "InvalidMetadata" : "InvalidHeaderDeserialization";
+          depth === 0
+            ? "DuplicateTensor"
+            : depth === 1 && topKey === "__metadata__"
+              ? "InvalidMetadata"
+              : "InvalidHeaderDeserialization";
         const where = depth === 0 ? "the header" : `the entry of ${JSON.stringify(topKey)}`;
-        throw new FormatError(code, `safetensors header JSON: expected unique keys in ${where}, found ${JSON.stringify(key)} twice`);
+        throw new FormatError(
+          code,
+          `safetensors header JSON: expected unique keys in ${where}, found ${JSON.stringify(key)} twice`,
+        );
       }
       out.set(key, value);
       this.skipWs();
@@ -147,7 +157,8 @@ class Parser {
         return t.slice(start, i);
       }
       if (c === 0x5c) break;
-      if (c < 0x20) this.fail("InvalidHeaderDeserialization", "no control characters in strings", `U+${hex4(c)} at character ${i}`);
+      if (c < 0x20)
+        this.fail("InvalidHeaderDeserialization", "no control characters in strings", `U+${hex4(c)} at character ${i}`);
     }
     return this.escapedString(start);
   }
@@ -164,7 +175,8 @@ class Parser {
         this.pos = i + 1;
         return out + t.slice(chunk, i);
       }
-      if (c < 0x20) this.fail("InvalidHeaderDeserialization", "no control characters in strings", `U+${hex4(c)} at character ${i}`);
+      if (c < 0x20)
+        this.fail("InvalidHeaderDeserialization", "no control characters in strings", `U+${hex4(c)} at character ${i}`);
       if (c !== 0x5c) {
         i++;
         continue;
@@ -180,7 +192,8 @@ class Parser {
         i += 6;
         if (unit >= 0xd800 && unit <= 0xdbff) {
           const low = t.startsWith("\\u", i) ? this.hexUnit(i + 2) : -1;
-          if (low < 0xdc00 || low > 0xdfff) this.fail("InvalidHeaderDeserialization", "a low surrogate after a high surrogate escape", describe(t, i));
+          if (low < 0xdc00 || low > 0xdfff)
+            this.fail("InvalidHeaderDeserialization", "a low surrogate after a high surrogate escape", describe(t, i));
           out += String.fromCharCode(unit, low);
           i += 6;
         } else if (unit >= 0xdc00 && unit <= 0xdfff) {
@@ -197,7 +210,8 @@ class Parser {
 
   private hexUnit(at: number): number {
     const h = this.text.slice(at, at + 4);
-    if (!/^[0-9a-fA-F]{4}$/.test(h)) this.fail("InvalidHeaderDeserialization", "4 hex digits after \\u", JSON.stringify(h));
+    if (!/^[0-9a-fA-F]{4}$/.test(h))
+      this.fail("InvalidHeaderDeserialization", "4 hex digits after \\u", JSON.stringify(h));
     return Number.parseInt(h, 16);
   }
 }
