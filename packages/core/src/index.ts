@@ -35,3 +35,11 @@ export {
   type TrainResult,
   type TrainStep,
 } from "./train/trainAdapter.js";
+export {
+  addWeightedAdapter,
+  addWeightedAdapterToLayer,
+  combinedRank,
+  type CombinationType,
+  type WeightedAdapterOptions,
+} from "./compose/addWeightedAdapter.js";
+export { disjointMerge, magnitudePrune, mergeTaskTensors, randomPrune, type MajoritySignMethod, type TaskMerge } from "./compose/mergeUtils.js";
