@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { registerDoctor } from "./commands/doctor.js";
+import { registerServe } from "./commands/serve.js";
 import { CliError, describeError, EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE } from "./errors.js";
 import { type CliIO, printJson, processIO } from "./output.js";
 
@@ -15,6 +16,7 @@ export function createProgram(io: CliIO = processIO): Command {
       writeErr: (s) => io.stderr.write(s),
     });
   registerDoctor(program, io);
+  registerServe(program, io);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput(program.configureOutput());
   return program;
 }

@@ -1,0 +1,53 @@
+import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { createSyntheticCausalLm, syntheticPeftFiles } from "@lowrank/runtime";
+import { describe, expect, it } from "vitest";
+import { runCli } from "../program.js";
+import { captureIO } from "../testing.js";
+
+describe("lowrank serve", () => {
+  it("serves synthetic:lm with a folder of adapters on an ephemeral loopback port and stops on SIGTERM", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "lowrank-cli-serve-"));
+    try {
+      // the same synthetic base the command builds, to write an adapter that fits it
+      const shape = createSyntheticCausalLm({ id: "synthetic:lm", vocab: 256, dim: 64, layers: 2 });
+      const files = syntheticPeftFiles(shape, { rank: 4, seed: 9, alpha: 64 });
+      shape.dispose();
+      await mkdir(path.join(dir, "poet"));
+      await writeFile(path.join(dir, "poet", "adapter_config.json"), files.config);
+      await writeFile(path.join(dir, "poet", "adapter_model.safetensors"), files.weights);
+      const io = captureIO();
+      const exit = runCli(["serve", "--base", "synthetic:lm", "--adapters", dir, "--port", "0", "--backend", "wasm"], io);
+      let url: string | undefined;
+      for (let i = 0; i < 200 && !url; i++) {
+        url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(io.out())?.[1];
+        if (!url) await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(url, io.err()).toBeDefined();
+      const post = async (route: string, body: unknown) => (await fetch(url + route, { method: "POST", body: JSON.stringify(body) })).json() as Promise<any>;
+      const list = (await (await fetch(`${url}/v1/adapters`)).json()) as { adapters: Array<{ name: string; loaded: unknown[] }> };
+      expect(list.adapters).toEqual([expect.objectContaining({ name: "poet", loaded: [] })]);
+      const plain = await post("/v1/generate", { input_ids: [5, 6, 7], max_new_tokens: 3 });
+      const tuned = await post("/v1/generate", { adapter: "poet", scale: 4, input_ids: [5, 6, 7], max_new_tokens: 3 });
+      expect(plain.generated).toHaveLength(3);
+      expect(tuned.generated).not.toEqual(plain.generated);
+      const fwd = await post("/v1/forward", { adapter: "poet", input_ids: [1, 2] });
+      expect(fwd.shape).toEqual([2, 256]);
+      const bad = await post("/v1/forward", { adapter: "nobody", input_ids: [1] });
+      expect(bad.error.code).toBe("NotFound");
+      process.emit("SIGTERM");
+      expect(await exit).toBe(0);
+      expect(io.out()).toContain("lowrank serve: stopped");
+      await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a base that is neither a folder nor a synthetic model, with exit code 1", async () => {
+    const io = captureIO();
+    expect(await runCli(["serve", "--base", "/no/such/model", "--port", "0", "--backend", "wasm"], io)).toBe(1);
+    expect(io.err()).toContain("--base: expected a Hugging Face model folder");
+  });
+});
