@@ -36,3 +36,4 @@ export {
   type WeightLayout,
 } from "./engine/types.js";
 export { errorResponse, HTTP_STATUS, HttpError, type EngineServer, type EngineServerOptions, startEngineServer } from "./server/index.js";
+export { mlpArrays, referenceMlp, type MlpArrays } from "./engine/testing.js";
