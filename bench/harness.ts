@@ -16,8 +16,8 @@ export interface BenchCase {
   baseline?: boolean;
   /** Work per call, to report a rate next to the time (e.g. 2·n³/1e9 GFLOP, or bytes/1e6 MB). */
   work?: { amount: number; unit: "GFLOP/s" | "MB/s" | "rows/s" | "req/s" };
-  beforeAll?: () => unknown | Promise<unknown>;
-  afterAll?: () => unknown | Promise<unknown>;
+  beforeAll?: () => void | Promise<void>;
+  afterAll?: () => void | Promise<void>;
 }
 
 /** A measured value that is not a time per call (memory, percentiles, throughput of a server...). */
