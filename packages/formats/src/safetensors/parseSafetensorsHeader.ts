@@ -1,6 +1,6 @@
-import { assertDtype, type Dtype, tensorByteLength, U64_MAX } from "../dtype.js";
+import { assertDtype, type Dtype, dtypeBits, tensorByteLength, U64_MAX } from "../dtype.js";
 import { FormatError } from "../errors.js";
-import { type JsonValue, parseHeaderJson } from "./strictJson.js";
+import { JsonFloat, type JsonValue, parseHeaderJson } from "./strictJson.js";
 
 /** Where one tensor lives. `dataOffsets` are relative to the start of the data section. */
 export interface TensorInfo {
@@ -44,7 +44,7 @@ export function parseSafetensorsHeader(headerBytes: Uint8Array): SafetensorsHead
   const root = parseHeaderJson(text);
 
   let metadata: Record<string, string> | null = null;
-  const entries: Array<{ name: string; dtype: Dtype; shape: bigint[]; start: bigint; end: bigint }> = [];
+  const entries: Entry[] = [];
   for (const [name, value] of root) {
     if (name === METADATA_KEY) {
       metadata = readMetadata(value);
@@ -54,12 +54,14 @@ export function parseSafetensorsHeader(headerBytes: Uint8Array): SafetensorsHead
   }
 
   // The reference sorts by (start, end) before validating, so any key order is accepted.
+  // (`<` and `>` compare numbers with bigints exactly.)
   entries.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.end < b.end ? -1 : a.end > b.end ? 1 : 0));
 
   const tensors = new Map<string, TensorInfo>();
-  let cursor = 0n;
+  let cursor: Uint = 0;
   for (const e of entries) {
     const where = `tensor ${JSON.stringify(e.name)}`;
+    // Values are canonical (number up to 2^53-1, bigint above), so === is exact equality.
     if (e.start !== cursor || e.end < e.start) {
       throw new FormatError(
         "InvalidOffset",
@@ -67,26 +69,20 @@ export function parseSafetensorsHeader(headerBytes: Uint8Array): SafetensorsHead
       );
     }
     cursor = e.end;
-    const bytes = tensorByteLength(e.dtype, e.shape, where);
-    if (e.end - e.start !== bytes) {
-      throw new FormatError(
-        "TensorInvalidInfo",
-        `${where}: expected ${bytes} bytes for ${e.dtype} [${e.shape.join(",")}], found data_offsets spanning ${e.end - e.start}`,
-      );
-    }
+    checkSpan(e, where);
     tensors.set(e.name, {
       dtype: e.dtype,
       shape: e.shape.map((d) => toSafe(d, where)),
       dataOffsets: [Number(e.start), Number(e.end)],
     });
   }
-  if (cursor > BigInt(Number.MAX_SAFE_INTEGER)) {
+  if (typeof cursor === "bigint") {
     throw new FormatError(
       "MetadataIncompleteBuffer",
       `safetensors header: expected a data section that fits in memory, found one of ${cursor} bytes`,
     );
   }
-  return { metadata, tensors, dataByteLength: Number(cursor) };
+  return { metadata, tensors, dataByteLength: cursor };
 }
 
 function readMetadata(value: JsonValue): Record<string, string> | null {
@@ -104,7 +100,42 @@ function readMetadata(value: JsonValue): Record<string, string> | null {
   return out;
 }
 
-function readInfo(name: string, value: JsonValue): { dtype: Dtype; shape: bigint[]; start: bigint; end: bigint } {
+/** An unsigned integer from the header: a number up to 2^53-1, a bigint above. */
+type Uint = number | bigint;
+
+interface Entry {
+  name: string;
+  dtype: Dtype;
+  shape: Uint[];
+  start: Uint;
+  end: Uint;
+}
+
+/** `end - start` must equal elements x bits / 8: plain numbers while exact, BigInt otherwise. */
+function checkSpan(e: Entry, where: string): void {
+  if (typeof e.start === "number" && typeof e.end === "number") {
+    let elements = 1;
+    for (const d of e.shape) elements *= Number(d);
+    const bits = elements * dtypeBits(e.dtype);
+    // A safe result means every factor was exact (a zero factor gives 0 or NaN, both handled).
+    if (Number.isSafeInteger(bits) && bits % 8 === 0) {
+      if (e.end - e.start !== bits / 8) throw invalidInfo(e, where, bits / 8, e.end - e.start);
+      return;
+    }
+  }
+  const bytes = tensorByteLength(e.dtype, e.shape, where); // overflow and misalignment, exactly
+  const span = BigInt(e.end) - BigInt(e.start);
+  if (span !== bytes) throw invalidInfo(e, where, bytes, span);
+}
+
+function invalidInfo(e: Entry, where: string, expected: Uint, found: Uint): FormatError {
+  return new FormatError(
+    "TensorInvalidInfo",
+    `${where}: expected ${expected} bytes for ${e.dtype} [${e.shape.join(",")}], found data_offsets spanning ${found}`,
+  );
+}
+
+function readInfo(name: string, value: JsonValue): Omit<Entry, "name"> {
   const where = `tensor ${JSON.stringify(name)}`;
   if (!(value instanceof Map)) {
     throw new FormatError(
@@ -143,19 +174,17 @@ function readInfo(name: string, value: JsonValue): { dtype: Dtype; shape: bigint
   };
 }
 
-function unsigned(v: JsonValue, where: string): bigint {
-  if (typeof v !== "bigint" || v < 0n || v > U64_MAX) {
-    throw new FormatError(
-      "InvalidHeaderDeserialization",
-      `${where}: expected an integer in [0, 2^64-1], found ${kind(v)}`,
-    );
-  }
-  return v;
+function unsigned(v: JsonValue, where: string): Uint {
+  if ((typeof v === "number" && v >= 0) || (typeof v === "bigint" && v <= U64_MAX)) return v;
+  throw new FormatError(
+    "InvalidHeaderDeserialization",
+    `${where}: expected an integer in [0, 2^64-1], found ${kind(v)}`,
+  );
 }
 
-function toSafe(d: bigint, where: string): number {
+function toSafe(d: Uint, where: string): number {
   // Only reachable for zero-element tensors (any other huge dimension fails the size checks).
-  if (d > BigInt(Number.MAX_SAFE_INTEGER)) {
+  if (typeof d === "bigint") {
     throw new FormatError("ValidationOverflow", `${where}: expected dimensions up to 2^53-1, found ${d}`);
   }
   return Number(d);
@@ -166,6 +195,7 @@ function kind(v: JsonValue): string {
   if (Array.isArray(v)) return `an array of ${v.length}`;
   if (v instanceof Map) return "an object";
   if (typeof v === "bigint") return v.toString();
+  if (v instanceof JsonFloat) return `the non-integer ${v.value}`;
   if (typeof v === "string") return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
   return `${typeof v} ${String(v)}`;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { isFormatError } from "../errors.js";
-import { parseHeaderJson } from "./strictJson.js";
+import { JsonFloat, parseHeaderJson } from "./strictJson.js";
 
 function code(text: string): string {
   try {
@@ -12,9 +12,22 @@ function code(text: string): string {
 }
 
 describe("parseHeaderJson", () => {
-  it("keeps integers exact as bigint and floats as numbers", () => {
-    const v = parseHeaderJson('{"a":[18446744073709551615, 1.5, -2, 1e2, -0, true, null, "s"]}');
-    expect(v.get("a")).toEqual([18446744073709551615n, 1.5, -2n, 100, -0, true, null, "s"]);
+  it("keeps integers exact (bigint above 2^53-1) and marks non-integer literals", () => {
+    const v = parseHeaderJson(
+      '{"a":[18446744073709551615, 9007199254740991, 9007199254740992, 1.5, -2, 1e2, -0, true, null, "s"]}',
+    );
+    expect(v.get("a")).toEqual([
+      18446744073709551615n,
+      9007199254740991,
+      9007199254740992n,
+      new JsonFloat(1.5),
+      -2,
+      new JsonFloat(100),
+      new JsonFloat(-0),
+      true,
+      null,
+      "s",
+    ]);
   });
 
   it("decodes escapes, surrogate pairs, and refuses lone surrogates and bad escapes", () => {

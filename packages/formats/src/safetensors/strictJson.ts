@@ -1,10 +1,19 @@
 import { FormatError, type FormatErrorCode } from "../errors.js";
 
+/** A number written with a fraction or an exponent (never a valid size or offset). */
+export class JsonFloat {
+  constructor(readonly value: number) {}
+  toString(): string {
+    return String(this.value);
+  }
+}
+
 /**
- * JSON values as the header parser sees them: integer literals are `bigint` (so 2^64-1 survives),
- * numbers with a fraction or exponent are `number`, objects are `Map`s in document order.
+ * JSON values as the header parser sees them: an integer literal is a `number` when it is at most
+ * 2^53-1 and a `bigint` above (so 2^64-1 survives exactly); numbers with a fraction or exponent are
+ * `JsonFloat`; objects are `Map`s in document order.
  */
-export type JsonValue = null | boolean | number | bigint | string | JsonValue[] | JsonObject;
+export type JsonValue = null | boolean | number | bigint | JsonFloat | string | JsonValue[] | JsonObject;
 export type JsonObject = Map<string, JsonValue>;
 
 /** serde_json's default recursion limit; also keeps `[[[[...` from overflowing the JS stack. */
@@ -36,6 +45,7 @@ function describe(text: string, pos: number): string {
   return `${JSON.stringify(text.slice(pos, pos + 16))} at character ${pos}`;
 }
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const NUMBER = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
 
 class Parser {
@@ -134,16 +144,20 @@ class Parser {
     }
   }
 
-  number(): number | bigint {
+  number(): number | bigint | JsonFloat {
     NUMBER.lastIndex = this.pos;
     const m = NUMBER.exec(this.text);
     if (!m) return this.fail("InvalidHeaderDeserialization", "a number", describe(this.text, this.pos));
     this.pos = NUMBER.lastIndex;
     const literal = m[0];
-    if (m[1] === undefined && m[2] === undefined && literal !== "-0") return BigInt(literal);
+    if (m[1] === undefined && m[2] === undefined && literal !== "-0") {
+      if (literal.length <= 15) return Number(literal); // < 10^15 < 2^53: exact
+      const big = BigInt(literal);
+      return big <= MAX_SAFE ? Number(big) : big;
+    }
     const value = Number(literal);
     if (!Number.isFinite(value)) this.fail("InvalidHeaderDeserialization", "a number in float64 range", literal);
-    return value;
+    return new JsonFloat(value);
   }
 
   string(): string {
