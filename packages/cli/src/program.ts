@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { registerDoctor } from "./commands/doctor.js";
 import { registerServe } from "./commands/serve.js";
+import { registerTrain } from "./commands/train.js";
 import { CliError, describeError, EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE } from "./errors.js";
 import { type CliIO, printJson, processIO } from "./output.js";
 
@@ -17,6 +18,7 @@ export function createProgram(io: CliIO = processIO): Command {
     });
   registerDoctor(program, io);
   registerServe(program, io);
+  registerTrain(program, io);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput(program.configureOutput());
   return program;
 }

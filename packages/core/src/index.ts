@@ -43,3 +43,4 @@ export {
   type WeightedAdapterOptions,
 } from "./compose/addWeightedAdapter.js";
 export { disjointMerge, magnitudePrune, mergeTaskTensors, randomPrune, type MajoritySignMethod, type TaskMerge } from "./compose/mergeUtils.js";
+export { isRecipe, type Recipe, type RecipeData } from "./recipe/Recipe.js";

@@ -1,4 +1,8 @@
 import * as tf from "@tensorflow/tfjs-core";
+// tfjs-core's Node entry registers no gradients (the umbrella package does, and so does tfjs-layers'
+// bundle, which is a peer dependency here anyway); tfjs-core's own register_all_gradients is not
+// importable from Node ESM (extensionless imports). Training needs them, so load tfjs-layers.
+import "@tensorflow/tfjs-layers";
 import { CoreError } from "../errors.js";
 import { Rng } from "../random.js";
 
