@@ -115,7 +115,9 @@ describe("engine HTTP server", () => {
 
   it("shuts down gracefully: in-flight requests finish, new connections are refused", async () => {
     const pending = call("POST", "/v1/generate", { base: "lm", input_ids: [4, 5], max_new_tokens: 3 });
-    await new Promise((r) => setTimeout(r, 5));
+    // Close only once the server holds the request, so the test does not race the connection.
+    for (let i = 0; i < 500 && server.inFlight() === 0; i++) await new Promise((r) => setTimeout(r, 2));
+    expect(server.inFlight()).toBeGreaterThan(0);
     await server.close();
     expect((await pending).status).toBe(200);
     await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();

@@ -18,6 +18,8 @@ export interface EngineServer {
   url: string;
   host: string;
   port: number;
+  /** Requests being handled right now. */
+  inFlight(): number;
   /** Stops accepting connections, lets in-flight requests finish, then closes the engine. */
   close(): Promise<void>;
 }
@@ -131,6 +133,7 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
     host,
     port,
     url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    inFlight: () => inFlight,
     close: () =>
       (closed ??= (async () => {
         closing = true;
