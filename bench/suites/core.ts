@@ -51,8 +51,20 @@ export default defineSuite({
     const fullW = keep(tf.variable(tf.clone(W), true));
     const loraOpt = keep(tf.train.adam(1e-3));
     const fullOpt = keep(tf.train.adam(1e-3));
-    const loraStep = () => read(loraOpt.minimize(() => tf.losses.meanSquaredError(target, trainLayer.forward(x, { training: true })) as tf.Scalar, true, loraVars) as tf.Scalar);
-    const fullStep = () => read(fullOpt.minimize(() => tf.losses.meanSquaredError(target, tf.add(tf.matMul(x, fullW), b)) as tf.Scalar, true, [fullW]) as tf.Scalar);
+    const loraStep = () =>
+      read(
+        loraOpt.minimize(
+          () => tf.losses.meanSquaredError(target, trainLayer.forward(x, { training: true })) as tf.Scalar,
+          true,
+          loraVars,
+        ) as tf.Scalar,
+      );
+    const fullStep = () =>
+      read(
+        fullOpt.minimize(() => tf.losses.meanSquaredError(target, tf.add(tf.matMul(x, fullW), b)) as tf.Scalar, true, [
+          fullW,
+        ]) as tf.Scalar,
+      );
 
     const mergeLayer = keep(new LoraLinear({ weight: tf.clone(W), name: "merge" }));
     mergeLayer.addAdapter("m", { r: R, alpha: 2 * R, init: false, seed: 6 });
@@ -65,7 +77,12 @@ export default defineSuite({
         name: `forward unmerged LoRA d=${D} r=${R} batch ${BATCH}`,
         goal: "≤ 1.10x",
         cases: [
-          { name: "base x·W + b", baseline: true, fn: baseForward, work: { amount: (2 * BATCH * D * D) / 1e9, unit: "GFLOP/s" } },
+          {
+            name: "base x·W + b",
+            baseline: true,
+            fn: baseForward,
+            work: { amount: (2 * BATCH * D * D) / 1e9, unit: "GFLOP/s" },
+          },
           { name: "LoRA unmerged", fn: () => read(unmerged.forward(x)) },
         ],
       },
@@ -80,8 +97,22 @@ export default defineSuite({
       {
         name: `merge / unmerge ${D}x${D} r=${R}`,
         cases: [
-          { name: "merge + unmerge", fn: () => { mergeLayer.merge(["m"]); mergeLayer.unmerge(); mergeLayer.weight.dataSync(); } },
-          { name: "safe merge + unmerge", fn: () => { mergeLayer.merge(["m"], { safe: true }); mergeLayer.unmerge(); mergeLayer.weight.dataSync(); } },
+          {
+            name: "merge + unmerge",
+            fn: () => {
+              mergeLayer.merge(["m"]);
+              mergeLayer.unmerge();
+              mergeLayer.weight.dataSync();
+            },
+          },
+          {
+            name: "safe merge + unmerge",
+            fn: () => {
+              mergeLayer.merge(["m"], { safe: true });
+              mergeLayer.unmerge();
+              mergeLayer.weight.dataSync();
+            },
+          },
         ],
         values: async () => {
           const m: number[] = [];
@@ -110,7 +141,12 @@ export default defineSuite({
         ],
         values: async () => [
           { name: "trainable state, full FT", value: stateBytes([fullW]) / 1e6, unit: "MB" },
-          { name: "trainable state, LoRA", value: stateBytes(loraVars) / 1e6, unit: "MB", reference: { name: "full FT", value: stateBytes([fullW]) / 1e6 } },
+          {
+            name: "trainable state, LoRA",
+            value: stateBytes(loraVars) / 1e6,
+            unit: "MB",
+            reference: { name: "full FT", value: stateBytes([fullW]) / 1e6 },
+          },
         ],
       },
     ];

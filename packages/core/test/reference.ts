@@ -20,7 +20,8 @@ export function addRef(a: ArrayLike<number>, b: ArrayLike<number>, s = 1): Float
 /** x [n, m] + bias [m] per row. */
 export function addRowRef(x: ArrayLike<number>, bias: ArrayLike<number>, n: number, m: number): Float64Array {
   const out = new Float64Array(n * m);
-  for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) out[i * m + j] = (x[i * m + j] as number) + (bias[j] as number);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < m; j++) out[i * m + j] = (x[i * m + j] as number) + (bias[j] as number);
   return out;
 }
 

@@ -16,10 +16,31 @@ describe("lowrank train", () => {
       const runs: number[][] = [];
       for (let i = 0; i < 2; i++) {
         const io = captureIO();
-        const code = await runCli(["train", "tiny", "--recipes", recipes, "--epochs", "3", "--seed", "4", "--rank", "3", "--json", "--out", out], io);
+        const code = await runCli(
+          [
+            "train",
+            "tiny",
+            "--recipes",
+            recipes,
+            "--epochs",
+            "3",
+            "--seed",
+            "4",
+            "--rank",
+            "3",
+            "--json",
+            "--out",
+            out,
+          ],
+          io,
+        );
         expect(io.err()).toBe("");
         expect(code).toBe(0);
-        const lines = io.out().trim().split("\n").map((l) => JSON.parse(l));
+        const lines = io
+          .out()
+          .trim()
+          .split("\n")
+          .map((l) => JSON.parse(l));
         const steps = lines.filter((l) => l.event === "step");
         expect(steps).toHaveLength(3 * 4);
         expect(steps[0]).toMatchObject({ step: 0, epoch: 0 });

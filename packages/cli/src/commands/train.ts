@@ -49,18 +49,34 @@ export function findRecipesDir(from = process.cwd()): string | undefined {
 
 /** Imports `<dir>/<name>.ts` (or `.js`) and returns the recipe it exports (default or any named export). */
 export async function loadRecipe(name: string, dir = findRecipesDir()): Promise<Recipe> {
-  if (!/^[A-Za-z0-9_-]+$/.test(name)) throw new CliError(`recipe: expected a name of letters, digits, - or _, found "${name}"`);
-  if (!dir) throw new CliError("recipe: expected an examples/src/recipes folder above the current directory (or --recipes DIR), found none");
+  if (!/^[A-Za-z0-9_-]+$/.test(name))
+    throw new CliError(`recipe: expected a name of letters, digits, - or _, found "${name}"`);
+  if (!dir)
+    throw new CliError(
+      "recipe: expected an examples/src/recipes folder above the current directory (or --recipes DIR), found none",
+    );
   const file = [".ts", ".js"].map((ext) => path.join(dir, name + ext)).find((f) => existsSync(f));
-  if (!file) throw new CliError(`recipe: expected ${path.join(dir, `${name}.ts`)}, found no such file`, "UnknownRecipe");
+  if (!file)
+    throw new CliError(`recipe: expected ${path.join(dir, `${name}.ts`)}, found no such file`, "UnknownRecipe");
   const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   const found = [mod.default, ...Object.values(mod)].find(isRecipe);
-  if (!found) throw new CliError(`recipe: expected ${file} to export a Recipe (name, load, buildBase, loraConfig), found none`);
+  if (!found)
+    throw new CliError(`recipe: expected ${file} to export a Recipe (name, load, buildBase, loraConfig), found none`);
   return found;
 }
 
 /** Trains a recipe's adapter; `onStep` sees every step. Writes a PEFT folder to `out` when given. */
-export async function train(recipe: Recipe, opts: TrainOptions, onStep?: (s: { step: number; epoch: number; loss: number; metrics: Record<string, number>; totalSteps: number }) => void): Promise<TrainSummary> {
+export async function train(
+  recipe: Recipe,
+  opts: TrainOptions,
+  onStep?: (s: {
+    step: number;
+    epoch: number;
+    loss: number;
+    metrics: Record<string, number>;
+    totalSteps: number;
+  }) => void,
+): Promise<TrainSummary> {
   const d = recipe.defaults ?? {};
   const rank = opts.rank ?? d.rank ?? 8;
   const epochs = opts.epochs ?? d.epochs ?? 1;
@@ -101,15 +117,24 @@ export async function train(recipe: Recipe, opts: TrainOptions, onStep?: (s: { s
       });
     }
     const summary: TrainSummary = {
-      recipe: recipe.name, rank, epochs, seed, steps: res.steps,
-      firstLoss: res.losses[0] ?? Number.NaN, finalLoss: res.losses.at(-1) ?? Number.NaN,
-      metrics, parameters: countParameters(lora),
+      recipe: recipe.name,
+      rank,
+      epochs,
+      seed,
+      steps: res.steps,
+      firstLoss: res.losses[0] ?? Number.NaN,
+      finalLoss: res.losses.at(-1) ?? Number.NaN,
+      metrics,
+      parameters: countParameters(lora),
     };
     if (opts.out) {
       const peft = adapterToPeft(lora, "default");
       await mkdir(opts.out, { recursive: true });
       await writeFile(path.join(opts.out, "adapter_config.json"), `${JSON.stringify(peft.config, null, 2)}\n`);
-      await writeFile(path.join(opts.out, "adapter_model.safetensors"), serializeSafetensors(peft.tensors, { format: "pt" }));
+      await writeFile(
+        path.join(opts.out, "adapter_model.safetensors"),
+        serializeSafetensors(peft.tensors, { format: "pt" }),
+      );
       summary.out = path.resolve(opts.out);
     }
     return summary;
@@ -121,7 +146,8 @@ export async function train(recipe: Recipe, opts: TrainOptions, onStep?: (s: { s
 
 const int = (what: string) => (v: string) => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new CliError(`${what}: expected a non-negative integer, found "${v}"`, "BadOption", 2);
+  if (!Number.isInteger(n) || n < 0)
+    throw new CliError(`${what}: expected a non-negative integer, found "${v}"`, "BadOption", 2);
   return n;
 };
 
@@ -139,31 +165,60 @@ export function registerTrain(program: Command, io: CliIO): void {
     .option("--recipes <dir>", "folder of recipe modules (default: examples/src/recipes above the current directory)")
     .option("--backend <name>", "tfjs backend: auto, wasm, cpu, tensorflow, webgpu", "wasm")
     .option("--json", "JSON lines: one per step, then a summary")
-    .action(async (name: string, o: { rank?: number; epochs?: number; seed?: number; batchSize?: number; lr?: number; out?: string; recipes?: string; backend: string; json?: boolean }) => {
-      await initBackend({ backend: o.backend as "wasm" });
-      const recipe = await loadRecipe(name, o.recipes ? path.resolve(o.recipes) : undefined);
-      const tty = !o.json && (io.stdout as { isTTY?: boolean }).isTTY === true;
-      let bar: cliProgress.SingleBar | undefined;
-      const summary = await train(recipe, { rank: o.rank, epochs: o.epochs, seed: o.seed, batchSize: o.batchSize, learningRate: o.lr, out: o.out }, (s) => {
-        if (o.json) return printJson(io, { event: "step", step: s.step, epoch: s.epoch, loss: s.loss, metrics: s.metrics });
-        if (tty) {
-          if (!bar) {
-            bar = new cliProgress.SingleBar({ format: "train {bar} {value}/{total} | epoch {epoch} | loss {loss}", stream: io.stdout as NodeJS.WritableStream as never, hideCursor: true }, cliProgress.Presets.shades_classic);
-            bar.start(s.totalSteps, 0, { epoch: 0, loss: "-" });
-          }
-          bar.update(s.step + 1, { epoch: s.epoch, loss: s.loss.toFixed(4) });
-        } else if (s.step + 1 === s.totalSteps || (s.step + 1) % Math.max(1, Math.ceil(s.totalSteps / 10)) === 0) {
-          io.stdout.write(`step ${s.step + 1}/${s.totalSteps} epoch ${s.epoch} loss ${s.loss.toFixed(4)}\n`);
-        }
-      });
-      bar?.stop();
-      if (o.json) return printJson(io, { event: "done", ...summary });
-      const p = summary.parameters;
-      io.stdout.write(
-        `${summary.recipe}: r=${summary.rank}, ${summary.epochs} epoch(s), ${summary.steps} steps, loss ${summary.firstLoss.toFixed(4)} -> ${summary.finalLoss.toFixed(4)}\n` +
-          `trainable ${p.trainable} of ${p.total} parameters (${(100 * p.fraction).toFixed(2)}%)\n` +
-          Object.entries(summary.metrics).map(([k, v]) => `${k} ${v.toFixed(4)}\n`).join("") +
-          (summary.out ? `adapter written to ${summary.out}\n` : ""),
-      );
-    });
+    .action(
+      async (
+        name: string,
+        o: {
+          rank?: number;
+          epochs?: number;
+          seed?: number;
+          batchSize?: number;
+          lr?: number;
+          out?: string;
+          recipes?: string;
+          backend: string;
+          json?: boolean;
+        },
+      ) => {
+        await initBackend({ backend: o.backend as "wasm" });
+        const recipe = await loadRecipe(name, o.recipes ? path.resolve(o.recipes) : undefined);
+        const tty = !o.json && (io.stdout as { isTTY?: boolean }).isTTY === true;
+        let bar: cliProgress.SingleBar | undefined;
+        const summary = await train(
+          recipe,
+          { rank: o.rank, epochs: o.epochs, seed: o.seed, batchSize: o.batchSize, learningRate: o.lr, out: o.out },
+          (s) => {
+            if (o.json)
+              return printJson(io, { event: "step", step: s.step, epoch: s.epoch, loss: s.loss, metrics: s.metrics });
+            if (tty) {
+              if (!bar) {
+                bar = new cliProgress.SingleBar(
+                  {
+                    format: "train {bar} {value}/{total} | epoch {epoch} | loss {loss}",
+                    stream: io.stdout as NodeJS.WritableStream as never,
+                    hideCursor: true,
+                  },
+                  cliProgress.Presets.shades_classic,
+                );
+                bar.start(s.totalSteps, 0, { epoch: 0, loss: "-" });
+              }
+              bar.update(s.step + 1, { epoch: s.epoch, loss: s.loss.toFixed(4) });
+            } else if (s.step + 1 === s.totalSteps || (s.step + 1) % Math.max(1, Math.ceil(s.totalSteps / 10)) === 0) {
+              io.stdout.write(`step ${s.step + 1}/${s.totalSteps} epoch ${s.epoch} loss ${s.loss.toFixed(4)}\n`);
+            }
+          },
+        );
+        bar?.stop();
+        if (o.json) return printJson(io, { event: "done", ...summary });
+        const p = summary.parameters;
+        io.stdout.write(
+          `${summary.recipe}: r=${summary.rank}, ${summary.epochs} epoch(s), ${summary.steps} steps, loss ${summary.firstLoss.toFixed(4)} -> ${summary.finalLoss.toFixed(4)}\n` +
+            `trainable ${p.trainable} of ${p.total} parameters (${(100 * p.fraction).toFixed(2)}%)\n` +
+            Object.entries(summary.metrics)
+              .map(([k, v]) => `${k} ${v.toFixed(4)}\n`)
+              .join("") +
+            (summary.out ? `adapter written to ${summary.out}\n` : ""),
+        );
+      },
+    );
 }

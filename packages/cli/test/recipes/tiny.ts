@@ -15,7 +15,15 @@ export const tiny: Recipe = {
     }),
   buildBase: () => {
     const m = tfl.sequential();
-    m.add(tfl.layers.dense({ units: 16, inputShape: [8], activation: "relu", name: "fc1", kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }));
+    m.add(
+      tfl.layers.dense({
+        units: 16,
+        inputShape: [8],
+        activation: "relu",
+        name: "fc1",
+        kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }),
+      }),
+    );
     m.add(tfl.layers.dense({ units: 3, name: "head", kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }) }));
     return m;
   },

@@ -29,12 +29,16 @@ function layerWith(specs: Array<{ name: string; r: number; alpha: number }>, see
   }
   return { layer, ref };
 }
-const deltaRef = (a: { A: Float32Array; B: Float32Array; r: number; s: number }, w = 1) => matmulRef(a.A, a.B, N, a.r, M).map((v) => v * a.s * w);
+const deltaRef = (a: { A: Float32Array; B: Float32Array; r: number; s: number }, w = 1) =>
+  matmulRef(a.A, a.B, N, a.r, M).map((v) => v * a.s * w);
 const delta = (l: LoraLinear, n: string) => tf.tidy(() => l.deltaWeight(n).dataSync());
 
 describe("add_weighted_adapter (PEFT semantics)", () => {
   it("cat with negative weights is exactly Σ wᵢ·ΔWᵢ at rank Σ rᵢ", () => {
-    const { layer, ref } = layerWith([{ name: "a", r: 2, alpha: 4 }, { name: "b", r: 3, alpha: 3 }]);
+    const { layer, ref } = layerWith([
+      { name: "a", r: 2, alpha: 4 },
+      { name: "b", r: 3, alpha: 3 },
+    ]);
     addWeightedAdapterToLayer(layer, ["a", "b"], [0.7, -1.5], "cat", "cat");
     expect(layer.getAdapter("cat").r).toBe(5);
     const want = addRef(deltaRef(ref.a as never, 0.7), deltaRef(ref.b as never, -1.5));
@@ -43,7 +47,10 @@ describe("add_weighted_adapter (PEFT semantics)", () => {
   });
 
   it("linear: one adapter with weight w gives w·ΔW (sign on A only); two give PEFT's cross terms", () => {
-    const { layer, ref } = layerWith([{ name: "a", r: 2, alpha: 8 }, { name: "b", r: 2, alpha: 2 }]);
+    const { layer, ref } = layerWith([
+      { name: "a", r: 2, alpha: 8 },
+      { name: "b", r: 2, alpha: 2 },
+    ]);
     addWeightedAdapterToLayer(layer, ["a"], [-0.5], "neg", "linear");
     expect(maxAbsDiff(delta(layer, "neg"), deltaRef(ref.a as never, -0.5))).toBeLessThan(1e-4);
     addWeightedAdapterToLayer(layer, ["a", "b"], [0.5, 2], "lin", "linear");
@@ -51,15 +58,26 @@ describe("add_weighted_adapter (PEFT semantics)", () => {
     const b = ref.b as { A: Float32Array; B: Float32Array; s: number };
     const ca = Math.sqrt(0.5 * a.s);
     const cb = Math.sqrt(2 * b.s);
-    const A = addRef(a.A.map((v) => v * ca), b.A, cb);
-    const B = addRef(a.B.map((v) => v * ca), b.B, cb);
+    const A = addRef(
+      a.A.map((v) => v * ca),
+      b.A,
+      cb,
+    );
+    const B = addRef(
+      a.B.map((v) => v * ca),
+      b.B,
+      cb,
+    );
     expect(maxAbsDiff(delta(layer, "lin"), matmulRef(A, B, N, 2, M))).toBeLessThan(1e-4);
     expect(layer.getAdapter("lin").scaling).toBe(1);
     layer.dispose();
   });
 
   it("svd: exact when the weighted sum fits the target rank, and a best rank-k approximation otherwise", () => {
-    const { layer, ref } = layerWith([{ name: "a", r: 1, alpha: 1 }, { name: "b", r: 1, alpha: 2 }]);
+    const { layer, ref } = layerWith([
+      { name: "a", r: 1, alpha: 1 },
+      { name: "b", r: 1, alpha: 2 },
+    ]);
     const want = addRef(deltaRef(ref.a as never, 2), deltaRef(ref.b as never, -1));
     addWeightedAdapterToLayer(layer, ["a", "b"], [2, -1], "s2", "svd", { svdRank: 2 });
     expect(maxAbsDiff(delta(layer, "s2"), want)).toBeLessThan(1e-4);
@@ -72,7 +90,10 @@ describe("add_weighted_adapter (PEFT semantics)", () => {
   });
 
   it("RankMismatch when linear/ties/dare need equal ranks", () => {
-    const { layer } = layerWith([{ name: "a", r: 2, alpha: 2 }, { name: "b", r: 3, alpha: 3 }]);
+    const { layer } = layerWith([
+      { name: "a", r: 2, alpha: 2 },
+      { name: "b", r: 3, alpha: 3 },
+    ]);
     for (const t of ["linear", "ties", "dare_linear"] as const) {
       try {
         addWeightedAdapterToLayer(layer, ["a", "b"], [1, 1], `x${t}`, t, { density: 0.5 });
@@ -91,7 +112,9 @@ describe("add_weighted_adapter (PEFT semantics)", () => {
     expect(Array.from(magnitudePrune(t1, 0.67))).toEqual([0, -2, 3]);
     expect(Array.from(magnitudePrune(t2, 0.67))).toEqual([2, 1, 0]);
     // ties with density 0.67: pruned [0,-2,3] and [2,1,0]; signs by total: [+, -, +]
-    expect(Array.from(mergeTaskTensors("ties", [t1, t2], [1, 1], { density: 0.67, rng: new Rng(0) }))).toEqual([2, -2, 3]);
+    expect(Array.from(mergeTaskTensors("ties", [t1, t2], [1, 1], { density: 0.67, rng: new Rng(0) }))).toEqual([
+      2, -2, 3,
+    ]);
     const big = Float64Array.from({ length: 2000 }, (_, i) => (i % 7) - 3);
     const d1 = mergeTaskTensors("dare_linear", [big], [1], { density: 0.3, rng: new Rng(5) });
     const d2 = mergeTaskTensors("dare_linear", [big], [1], { density: 0.3, rng: new Rng(5) });
@@ -102,7 +125,10 @@ describe("add_weighted_adapter (PEFT semantics)", () => {
     d1.forEach((v, i) => {
       if (v !== 0) expect(v).toBeCloseTo((big[i] as number) / 0.3, 9);
     });
-    const { layer } = layerWith([{ name: "a", r: 2, alpha: 2 }, { name: "b", r: 2, alpha: 2 }]);
+    const { layer } = layerWith([
+      { name: "a", r: 2, alpha: 2 },
+      { name: "b", r: 2, alpha: 2 },
+    ]);
     addWeightedAdapterToLayer(layer, ["a", "b"], [1, 1], "d1", "dare_linear", { density: 0.5, seed: 3 });
     addWeightedAdapterToLayer(layer, ["a", "b"], [1, 1], "d2", "dare_linear", { density: 0.5, seed: 3 });
     expect(Array.from(delta(layer, "d1"))).toEqual(Array.from(delta(layer, "d2")));
@@ -131,8 +157,15 @@ describe("add_weighted_adapter (PEFT semantics)", () => {
     expect(c?.lora_alpha).toBe(5);
     expect(c?.target_modules).toEqual(["q", "v"]);
     expect(lora.layers.get("h.0.q")?.getAdapter("xy").r).toBe(2);
-    expect(maxAbsDiff(delta(lora.layers.get("h.0.v") as LoraLinear, "xy"), delta(lora.layers.get("h.0.v") as LoraLinear, "y"))).toBeLessThan(1e-5);
-    expect(() => addWeightedAdapter(lora, ["x", "y"], [1, 1], "bad", "linear")).toThrow(expect.objectContaining({ code: "RankMismatch" }));
+    expect(
+      maxAbsDiff(
+        delta(lora.layers.get("h.0.v") as LoraLinear, "xy"),
+        delta(lora.layers.get("h.0.v") as LoraLinear, "y"),
+      ),
+    ).toBeLessThan(1e-5);
+    expect(() => addWeightedAdapter(lora, ["x", "y"], [1, 1], "bad", "linear")).toThrow(
+      expect.objectContaining({ code: "RankMismatch" }),
+    );
     expect(lora.adapterNames).toEqual(["x", "y", "xy"]);
     lora.dispose();
     for (const m of mods.values()) m.weight.dispose();

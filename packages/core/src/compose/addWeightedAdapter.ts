@@ -8,8 +8,17 @@ import { Rng } from "../random.js";
 import { type MajoritySignMethod, mergeTaskTensors, quantile, type TaskMerge } from "./mergeUtils.js";
 
 export type CombinationType =
-  | "linear" | "cat" | "svd"
-  | "ties" | "ties_svd" | "dare_linear" | "dare_linear_svd" | "dare_ties" | "dare_ties_svd" | "magnitude_prune" | "magnitude_prune_svd";
+  | "linear"
+  | "cat"
+  | "svd"
+  | "ties"
+  | "ties_svd"
+  | "dare_linear"
+  | "dare_linear_svd"
+  | "dare_ties"
+  | "dare_ties_svd"
+  | "magnitude_prune"
+  | "magnitude_prune_svd";
 
 export interface WeightedAdapterOptions {
   /** Rank of an `*svd` result (default: the largest input rank). */
@@ -32,12 +41,19 @@ function f64(t: tf.Tensor): Float64Array {
 /** A new rank from input ranks, as PEFT decides it; throws `RankMismatch` where equal ranks are required. */
 export function combinedRank(type: CombinationType, ranks: number[], svdRank?: number): number {
   if (EQUAL_RANK.includes(type)) {
-    if (new Set(ranks).size !== 1) throw new CoreError("RankMismatch", `combination "${type}": expected adapters of equal rank, found ranks [${ranks.join(", ")}] (use "cat" or "svd")`);
+    if (new Set(ranks).size !== 1)
+      throw new CoreError(
+        "RankMismatch",
+        `combination "${type}": expected adapters of equal rank, found ranks [${ranks.join(", ")}] (use "cat" or "svd")`,
+      );
     return ranks[0] as number;
   }
   if (type === "cat") return ranks.reduce((a, b) => a + b, 0);
   if (type.endsWith("svd")) return svdRank ?? Math.max(...ranks);
-  throw new CoreError("InvalidArgument", `combination_type: expected one of linear, cat, svd, ties, ties_svd, dare_linear, dare_linear_svd, dare_ties, dare_ties_svd, magnitude_prune, magnitude_prune_svd; found "${type}"`);
+  throw new CoreError(
+    "InvalidArgument",
+    `combination_type: expected one of linear, cat, svd, ties, ties_svd, dare_linear, dare_linear_svd, dare_ties, dare_ties_svd, magnitude_prune, magnitude_prune_svd; found "${type}"`,
+  );
 }
 
 /**
@@ -48,12 +64,29 @@ export function combinedRank(type: CombinationType, ranks: number[], svdRank?: n
  * - `svd` (and `*_svd`): ΔW = Σ wᵢ·ΔWᵢ (or ties/dare of the ΔWᵢ), truncated by SVD to the target rank.
  * - `ties`, `dare_linear`, `dare_ties`, `magnitude_prune`: the merge applied to the A's and to the B's separately with weights √(wᵢsᵢ).
  */
-export function addWeightedAdapterToLayer(layer: LoraLinear, adapters: string[], weights: number[], name: string, type: CombinationType, opts: WeightedAdapterOptions = {}): void {
-  if (adapters.length !== weights.length) throw new CoreError("InvalidArgument", `add_weighted_adapter: expected one weight per adapter (${adapters.length}), found ${weights.length}`);
-  const present = adapters.map((a, i) => ({ a: layer.hasAdapter(a) ? layer.getAdapter(a) : undefined, w: weights[i] as number })).filter((p) => p.a !== undefined) as Array<{ a: ReturnType<LoraLinear["getAdapter"]>; w: number }>;
+export function addWeightedAdapterToLayer(
+  layer: LoraLinear,
+  adapters: string[],
+  weights: number[],
+  name: string,
+  type: CombinationType,
+  opts: WeightedAdapterOptions = {},
+): void {
+  if (adapters.length !== weights.length)
+    throw new CoreError(
+      "InvalidArgument",
+      `add_weighted_adapter: expected one weight per adapter (${adapters.length}), found ${weights.length}`,
+    );
+  const present = adapters
+    .map((a, i) => ({ a: layer.hasAdapter(a) ? layer.getAdapter(a) : undefined, w: weights[i] as number }))
+    .filter((p) => p.a !== undefined) as Array<{ a: ReturnType<LoraLinear["getAdapter"]>; w: number }>;
   if (present.length === 0) return;
   const kind: CombinationType = adapters.length === 1 ? "linear" : type;
-  const r = combinedRank(kind, present.map((p) => p.a.r), opts.svdRank);
+  const r = combinedRank(
+    kind,
+    present.map((p) => p.a.r),
+    opts.svdRank,
+  );
   const n = layer.inFeatures;
   const m = layer.outFeatures;
   const rng = new Rng(opts.seed ?? 0);
@@ -68,7 +101,8 @@ export function addWeightedAdapterToLayer(layer: LoraLinear, adapters: string[],
     for (const { a, w } of present) {
       const av = a.A.dataSync();
       const bv = a.B.dataSync();
-      for (let i = 0; i < n; i++) for (let c = 0; c < a.r; c++) A[i * rank + off + c] = w * a.scaling * (av[i * a.r + c] as number);
+      for (let i = 0; i < n; i++)
+        for (let c = 0; c < a.r; c++) A[i * rank + off + c] = w * a.scaling * (av[i * a.r + c] as number);
       B.set(bv, off * m);
       off += a.r;
     }
@@ -81,7 +115,11 @@ export function addWeightedAdapterToLayer(layer: LoraLinear, adapters: string[],
     });
     const ws = present.map((p) => p.w * p.a.scaling);
     const base = kind === "svd" ? "linear" : (kind.slice(0, -4) as TaskMerge);
-    const delta = mergeTaskTensors(base, deltas, ws, { density: opts.density, majoritySignMethod: opts.majoritySignMethod, rng });
+    const delta = mergeTaskTensors(base, deltas, ws, {
+      density: opts.density,
+      majoritySignMethod: opts.majoritySignMethod,
+      rng,
+    });
     const { U, S, V } = truncatedSvd(delta, n, m, r);
     A = Float64Array.from(U);
     B = new Float64Array(r * m);
@@ -92,9 +130,10 @@ export function addWeightedAdapterToLayer(layer: LoraLinear, adapters: string[],
       all.set(B);
       all.set(A, B.length);
       const hi = quantile(all, opts.svdClamp);
-      const clamp = (x: Float64Array) => x.forEach((v, i) => {
-        x[i] = Math.min(hi, Math.max(-hi, v));
-      });
+      const clamp = (x: Float64Array) =>
+        x.forEach((v, i) => {
+          x[i] = Math.min(hi, Math.max(-hi, v));
+        });
       clamp(A);
       clamp(B);
     }
@@ -102,8 +141,18 @@ export function addWeightedAdapterToLayer(layer: LoraLinear, adapters: string[],
     const signed = present.map((p) => Math.sign(p.w * p.a.scaling || 1) * Math.sqrt(Math.abs(p.w * p.a.scaling)));
     const unsigned = present.map((p) => Math.sqrt(Math.abs(p.w * p.a.scaling)));
     const mopts = { density: opts.density, majoritySignMethod: opts.majoritySignMethod, rng };
-    A = mergeTaskTensors(kind as TaskMerge, present.map((p) => f64(p.a.A)), signed, mopts);
-    B = mergeTaskTensors(kind as TaskMerge, present.map((p) => f64(p.a.B)), unsigned, mopts);
+    A = mergeTaskTensors(
+      kind as TaskMerge,
+      present.map((p) => f64(p.a.A)),
+      signed,
+      mopts,
+    );
+    B = mergeTaskTensors(
+      kind as TaskMerge,
+      present.map((p) => f64(p.a.B)),
+      unsigned,
+      mopts,
+    );
   }
   const At = tf.tensor2d(Float32Array.from(A), [n, rank]);
   const Bt = tf.tensor2d(Float32Array.from(B), [rank, m]);
@@ -116,21 +165,36 @@ export function addWeightedAdapterToLayer(layer: LoraLinear, adapters: string[],
 }
 
 /** PEFT's `LoraModel.add_weighted_adapter` over every layer of `model`; the new adapter is not activated. */
-export function addWeightedAdapter(model: LoraModel, adapters: string[], weights: number[], adapterName: string, combinationType: CombinationType = "svd", opts: WeightedAdapterOptions = {}): void {
-  if (adapters.length === 0) throw new CoreError("InvalidArgument", "add_weighted_adapter: expected at least one adapter, found none");
+export function addWeightedAdapter(
+  model: LoraModel,
+  adapters: string[],
+  weights: number[],
+  adapterName: string,
+  combinationType: CombinationType = "svd",
+  opts: WeightedAdapterOptions = {},
+): void {
+  if (adapters.length === 0)
+    throw new CoreError("InvalidArgument", "add_weighted_adapter: expected at least one adapter, found none");
   const configs = adapters.map((a) => {
     const c = model.configs.get(a);
     if (!c) throw new CoreError("UnknownAdapter", `expected one of [${model.adapterNames.join(", ")}], found "${a}"`);
     return c;
   });
-  if (model.configs.has(adapterName)) throw new CoreError("DuplicateAdapter", `adapter "${adapterName}" already exists`);
+  if (model.configs.has(adapterName))
+    throw new CoreError("DuplicateAdapter", `adapter "${adapterName}" already exists`);
   const kind: CombinationType = adapters.length === 1 ? "linear" : combinationType;
-  const r = combinedRank(kind, configs.map((c) => c.r), opts.svdRank);
+  const r = combinedRank(
+    kind,
+    configs.map((c) => c.r),
+    opts.svdRank,
+  );
   const targets = configs.map((c) => c.target_modules);
   const first = configs[0] as LoraConfig;
   const target_modules = targets.every((t) => Array.isArray(t))
     ? [...new Set(targets.flat() as string[])]
-    : targets.length === 1 ? first.target_modules : targets.map((t) => `(${Array.isArray(t) ? t.map((s) => `(?:.*\\.)?${s}`).join("|") : t})`).join("|");
+    : targets.length === 1
+      ? first.target_modules
+      : targets.map((t) => `(${Array.isArray(t) ? t.map((s) => `(?:.*\\.)?${s}`).join("|") : t})`).join("|");
   const done: LoraLinear[] = [];
   try {
     for (const layer of model.layers.values()) {
@@ -142,5 +206,12 @@ export function addWeightedAdapter(model: LoraModel, adapters: string[], weights
     for (const l of done) l.deleteAdapter(adapterName);
     throw e;
   }
-  model.registerAdapter(adapterName, { ...first, r, lora_alpha: r, target_modules, rank_pattern: {}, alpha_pattern: {} });
+  model.registerAdapter(adapterName, {
+    ...first,
+    r,
+    lora_alpha: r,
+    target_modules,
+    rank_pattern: {},
+    alpha_pattern: {},
+  });
 }

@@ -60,22 +60,42 @@ export function disjointMerge(ts: Float64Array[], w: number[], method: MajorityS
 export type TaskMerge = "linear" | "ties" | "dare_linear" | "dare_ties" | "magnitude_prune";
 
 /** PEFT's task_arithmetic / ties / dare_linear / dare_ties / magnitude_prune. */
-export function mergeTaskTensors(kind: TaskMerge, ts: Float64Array[], w: number[], o: { density?: number; majoritySignMethod?: MajoritySignMethod; rng: Rng }): Float64Array {
+export function mergeTaskTensors(
+  kind: TaskMerge,
+  ts: Float64Array[],
+  w: number[],
+  o: { density?: number; majoritySignMethod?: MajoritySignMethod; rng: Rng },
+): Float64Array {
   const needsDensity = kind !== "linear";
-  if (needsDensity && o.density === undefined) throw new CoreError("InvalidArgument", `combination "${kind}": expected a density in [0, 1], found none`);
+  if (needsDensity && o.density === undefined)
+    throw new CoreError("InvalidArgument", `combination "${kind}": expected a density in [0, 1], found none`);
   const d = o.density ?? 1;
   const method = o.majoritySignMethod ?? "total";
   switch (kind) {
     case "linear":
       return weightedSum(ts, w);
     case "magnitude_prune":
-      return weightedSum(ts.map((t) => magnitudePrune(t, d)), w);
+      return weightedSum(
+        ts.map((t) => magnitudePrune(t, d)),
+        w,
+      );
     case "ties":
-      return disjointMerge(ts.map((t) => magnitudePrune(t, d)), w, method);
+      return disjointMerge(
+        ts.map((t) => magnitudePrune(t, d)),
+        w,
+        method,
+      );
     case "dare_linear":
-      return weightedSum(ts.map((t) => randomPrune(t, d, o.rng)), w);
+      return weightedSum(
+        ts.map((t) => randomPrune(t, d, o.rng)),
+        w,
+      );
     case "dare_ties":
-      return disjointMerge(ts.map((t) => randomPrune(t, d, o.rng)), w, method);
+      return disjointMerge(
+        ts.map((t) => randomPrune(t, d, o.rng)),
+        w,
+        method,
+      );
   }
 }
 

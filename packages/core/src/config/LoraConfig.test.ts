@@ -15,7 +15,9 @@ function codeOf(fn: () => unknown): { code: string; message: string } {
 
 describe("parseLoraConfig", () => {
   it("fills PEFT defaults and keeps unknown keys", () => {
-    const c = parseLoraConfig('{"r": 4, "lora_alpha": 16, "target_modules": ["q", "v"], "future_field": {"x": 1}, "base_model_name_or_path": "gpt2"}');
+    const c = parseLoraConfig(
+      '{"r": 4, "lora_alpha": 16, "target_modules": ["q", "v"], "future_field": {"x": 1}, "base_model_name_or_path": "gpt2"}',
+    );
     expect(c.r).toBe(4);
     expect(c.lora_alpha).toBe(16);
     expect(c.bias).toBe("none");
@@ -84,7 +86,13 @@ describe("module matching (PEFT rules)", () => {
     expect(isTargetModule("transformer.blocks.1.attn.q", l)).toBe(false);
   });
   it("rank_pattern / alpha_pattern keys", () => {
-    const c = parseLoraConfig({ r: 8, lora_alpha: 16, target_modules: ["q", "v"], rank_pattern: { "h.0.attn.q": 2, v: 4 }, alpha_pattern: { "h\\.\\d\\.attn\\.v": 3 } });
+    const c = parseLoraConfig({
+      r: 8,
+      lora_alpha: 16,
+      target_modules: ["q", "v"],
+      rank_pattern: { "h.0.attn.q": 2, v: 4 },
+      alpha_pattern: { "h\\.\\d\\.attn\\.v": 3 },
+    });
     expect(rankAndAlphaFor("t.h.0.attn.q", c)).toEqual({ r: 2, alpha: 16 });
     expect(rankAndAlphaFor("t.h.1.attn.q", c)).toEqual({ r: 8, alpha: 16 });
     expect(rankAndAlphaFor("t.h.1.attn.v", c)).toEqual({ r: 4, alpha: 3 });

@@ -1,7 +1,16 @@
 import { CoreError } from "../errors.js";
 
 /** PEFT's `init_lora_weights` values. Only `true`, `false`, `"gaussian"` and `"pissa"`/`"pissa_niter_N"` initialize here. */
-export type InitLoraWeights = boolean | "gaussian" | "pissa" | `pissa_niter_${number}` | "olora" | "loftq" | "eva" | "corda" | "orthogonal";
+export type InitLoraWeights =
+  | boolean
+  | "gaussian"
+  | "pissa"
+  | `pissa_niter_${number}`
+  | "olora"
+  | "loftq"
+  | "eva"
+  | "corda"
+  | "orthogonal";
 export type LoraBias = "none" | "all" | "lora_only";
 
 /**
@@ -58,8 +67,12 @@ export const LORA_CONFIG_DEFAULTS: Readonly<Omit<LoraConfig, "target_modules"> &
 };
 
 function bad(field: string, expected: string, found: unknown): CoreError {
-  const shown = typeof found === "string" ? JSON.stringify(found) : JSON.stringify(found) ?? String(found);
-  return new CoreError("InvalidConfig", `LoraConfig.${field}: expected ${expected}, found ${shown}`, { field, expected, found });
+  const shown = typeof found === "string" ? JSON.stringify(found) : (JSON.stringify(found) ?? String(found));
+  return new CoreError("InvalidConfig", `LoraConfig.${field}: expected ${expected}, found ${shown}`, {
+    field,
+    expected,
+    found,
+  });
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -70,14 +83,17 @@ function checkRegex(field: string, source: string): void {
   try {
     new RegExp(source);
   } catch {
-    throw bad(field, "a valid regular expression, a list of module names, or \"all-linear\"", source);
+    throw bad(field, 'a valid regular expression, a list of module names, or "all-linear"', source);
   }
 }
 
 function checkModules(field: string, v: unknown): void {
   if (v === null) return;
-  if (typeof v === "string") return checkRegex(field, v);
-  if (!isStringList(v)) throw bad(field, "null, a regex string, \"all-linear\" or a list of strings", v);
+  if (typeof v === "string") {
+    checkRegex(field, v);
+    return;
+  }
+  if (!isStringList(v)) throw bad(field, 'null, a regex string, "all-linear" or a list of strings', v);
 }
 
 function checkPattern(field: string, v: unknown, integer: boolean): void {
@@ -101,32 +117,49 @@ export function parseLoraConfig(input: unknown): LoraConfig {
     try {
       raw = JSON.parse(raw);
     } catch (e) {
-      throw new CoreError("InvalidConfig", `LoraConfig: expected JSON text, found unparseable input (${(e as Error).message})`);
+      throw new CoreError(
+        "InvalidConfig",
+        `LoraConfig: expected JSON text, found unparseable input (${(e as Error).message})`,
+      );
     }
   }
   if (!isObject(raw)) throw bad("(root)", "an object", raw);
   const c = { ...LORA_CONFIG_DEFAULTS, ...raw } as Record<string, unknown>;
-  for (const [k, v] of Object.entries(c)) if (v === undefined) c[k] = (LORA_CONFIG_DEFAULTS as Record<string, unknown>)[k] ?? null;
+  for (const [k, v] of Object.entries(c))
+    if (v === undefined) c[k] = (LORA_CONFIG_DEFAULTS as Record<string, unknown>)[k] ?? null;
 
-  if (c.peft_type !== "LORA") throw bad("peft_type", "\"LORA\"", c.peft_type);
+  if (c.peft_type !== "LORA") throw bad("peft_type", '"LORA"', c.peft_type);
   if (typeof c.r !== "number" || !Number.isInteger(c.r) || c.r <= 0) throw bad("r", "a positive integer", c.r);
-  if (typeof c.lora_alpha !== "number" || !Number.isFinite(c.lora_alpha)) throw bad("lora_alpha", "a finite number", c.lora_alpha);
-  if (typeof c.lora_dropout !== "number" || !(c.lora_dropout >= 0 && c.lora_dropout < 1)) throw bad("lora_dropout", "a number in [0, 1)", c.lora_dropout);
+  if (typeof c.lora_alpha !== "number" || !Number.isFinite(c.lora_alpha))
+    throw bad("lora_alpha", "a finite number", c.lora_alpha);
+  if (typeof c.lora_dropout !== "number" || !(c.lora_dropout >= 0 && c.lora_dropout < 1))
+    throw bad("lora_dropout", "a number in [0, 1)", c.lora_dropout);
   checkModules("target_modules", c.target_modules);
   checkModules("exclude_modules", c.exclude_modules);
-  if (c.bias !== "none" && c.bias !== "all" && c.bias !== "lora_only") throw bad("bias", "one of \"none\", \"all\", \"lora_only\"", c.bias);
+  if (c.bias !== "none" && c.bias !== "all" && c.bias !== "lora_only")
+    throw bad("bias", 'one of "none", "all", "lora_only"', c.bias);
   for (const f of ["use_rslora", "fan_in_fan_out"]) if (typeof c[f] !== "boolean") throw bad(f, "true or false", c[f]);
   const init = c.init_lora_weights;
-  const initOk = typeof init === "boolean" || (typeof init === "string" && (INIT_STRINGS.includes(init) || /^pissa_niter_\d+$/.test(init)));
-  if (!initOk) throw bad("init_lora_weights", `true, false, or one of ${INIT_STRINGS.map((s) => `"${s}"`).join(", ")}, "pissa_niter_N"`, init);
+  const initOk =
+    typeof init === "boolean" ||
+    (typeof init === "string" && (INIT_STRINGS.includes(init) || /^pissa_niter_\d+$/.test(init)));
+  if (!initOk)
+    throw bad(
+      "init_lora_weights",
+      `true, false, or one of ${INIT_STRINGS.map((s) => `"${s}"`).join(", ")}, "pissa_niter_N"`,
+      init,
+    );
   checkPattern("rank_pattern", c.rank_pattern, true);
   checkPattern("alpha_pattern", c.alpha_pattern, false);
-  if (c.modules_to_save !== null && !isStringList(c.modules_to_save)) throw bad("modules_to_save", "null or a list of strings", c.modules_to_save);
+  if (c.modules_to_save !== null && !isStringList(c.modules_to_save))
+    throw bad("modules_to_save", "null or a list of strings", c.modules_to_save);
   const l = c.layers_to_transform;
   const isIdx = (n: unknown) => typeof n === "number" && Number.isInteger(n) && n >= 0;
-  if (l !== null && !isIdx(l) && !(Array.isArray(l) && l.every(isIdx))) throw bad("layers_to_transform", "null, a layer index or a list of layer indices", l);
+  if (l !== null && !isIdx(l) && !(Array.isArray(l) && l.every(isIdx)))
+    throw bad("layers_to_transform", "null, a layer index or a list of layer indices", l);
   const lp = c.layers_pattern;
-  if (lp !== null && typeof lp !== "string" && !isStringList(lp)) throw bad("layers_pattern", "null, a string or a list of strings", lp);
+  if (lp !== null && typeof lp !== "string" && !isStringList(lp))
+    throw bad("layers_pattern", "null, a string or a list of strings", lp);
   if (lp !== null && l === null) throw bad("layers_pattern", "null unless layers_to_transform is set", lp);
   if (c.task_type !== null && typeof c.task_type !== "string") throw bad("task_type", "null or a string", c.task_type);
   return c as LoraConfig;

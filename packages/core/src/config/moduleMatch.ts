@@ -15,7 +15,12 @@ const DEFAULT_LAYERS_PATTERN = "[^.]*";
 
 /** The block index of a module name (`transformer.h.3.attn.c_attn` -> 3), or undefined. */
 export function layerIndexOf(name: string, layersPattern: string | string[] | null): number | undefined {
-  const patterns = layersPattern === null ? [DEFAULT_LAYERS_PATTERN] : typeof layersPattern === "string" ? [layersPattern] : layersPattern;
+  const patterns =
+    layersPattern === null
+      ? [DEFAULT_LAYERS_PATTERN]
+      : typeof layersPattern === "string"
+        ? [layersPattern]
+        : layersPattern;
   for (const p of patterns) {
     const m = new RegExp(`^(?:.*\\.)?(?:${p})\\.(\\d+)\\.`).exec(name);
     if (m?.[1] !== undefined) return Number(m[1]);

@@ -49,14 +49,27 @@ export class LoraModel {
       for (const site of targets) {
         let layer = this.layers.get(site.name);
         if (!layer) {
-          layer = new LoraLinear({ weight: site.weight, bias: site.bias, name: site.name, embedding: site.kind === "embedding", seed: rng.int() });
+          layer = new LoraLinear({
+            weight: site.weight,
+            bias: site.bias,
+            name: site.name,
+            embedding: site.kind === "embedding",
+            seed: rng.int(),
+          });
           this.layers.set(site.name, layer);
           this.sites.set(site.name, site);
           site.attach(layer);
           layer.setActiveAdapters(this.active.filter((a) => layer?.hasAdapter(a)));
         }
         const { r, alpha } = rankAndAlphaFor(site.name, config);
-        layer.addAdapter(name, { r, alpha, dropout: config.lora_dropout, useRslora: config.use_rslora, init: config.init_lora_weights, seed: rng.int() });
+        layer.addAdapter(name, {
+          r,
+          alpha,
+          dropout: config.lora_dropout,
+          useRslora: config.use_rslora,
+          init: config.init_lora_weights,
+          seed: rng.int(),
+        });
         added.push(layer);
       }
     } catch (e) {
@@ -64,7 +77,10 @@ export class LoraModel {
       throw e;
     }
     this.configs.set(name, config);
-    this.applyTrainability(config, targets.map((t) => t.name));
+    this.applyTrainability(
+      config,
+      targets.map((t) => t.name),
+    );
   }
 
   /** Registers an adapter whose weights the caller fills per layer (`adapterFromPeft`, composition). */
@@ -78,8 +94,14 @@ export class LoraModel {
     const have = this.layers.get(moduleName);
     if (have) return have;
     const site = this.source.sites().find((s) => s.name === moduleName);
-    if (!site) throw new CoreError("NoMatchingModules", `expected a module named "${moduleName}" in the model, found none`);
-    const layer = new LoraLinear({ weight: site.weight, bias: site.bias, name: site.name, embedding: site.kind === "embedding" });
+    if (!site)
+      throw new CoreError("NoMatchingModules", `expected a module named "${moduleName}" in the model, found none`);
+    const layer = new LoraLinear({
+      weight: site.weight,
+      bias: site.bias,
+      name: site.name,
+      embedding: site.kind === "embedding",
+    });
     this.layers.set(site.name, layer);
     this.sites.set(site.name, site);
     site.attach(layer);
@@ -94,7 +116,8 @@ export class LoraModel {
       const module = key.slice(0, key.lastIndexOf("."));
       const leaf = key.slice(key.lastIndexOf(".") + 1);
       if (save && matchesModuleList(module, save)) extra.add(key);
-      if (leaf === "bias" && (config.bias === "all" || (config.bias === "lora_only" && adapted.includes(module)))) extra.add(key);
+      if (leaf === "bias" && (config.bias === "all" || (config.bias === "lora_only" && adapted.includes(module))))
+        extra.add(key);
     }
     for (const key of extra) {
       const v = vars.get(key) as tf.Variable;
@@ -105,7 +128,9 @@ export class LoraModel {
 
   /** The only way to change the active set, across all layers (a layer without an adapter skips it). */
   setActiveAdapters(names: string[]): void {
-    for (const n of names) if (!this.configs.has(n)) throw new CoreError("UnknownAdapter", `expected one of [${this.adapterNames.join(", ")}], found "${n}"`);
+    for (const n of names)
+      if (!this.configs.has(n))
+        throw new CoreError("UnknownAdapter", `expected one of [${this.adapterNames.join(", ")}], found "${n}"`);
     this.active = [...new Set(names)];
     for (const l of this.layers.values()) l.setActiveAdapters(this.active.filter((n) => l.hasAdapter(n)));
   }
@@ -116,7 +141,8 @@ export class LoraModel {
     for (const l of this.layers.values()) l.enableAdapters();
   }
   deleteAdapter(name: string): void {
-    if (!this.configs.has(name)) throw new CoreError("UnknownAdapter", `expected one of [${this.adapterNames.join(", ")}], found "${name}"`);
+    if (!this.configs.has(name))
+      throw new CoreError("UnknownAdapter", `expected one of [${this.adapterNames.join(", ")}], found "${name}"`);
     for (const l of this.layers.values()) if (l.hasAdapter(name)) l.deleteAdapter(name);
     this.configs.delete(name);
     this.active = this.active.filter((n) => n !== name);
@@ -125,7 +151,9 @@ export class LoraModel {
   /** Merges adapters (default: active) into every layer's base weight; `safe` checks all layers before changing any. */
   merge(names?: string[], opts: { safe?: boolean } = {}): void {
     const list = names ?? this.active;
-    for (const n of list) if (!this.configs.has(n)) throw new CoreError("UnknownAdapter", `expected one of [${this.adapterNames.join(", ")}], found "${n}"`);
+    for (const n of list)
+      if (!this.configs.has(n))
+        throw new CoreError("UnknownAdapter", `expected one of [${this.adapterNames.join(", ")}], found "${n}"`);
     const done: LoraLinear[] = [];
     try {
       for (const l of this.layers.values()) {
@@ -163,7 +191,11 @@ export class LoraModel {
   }
 
   forward(x: tf.Tensor, opts: { training?: boolean } = {}): tf.Tensor {
-    if (!this.source.forward) throw new CoreError("InvalidArgument", "this host has no forward(): implement LinearHost.forward to run or train it");
+    if (!this.source.forward)
+      throw new CoreError(
+        "InvalidArgument",
+        "this host has no forward(): implement LinearHost.forward to run or train it",
+      );
     return this.source.forward(x, { training: opts.training ?? false });
   }
 

@@ -3,12 +3,20 @@ import * as tfl from "@tensorflow/tfjs-layers";
 import { describe, expect, it } from "vitest";
 import { addRef, addRowRef, matmulRef, maxAbsDiff, Rng, randomArray } from "../../test/reference.js";
 import { isCoreError } from "../errors.js";
-import type { LinearHost, LinearModule } from "./LinearHost.js";
 import { countParameters, injectLora } from "./injectLora.js";
+import type { LinearHost, LinearModule } from "./LinearHost.js";
 
 function mlp(): tfl.LayersModel {
   const m = tfl.sequential();
-  m.add(tfl.layers.dense({ units: 6, inputShape: [5], activation: "relu", name: "fc1", kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }));
+  m.add(
+    tfl.layers.dense({
+      units: 6,
+      inputShape: [5],
+      activation: "relu",
+      name: "fc1",
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }),
+    }),
+  );
   m.add(tfl.layers.dense({ units: 4, name: "fc2", kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }) }));
   m.add(tfl.layers.dense({ units: 3, name: "head", kernelInitializer: tfl.initializers.glorotUniform({ seed: 3 }) }));
   return m;
@@ -34,9 +42,12 @@ class TinyHost implements LinearHost {
   }
   forward(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
-      const lin = (m: LinearModule, h: tf.Tensor) => (m.lora ? m.lora.forward(h) : tf.matMul(h as tf.Tensor2D, m.weight as tf.Tensor2D));
+      const lin = (m: LinearModule, h: tf.Tensor) =>
+        m.lora ? m.lora.forward(h) : tf.matMul(h as tf.Tensor2D, m.weight as tf.Tensor2D);
       const up = this.modules.get("block.0.up") as LinearModule;
-      let h = up.lora ? up.lora.forward(x) : tf.add(tf.matMul(x as tf.Tensor2D, up.weight as tf.Tensor2D), up.bias as tf.Variable);
+      let h = up.lora
+        ? up.lora.forward(x)
+        : tf.add(tf.matMul(x as tf.Tensor2D, up.weight as tf.Tensor2D), up.bias as tf.Variable);
       h = tf.relu(h);
       return lin(this.modules.get("lm_head") as LinearModule, h);
     });
@@ -54,7 +65,11 @@ describe("injectLora into a tfjs-layers model", () => {
     const model = mlp();
     const x = tf.tensor2d(randomArray(new Rng(1), 10), [2, 5]);
     const base = (model.predict(x) as tf.Tensor).dataSync();
-    const lora = injectLora(model, { r: 2, lora_alpha: 4, target_modules: ["fc2"], init_lora_weights: false }, { seed: 3 });
+    const lora = injectLora(
+      model,
+      { r: 2, lora_alpha: 4, target_modules: ["fc2"], init_lora_weights: false },
+      { seed: 3 },
+    );
     expect([...lora.layers.keys()]).toEqual(["fc2"]);
     const y = (model.predict(x) as tf.Tensor).dataSync();
     expect(maxAbsDiff(y, base)).toBeGreaterThan(1e-3);
@@ -86,7 +101,7 @@ describe("injectLora into a tfjs-layers model", () => {
     const lora = injectLora(model, { r: 2, target_modules: "all-linear", bias: "lora_only" });
     expect([...lora.layers.keys()].sort()).toEqual(["fc1", "fc2"]);
     const c = countParameters(lora);
-    const adapters = (5 * 2 + 2 * 6) + (6 * 2 + 2 * 4);
+    const adapters = 5 * 2 + 2 * 6 + (6 * 2 + 2 * 4);
     const biases = 6 + 4;
     expect(c.trainable).toBe(adapters + biases);
     expect(c.total).toBe(model.countParams() + adapters);
@@ -105,7 +120,16 @@ describe("injectLora into a tfjs-layers model", () => {
 
   it("Conv2D: the LoRA path equals a conv with the kernel plus reshape(A·B)", () => {
     const m = tfl.sequential();
-    m.add(tfl.layers.conv2d({ inputShape: [5, 5, 2], filters: 3, kernelSize: 3, padding: "same", name: "conv", kernelInitializer: tfl.initializers.glorotUniform({ seed: 4 }) }));
+    m.add(
+      tfl.layers.conv2d({
+        inputShape: [5, 5, 2],
+        filters: 3,
+        kernelSize: 3,
+        padding: "same",
+        name: "conv",
+        kernelInitializer: tfl.initializers.glorotUniform({ seed: 4 }),
+      }),
+    );
     const x = tf.randomNormal([1, 5, 5, 2], 0, 1, "float32", 8);
     const lora = injectLora(m, { r: 2, lora_alpha: 2, target_modules: ["conv"], init_lora_weights: false });
     const y = (m.predict(x) as tf.Tensor).dataSync();
@@ -121,8 +145,23 @@ describe("injectLora into a tfjs-layers model", () => {
 
   it("Embedding: lookup plus A[ids]·B", () => {
     const m = tfl.sequential();
-    m.add(tfl.layers.embedding({ inputDim: 7, outputDim: 4, inputLength: 3, name: "emb", embeddingsInitializer: tfl.initializers.randomNormal({ seed: 5 }) }));
-    const ids = tf.tensor2d([[1, 2, 6], [0, 0, 3]], [2, 3], "int32");
+    m.add(
+      tfl.layers.embedding({
+        inputDim: 7,
+        outputDim: 4,
+        inputLength: 3,
+        name: "emb",
+        embeddingsInitializer: tfl.initializers.randomNormal({ seed: 5 }),
+      }),
+    );
+    const ids = tf.tensor2d(
+      [
+        [1, 2, 6],
+        [0, 0, 3],
+      ],
+      [2, 3],
+      "int32",
+    );
     const lora = injectLora(m, { r: 2, target_modules: ["emb"], init_lora_weights: false });
     const y = (m.predict(ids) as tf.Tensor).dataSync();
     const layer = lora.layers.get("emb");
@@ -130,7 +169,8 @@ describe("injectLora into a tfjs-layers model", () => {
     const W = layer.weight.dataSync();
     const d = layer.deltaWeight("default").dataSync();
     [1, 2, 6, 0, 0, 3].forEach((id, i) => {
-      for (let j = 0; j < 4; j++) expect(y[i * 4 + j]).toBeCloseTo((W[id * 4 + j] as number) + (d[id * 4 + j] as number), 4);
+      for (let j = 0; j < 4; j++)
+        expect(y[i * 4 + j]).toBeCloseTo((W[id * 4 + j] as number) + (d[id * 4 + j] as number), 4);
     });
     lora.dispose();
     m.dispose();
@@ -150,7 +190,12 @@ describe("injectLora into a LinearHost", () => {
     expect(countParameters(lora).trainable).toBe(4 + 3);
     lora.dispose();
     expect(host.modules.get("block.0.up")?.lora).toBeUndefined();
-    expect(maxAbsDiff(tf.tidy(() => host.forward(x).dataSync()), base)).toBe(0);
+    expect(
+      maxAbsDiff(
+        tf.tidy(() => host.forward(x).dataSync()),
+        base,
+      ),
+    ).toBe(0);
     x.dispose();
     host.dispose();
     expect(tf.memory().numTensors).toBe(before);

@@ -3,11 +3,16 @@ import { type LoraConfig, parseLoraConfig } from "../config/LoraConfig.js";
 import { CoreError } from "../errors.js";
 import { hostSource } from "./hostSource.js";
 import { isLinearHost, type LinearHost } from "./LinearHost.js";
-import { layersSource } from "./layersSource.js";
 import { LoraModel } from "./LoraModel.js";
+import { layersSource } from "./layersSource.js";
 
 function isLayersModel(x: unknown): x is LayersModel {
-  return typeof x === "object" && x !== null && Array.isArray((x as LayersModel).layers) && Array.isArray((x as LayersModel).outputLayers);
+  return (
+    typeof x === "object" &&
+    x !== null &&
+    Array.isArray((x as LayersModel).layers) &&
+    Array.isArray((x as LayersModel).outputLayers)
+  );
 }
 
 /**
@@ -16,11 +21,24 @@ function isLayersModel(x: unknown): x is LayersModel {
  * (`adapterName`, default `"default"` as in PEFT) is active. Throws `NoMatchingModules` if the config targets nothing.
  * Dispose the returned model to detach LoRA and free its tensors.
  */
-export function injectLora(model: LayersModel | LinearHost, config: LoraConfig | Record<string, unknown>, opts: { adapterName?: string; seed?: number } = {}): LoraModel {
+export function injectLora(
+  model: LayersModel | LinearHost,
+  config: LoraConfig | Record<string, unknown>,
+  opts: { adapterName?: string; seed?: number } = {},
+): LoraModel {
   const cfg = parseLoraConfig(config);
-  if (cfg.target_modules === null) throw new CoreError("InvalidConfig", "LoraConfig.target_modules: expected module names, a regex or \"all-linear\", found null", { field: "target_modules" });
+  if (cfg.target_modules === null)
+    throw new CoreError(
+      "InvalidConfig",
+      'LoraConfig.target_modules: expected module names, a regex or "all-linear", found null',
+      { field: "target_modules" },
+    );
   const source = isLayersModel(model) ? layersSource(model) : isLinearHost(model) ? hostSource(model) : undefined;
-  if (!source) throw new CoreError("InvalidArgument", "injectLora: expected a tfjs-layers LayersModel or a LinearHost (linearModules()), found neither");
+  if (!source)
+    throw new CoreError(
+      "InvalidArgument",
+      "injectLora: expected a tfjs-layers LayersModel or a LinearHost (linearModules()), found neither",
+    );
   const lora = new LoraModel(source);
   const name = opts.adapterName ?? "default";
   lora.addAdapter(name, cfg, { seed: opts.seed ?? 0 });

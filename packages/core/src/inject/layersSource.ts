@@ -86,12 +86,17 @@ export function layersSource(model: LayersModel): ModuleSource {
       const out: ModuleSite[] = [];
       for (const layer of layers) {
         const cls = layer.getClassName();
-        const kind = cls === "Dense" ? "linear" : cls === "Conv2D" ? "conv2d" : cls === "Embedding" ? "embedding" : undefined;
+        const kind =
+          cls === "Dense" ? "linear" : cls === "Conv2D" ? "conv2d" : cls === "Embedding" ? "embedding" : undefined;
         if (!kind) continue;
         const L = layer as unknown as Internals;
         if (kind === "conv2d" && L.dataFormat !== "channelsLast") continue;
         const kernel = kind === "embedding" ? L.embeddings : L.kernel;
-        if (!kernel) throw new CoreError("InvalidArgument", `layer ${layer.name}: expected a built layer with weights, found none (build or call the model first)`);
+        if (!kernel)
+          throw new CoreError(
+            "InvalidArgument",
+            `layer ${layer.name}: expected a built layer with weights, found none (build or call the model first)`,
+          );
         const own = Object.hasOwn(layer, "call") ? L.call : undefined;
         out.push({
           name: layer.name,

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
-import { addRef, addRowRef, matmulRef, maxAbsDiff, randomArray, Rng } from "../../test/reference.js";
+import { addRef, addRowRef, matmulRef, maxAbsDiff, Rng, randomArray } from "../../test/reference.js";
 import { isCoreError } from "../errors.js";
 import { BASE_ADAPTER, LoraLinear } from "./LoraLinear.js";
 
@@ -15,7 +15,15 @@ function expectCode(fn: () => unknown, code: string): void {
 }
 
 /** Reference y = x·W + b + Σ s·x·A·B on plain arrays. */
-function refForward(x: Float32Array, W: Float32Array, b: Float32Array, adapters: Array<{ A: Float32Array; B: Float32Array; r: number; s: number }>, n: number, k: number, m: number) {
+function refForward(
+  x: Float32Array,
+  W: Float32Array,
+  b: Float32Array,
+  adapters: Array<{ A: Float32Array; B: Float32Array; r: number; s: number }>,
+  n: number,
+  k: number,
+  m: number,
+) {
   let y = addRowRef(matmulRef(x, W, n, k, m), b, n, m);
   for (const a of adapters) y = addRef(y, matmulRef(matmulRef(x, a.A, n, k, a.r), a.B, n, a.r, m), a.s);
   return y;
@@ -23,7 +31,13 @@ function refForward(x: Float32Array, W: Float32Array, b: Float32Array, adapters:
 
 describe("LoraLinear", () => {
   it("hand-computed 1x2 -> 2 case", () => {
-    const layer = new LoraLinear({ weight: tf.tensor2d([[1, 0], [0, 1]]), bias: tf.tensor1d([1, 2]) });
+    const layer = new LoraLinear({
+      weight: tf.tensor2d([
+        [1, 0],
+        [0, 1],
+      ]),
+      bias: tf.tensor1d([1, 2]),
+    });
     layer.addAdapter("a", { A: tf.tensor2d([[1], [1]]), B: tf.tensor2d([[2, 3]]), alpha: 2 }); // r=1, scale 2
     layer.setActiveAdapters(["a"]);
     const y = layer.forward(tf.tensor2d([[1, 2]]));
@@ -48,7 +62,12 @@ describe("LoraLinear", () => {
         const A = randomArray(rng, k * r);
         const B = randomArray(rng, r * m);
         const alpha = 1 + Math.floor(rng.next() * 8);
-        layer.addAdapter(name, { A: tf.tensor2d(A, [k, r]), B: tf.tensor2d(B, [r, m]), alpha, useRslora: trial % 2 === 1 });
+        layer.addAdapter(name, {
+          A: tf.tensor2d(A, [k, r]),
+          B: tf.tensor2d(B, [r, m]),
+          alpha,
+          useRslora: trial % 2 === 1,
+        });
         ref.push({ A, B, r, s: trial % 2 === 1 ? alpha / Math.sqrt(r) : alpha / r });
       }
       const xt = tf.tensor2d(x, [n, k]);
@@ -90,7 +109,12 @@ describe("LoraLinear", () => {
   });
 
   it("safe merge refuses NaN/Inf and changes nothing", () => {
-    const layer = new LoraLinear({ weight: tf.tensor2d([[1, 2], [3, 4]]) });
+    const layer = new LoraLinear({
+      weight: tf.tensor2d([
+        [1, 2],
+        [3, 4],
+      ]),
+    });
     layer.addAdapter("bad", { A: tf.tensor2d([[Number.NaN], [0]]), B: tf.tensor2d([[1, 1]]), alpha: 1 });
     layer.setActiveAdapters(["bad"]);
     expectCode(() => layer.merge(["bad"], { safe: true }), "NonFinite");
@@ -130,7 +154,10 @@ describe("LoraLinear", () => {
     expectCode(() => layer.addAdapter("a", { r: 1, alpha: 1 }), "DuplicateAdapter");
     expectCode(() => layer.setActiveAdapters(["zz"]), "UnknownAdapter");
     expectCode(() => layer.addAdapter("s", { A: tf.zeros([2, 1]), B: tf.zeros([1, 2]), alpha: 1 }), "ShapeMismatch");
-    expectCode(() => layer.addAdapter("t", { A: tf.zeros([3, 2]), B: tf.zeros([2, 2]), alpha: 1, r: 4 }), "RankMismatch");
+    expectCode(
+      () => layer.addAdapter("t", { A: tf.zeros([3, 2]), B: tf.zeros([2, 2]), alpha: 1, r: 4 }),
+      "RankMismatch",
+    );
     layer.setActiveAdapters(["a"]);
     layer.merge();
     expectCode(() => layer.deleteAdapter("a"), "InvalidArgument");

@@ -74,7 +74,11 @@ export class LoraLinear {
 
   constructor(opts: LoraLinearOptions) {
     const w = opts.weight;
-    if (w.rank < 2) throw new CoreError("ShapeMismatch", `LoraLinear: expected a weight [in, out] (or [..., out], read as [prod(...), out]), found shape [${w.shape.join(", ")}]`);
+    if (w.rank < 2)
+      throw new CoreError(
+        "ShapeMismatch",
+        `LoraLinear: expected a weight [in, out] (or [..., out], read as [prod(...), out]), found shape [${w.shape.join(", ")}]`,
+      );
     this.name = opts.name ?? "lora";
     this.outFeatures = w.shape[w.rank - 1] as number;
     this.inFeatures = w.size / this.outFeatures;
@@ -82,7 +86,10 @@ export class LoraLinear {
     this.weight = w instanceof tf.Variable ? w : toVariable(w, false);
     const b = opts.bias ?? null;
     if (b !== null && (b.rank !== 1 || b.shape[0] !== this.outFeatures))
-      throw new CoreError("ShapeMismatch", `LoraLinear ${this.name}: expected bias [${this.outFeatures}], found [${b.shape.join(", ")}]`);
+      throw new CoreError(
+        "ShapeMismatch",
+        `LoraLinear ${this.name}: expected bias [${this.outFeatures}], found [${b.shape.join(", ")}]`,
+      );
     this.ownsBias = b !== null && !(b instanceof tf.Variable);
     this.bias = b === null ? null : b instanceof tf.Variable ? b : toVariable(b, false);
     this.embedding = opts.embedding ?? false;
@@ -113,7 +120,11 @@ export class LoraLinear {
   }
   getAdapter(name: string): LoraAdapterWeights {
     const a = this.adapters.get(name);
-    if (!a) throw new CoreError("UnknownAdapter", `${this.name}: expected one of [${this.adapterNames.join(", ")}], found adapter "${name}"`);
+    if (!a)
+      throw new CoreError(
+        "UnknownAdapter",
+        `${this.name}: expected one of [${this.adapterNames.join(", ")}], found adapter "${name}"`,
+      );
     return a;
   }
   hasAdapter(name: string): boolean {
@@ -123,16 +134,31 @@ export class LoraLinear {
   /** Adds an adapter (not activated: call `setActiveAdapters`). */
   addAdapter(name: string, spec: AdapterInit | AdapterTensors): LoraAdapterWeights {
     this.assertLive();
-    if (name === BASE_ADAPTER) throw new CoreError("InvalidArgument", `${this.name}: "${BASE_ADAPTER}" is reserved for "no adapter"`);
-    if (this.adapters.has(name)) throw new CoreError("DuplicateAdapter", `${this.name}: adapter "${name}" already exists`);
+    if (name === BASE_ADAPTER)
+      throw new CoreError("InvalidArgument", `${this.name}: "${BASE_ADAPTER}" is reserved for "no adapter"`);
+    if (this.adapters.has(name))
+      throw new CoreError("DuplicateAdapter", `${this.name}: adapter "${name}" already exists`);
     const n = this.inFeatures;
     const m = this.outFeatures;
     let entry: LoraAdapterWeights;
     if ("A" in spec) {
       const r = spec.A.shape[1] as number;
-      if (spec.A.rank !== 2 || spec.A.shape[0] !== n || spec.B.rank !== 2 || spec.B.shape[0] !== r || spec.B.shape[1] !== m)
-        throw new CoreError("ShapeMismatch", `${this.name}: expected A [${n}, r] and B [r, ${m}], found A [${spec.A.shape.join(", ")}] and B [${spec.B.shape.join(", ")}]`);
-      if (spec.r !== undefined && spec.r !== r) throw new CoreError("RankMismatch", `${this.name}: expected r = ${spec.r} from the config, found A with ${r} columns`);
+      if (
+        spec.A.rank !== 2 ||
+        spec.A.shape[0] !== n ||
+        spec.B.rank !== 2 ||
+        spec.B.shape[0] !== r ||
+        spec.B.shape[1] !== m
+      )
+        throw new CoreError(
+          "ShapeMismatch",
+          `${this.name}: expected A [${n}, r] and B [r, ${m}], found A [${spec.A.shape.join(", ")}] and B [${spec.B.shape.join(", ")}]`,
+        );
+      if (spec.r !== undefined && spec.r !== r)
+        throw new CoreError(
+          "RankMismatch",
+          `${this.name}: expected r = ${spec.r} from the config, found A with ${r} columns`,
+        );
       entry = {
         A: toVariable(spec.A, true),
         B: toVariable(spec.B, true),
@@ -143,21 +169,33 @@ export class LoraLinear {
       };
     } else {
       const { r, alpha } = spec;
-      if (!Number.isInteger(r) || r <= 0) throw new CoreError("InvalidArgument", `${this.name}: expected a positive integer rank, found ${r}`);
+      if (!Number.isInteger(r) || r <= 0)
+        throw new CoreError("InvalidArgument", `${this.name}: expected a positive integer rank, found ${r}`);
       const scaling = loraScaling(alpha, r, spec.useRslora);
       const init = spec.init ?? true;
       const pissa = typeof init === "string" && init.startsWith("pissa");
-      if (pissa && this.mergeStack.length > 0) throw new CoreError("InvalidArgument", `${this.name}: PiSSA init rewrites the base weight: unmerge first`);
+      if (pissa && this.mergeStack.length > 0)
+        throw new CoreError("InvalidArgument", `${this.name}: PiSSA init rewrites the base weight: unmerge first`);
       const made = initAdapter({
-        init, inFeatures: n, outFeatures: m, r, scaling, seed: spec.seed ?? this.rng.int(), embedding: this.embedding,
+        init,
+        inFeatures: n,
+        outFeatures: m,
+        r,
+        scaling,
+        seed: spec.seed ?? this.rng.int(),
+        embedding: this.embedding,
         weight: () => this.weight.dataSync() as Float32Array,
       });
       entry = {
         A: toVariable(tf.tensor2d(made.A, [n, r]), true, true),
         B: toVariable(tf.tensor2d(made.B, [r, m]), true, true),
-        r, alpha, scaling, dropout: spec.dropout ?? 0,
+        r,
+        alpha,
+        scaling,
+        dropout: spec.dropout ?? 0,
       };
-      if (made.residualWeight) tf.tidy(() => this.weight.assign(tf.tensor(made.residualWeight as Float32Array, this.weight.shape)));
+      if (made.residualWeight)
+        tf.tidy(() => this.weight.assign(tf.tensor(made.residualWeight as Float32Array, this.weight.shape)));
     }
     this.adapters.set(name, entry);
     return entry;
@@ -166,7 +204,8 @@ export class LoraLinear {
   /** Removes an adapter and disposes its tensors. A merged adapter must be unmerged first. */
   deleteAdapter(name: string): void {
     const a = this.getAdapter(name);
-    if (this.mergedAdapters.includes(name)) throw new CoreError("InvalidArgument", `${this.name}: adapter "${name}" is merged: unmerge before deleting`);
+    if (this.mergedAdapters.includes(name))
+      throw new CoreError("InvalidArgument", `${this.name}: adapter "${name}" is merged: unmerge before deleting`);
     a.A.dispose();
     a.B.dispose();
     this.adapters.delete(name);
@@ -194,7 +233,9 @@ export class LoraLinear {
 
   /** The base weight viewed as [in, out] (a conv kernel [kh, kw, cin, cout] as [kh·kw·cin, cout]). */
   weight2d(): tf.Tensor2D {
-    return (this.weight.rank === 2 ? this.weight : tf.reshape(this.weight, [this.inFeatures, this.outFeatures])) as tf.Tensor2D;
+    return (
+      this.weight.rank === 2 ? this.weight : tf.reshape(this.weight, [this.inFeatures, this.outFeatures])
+    ) as tf.Tensor2D;
   }
 
   /** `scale·A·B` [in, out]. */
@@ -213,7 +254,11 @@ export class LoraLinear {
     this.assertLive();
     return tf.tidy(() => {
       const lead = x.shape.slice(0, -1);
-      if (x.shape[x.rank - 1] !== this.inFeatures) throw new CoreError("ShapeMismatch", `${this.name}: expected input [..., ${this.inFeatures}], found [${x.shape.join(", ")}]`);
+      if (x.shape[x.rank - 1] !== this.inFeatures)
+        throw new CoreError(
+          "ShapeMismatch",
+          `${this.name}: expected input [..., ${this.inFeatures}], found [${x.shape.join(", ")}]`,
+        );
       const x2 = tf.reshape(x, [-1, this.inFeatures]) as tf.Tensor2D;
       let y: tf.Tensor2D = tf.matMul(x2, this.weight2d());
       if (this.bias) y = tf.add(y, this.bias);
@@ -228,7 +273,8 @@ export class LoraLinear {
     return tf.tidy(() => {
       const flat = tf.cast(tf.reshape(ids, [-1]), "int32");
       let y = tf.gather(this.weight2d(), flat) as tf.Tensor2D;
-      for (const a of this.liveAdapters()) y = tf.add(y, tf.mul(tf.matMul(tf.gather(a.A, flat) as tf.Tensor2D, a.B), a.scaling));
+      for (const a of this.liveAdapters())
+        y = tf.add(y, tf.mul(tf.matMul(tf.gather(a.A, flat) as tf.Tensor2D, a.B), a.scaling));
       return tf.reshape(y, [...ids.shape, this.outFeatures]);
     });
   }
@@ -239,9 +285,16 @@ export class LoraLinear {
    */
   forwardMixed(x: tf.Tensor2D, adapterPerRow: string[]): tf.Tensor2D {
     this.assertLive();
-    if (this.mergeStack.length > 0) throw new CoreError("InvalidArgument", `${this.name}: a mixed batch needs unmerged adapters, found merged [${this.mergedAdapters.join(", ")}]`);
+    if (this.mergeStack.length > 0)
+      throw new CoreError(
+        "InvalidArgument",
+        `${this.name}: a mixed batch needs unmerged adapters, found merged [${this.mergedAdapters.join(", ")}]`,
+      );
     if (x.rank !== 2 || x.shape[1] !== this.inFeatures || adapterPerRow.length !== x.shape[0])
-      throw new CoreError("ShapeMismatch", `${this.name}: expected x [${adapterPerRow.length}, ${this.inFeatures}] (one adapter name per row), found [${x.shape.join(", ")}]`);
+      throw new CoreError(
+        "ShapeMismatch",
+        `${this.name}: expected x [${adapterPerRow.length}, ${this.inFeatures}] (one adapter name per row), found [${x.shape.join(", ")}]`,
+      );
     const groups = new Map<string, number[]>();
     adapterPerRow.forEach((n, i) => {
       if (n !== BASE_ADAPTER) this.getAdapter(n);
@@ -278,12 +331,20 @@ export class LoraLinear {
     const list = (names ?? this.active).filter((n) => !already.has(n));
     for (const n of list) this.getAdapter(n);
     if (list.length === 0) return;
-    const merged = tf.tidy(() => tf.reshape(list.reduce<tf.Tensor>((w, n) => tf.add(w, this.deltaWeight(n)), this.weight2d()), this.weight.shape));
+    const merged = tf.tidy(() =>
+      tf.reshape(
+        list.reduce<tf.Tensor>((w, n) => tf.add(w, this.deltaWeight(n)), this.weight2d()),
+        this.weight.shape,
+      ),
+    );
     if (opts.safe) {
       const finite = tf.tidy(() => tf.all(tf.isFinite(merged)).dataSync()[0] === 1);
       if (!finite) {
         merged.dispose();
-        throw new CoreError("NonFinite", `${this.name}: merging [${list.join(", ")}] would give NaN/Inf weights; nothing was changed`);
+        throw new CoreError(
+          "NonFinite",
+          `${this.name}: merging [${list.join(", ")}] would give NaN/Inf weights; nothing was changed`,
+        );
       }
     }
     this.weight.assign(merged);
@@ -296,7 +357,12 @@ export class LoraLinear {
     this.assertLive();
     const list = this.mergeStack.pop();
     if (!list) throw new CoreError("NotMerged", `${this.name}: expected a merged adapter to unmerge, found none`);
-    const w = tf.tidy(() => tf.reshape(list.reduce<tf.Tensor>((acc, n) => tf.sub(acc, this.deltaWeight(n)), this.weight2d()), this.weight.shape));
+    const w = tf.tidy(() =>
+      tf.reshape(
+        list.reduce<tf.Tensor>((acc, n) => tf.sub(acc, this.deltaWeight(n)), this.weight2d()),
+        this.weight.shape,
+      ),
+    );
     this.weight.assign(w);
     w.dispose();
     return list;

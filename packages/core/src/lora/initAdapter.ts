@@ -45,8 +45,16 @@ export function initAdapter(opts: {
     return { A: rng.fillUniform(n * r, -bound, bound), B: rng.fillUniform(r * m, -bb, bb) };
   }
   if (init === "pissa" || /^pissa_niter_\d+$/.test(init)) {
-    if (!opts.weight) throw new CoreError("InvalidArgument", "init_lora_weights \"pissa\": expected a base weight to decompose, found none");
-    if (r > Math.min(n, m)) throw new CoreError("InvalidArgument", `init_lora_weights "pissa": expected r <= min(in, out) = ${Math.min(n, m)}, found r = ${r}`);
+    if (!opts.weight)
+      throw new CoreError(
+        "InvalidArgument",
+        'init_lora_weights "pissa": expected a base weight to decompose, found none',
+      );
+    if (r > Math.min(n, m))
+      throw new CoreError(
+        "InvalidArgument",
+        `init_lora_weights "pissa": expected r <= min(in, out) = ${Math.min(n, m)}, found r = ${r}`,
+      );
     const W = opts.weight();
     const { U, S, V } = truncatedSvd(W, n, m, r);
     const A = new Float32Array(n * r);
@@ -65,5 +73,9 @@ export function initAdapter(opts: {
       }
     return { A, B, residualWeight: residual };
   }
-  throw new CoreError("InvalidConfig", `LoraConfig.init_lora_weights: expected true, false, "gaussian" or "pissa" to initialize here, found ${JSON.stringify(init)}`, { field: "init_lora_weights" });
+  throw new CoreError(
+    "InvalidConfig",
+    `LoraConfig.init_lora_weights: expected true, false, "gaussian" or "pissa" to initialize here, found ${JSON.stringify(init)}`,
+    { field: "init_lora_weights" },
+  );
 }

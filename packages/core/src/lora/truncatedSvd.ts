@@ -1,7 +1,12 @@
 import { Matrix, SingularValueDecomposition } from "ml-matrix";
 
 /** Top-`k` SVD of a row-major [rows, cols] matrix: `M ≈ U·diag(S)·Vᵀ`, U [rows,k], V [cols,k] row-major. */
-export function truncatedSvd(data: ArrayLike<number>, rows: number, cols: number, k: number): { U: Float64Array; S: Float64Array; V: Float64Array } {
+export function truncatedSvd(
+  data: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  k: number,
+): { U: Float64Array; S: Float64Array; V: Float64Array } {
   const m = new Matrix(rows, cols);
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) m.set(i, j, data[i * cols + j] as number);
   const svd = new SingularValueDecomposition(m, { autoTranspose: true });

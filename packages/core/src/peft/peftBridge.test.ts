@@ -11,7 +11,8 @@ function model(): tfl.LayersModel {
   m.add(tfl.layers.dense({ units: 2, name: "lm_head" }));
   return m;
 }
-const f32 = (t: { data: Uint8Array }) => new Float32Array(t.data.buffer.slice(t.data.byteOffset, t.data.byteOffset + t.data.byteLength));
+const f32 = (t: { data: Uint8Array }) =>
+  new Float32Array(t.data.buffer.slice(t.data.byteOffset, t.data.byteOffset + t.data.byteLength));
 
 describe("PEFT bridge", () => {
   it("reads PEFT layouts (lora_A [r,in], lora_B [out,r]) so that delta = scale·(B·A)ᵀ", () => {
@@ -21,14 +22,22 @@ describe("PEFT bridge", () => {
     const Bp = randomArray(rng, 3 * r); // [out, r]
     const m = model();
     const lora = injectLora(m, { r: 1, target_modules: ["lm_head"] });
-    const res = adapterFromPeft(lora, {
-      config: { r, lora_alpha: 8, target_modules: ["q_proj"], peft_type: "LORA", some_new_key: 1 },
-      tensors: {
-        "base_model.model.q_proj.lora_A.weight": { dtype: "F32", shape: [r, 4], data: encodeFromFloat32("F32", Ap) },
-        "base_model.model.q_proj.lora_B.weight": { dtype: "F32", shape: [3, r], data: encodeFromFloat32("F32", Bp) },
-        "base_model.model.lm_head.weight": { dtype: "F32", shape: [2, 3], data: encodeFromFloat32("F32", new Float32Array(6)) },
+    const res = adapterFromPeft(
+      lora,
+      {
+        config: { r, lora_alpha: 8, target_modules: ["q_proj"], peft_type: "LORA", some_new_key: 1 },
+        tensors: {
+          "base_model.model.q_proj.lora_A.weight": { dtype: "F32", shape: [r, 4], data: encodeFromFloat32("F32", Ap) },
+          "base_model.model.q_proj.lora_B.weight": { dtype: "F32", shape: [3, r], data: encodeFromFloat32("F32", Bp) },
+          "base_model.model.lm_head.weight": {
+            dtype: "F32",
+            shape: [2, 3],
+            data: encodeFromFloat32("F32", new Float32Array(6)),
+          },
+        },
       },
-    }, "peft");
+      "peft",
+    );
     expect(res.ignored).toEqual(["base_model.model.lm_head.weight"]);
     expect(res.config.some_new_key).toBe(1);
     const delta = lora.layers.get("q_proj")?.deltaWeight("peft").dataSync();
@@ -54,7 +63,9 @@ describe("PEFT bridge", () => {
     expect(peft.tensors.get("base_model.model.conv.lora_B.weight")?.shape).toEqual([3, 2, 1, 1]);
     adapterFromPeft(lora, { config: peft.config, tensors: peft.tensors }, "copy");
     const l = lora.layers.get("conv");
-    expect(maxAbsDiff(l?.deltaWeight("copy").dataSync() ?? [], l?.deltaWeight("default").dataSync() ?? [])).toBeLessThan(1e-6);
+    expect(
+      maxAbsDiff(l?.deltaWeight("copy").dataSync() ?? [], l?.deltaWeight("default").dataSync() ?? []),
+    ).toBeLessThan(1e-6);
     // PEFT's delta for conv: B[cout, r] · A.flatten(1) [r, cin·kh·kw], compared entrywise with ours [kh, kw, cin, cout]
     const A = f32(peft.tensors.get("base_model.model.conv.lora_A.weight") as { data: Uint8Array });
     const B = f32(peft.tensors.get("base_model.model.conv.lora_B.weight") as { data: Uint8Array });

@@ -1,4 +1,4 @@
-import { decodeToFloat32, type Dtype, encodeFromFloat32 } from "@lowrank/formats";
+import { type Dtype, decodeToFloat32, encodeFromFloat32 } from "@lowrank/formats";
 import * as tf from "@tensorflow/tfjs-core";
 import { type LoraConfig, loraScaling, parseLoraConfig } from "../config/LoraConfig.js";
 import { rankAndAlphaFor } from "../config/moduleMatch.js";
@@ -23,7 +23,8 @@ export interface PeftAdapterLike {
 }
 
 const PREFIX = "base_model.model.";
-const KEY = /^(?:base_model\.model\.)?(.+)\.(lora_A|lora_B|lora_embedding_A|lora_embedding_B)(?:\.[^.]+)?(?:\.weight)?$/;
+const KEY =
+  /^(?:base_model\.model\.)?(.+)\.(lora_A|lora_B|lora_embedding_A|lora_embedding_B)(?:\.[^.]+)?(?:\.weight)?$/;
 
 function entries(t: PeftAdapterLike["tensors"]): Array<[string, PeftTensorLike]> {
   return t instanceof Map ? [...t] : Object.entries(t as Record<string, PeftTensorLike>);
@@ -34,8 +35,10 @@ function toOurs(which: "A" | "B", t: PeftTensorLike, layer: LoraLinear): tf.Tens
   const values = decodeToFloat32(t.dtype, t.data, { copy: true });
   return tf.tidy(() => {
     const x = tf.tensor(values, [...t.shape]);
-    if (which === "A" && x.rank === 4) return tf.reshape(tf.transpose(x, [2, 3, 1, 0]), [layer.inFeatures, t.shape[0] as number]) as tf.Tensor2D;
-    if (which === "B" && x.rank === 4) return tf.transpose(tf.reshape(x, [t.shape[0] as number, t.shape[1] as number])) as tf.Tensor2D;
+    if (which === "A" && x.rank === 4)
+      return tf.reshape(tf.transpose(x, [2, 3, 1, 0]), [layer.inFeatures, t.shape[0] as number]) as tf.Tensor2D;
+    if (which === "B" && x.rank === 4)
+      return tf.transpose(tf.reshape(x, [t.shape[0] as number, t.shape[1] as number])) as tf.Tensor2D;
     return tf.transpose(x) as tf.Tensor2D;
   });
 }
@@ -44,7 +47,11 @@ function toOurs(which: "A" | "B", t: PeftTensorLike, layer: LoraLinear): tf.Tens
  * Loads a parsed PEFT adapter into `model` as adapter `name` (not activated). Returns the keys it
  * used and those it ignored (e.g. `modules_to_save` copies, which this package does not load).
  */
-export function adapterFromPeft(model: LoraModel, adapter: PeftAdapterLike, name = "default"): { config: LoraConfig; loaded: string[]; ignored: string[] } {
+export function adapterFromPeft(
+  model: LoraModel,
+  adapter: PeftAdapterLike,
+  name = "default",
+): { config: LoraConfig; loaded: string[]; ignored: string[] } {
   const config = parseLoraConfig(adapter.config);
   const byModule = new Map<string, { A?: PeftTensorLike; B?: PeftTensorLike }>();
   const loaded: string[] = [];
@@ -64,21 +71,33 @@ export function adapterFromPeft(model: LoraModel, adapter: PeftAdapterLike, name
   const created: LoraLinear[] = [];
   try {
     for (const [module, { A, B }] of byModule) {
-      if (!A || !B) throw new CoreError("InvalidArgument", `PEFT adapter: expected lora_A and lora_B for module "${module}", found only ${A ? "lora_A" : "lora_B"}`);
+      if (!A || !B)
+        throw new CoreError(
+          "InvalidArgument",
+          `PEFT adapter: expected lora_A and lora_B for module "${module}", found only ${A ? "lora_A" : "lora_B"}`,
+        );
       const layer = model.layerFor(module);
       const a = toOurs("A", A, layer);
       const b = toOurs("B", B, layer);
       const r = a.shape[1];
       const { alpha } = rankAndAlphaFor(module, config);
       try {
-        layer.addAdapter(name, { A: a, B: b, alpha, r, scaling: loraScaling(alpha, r, config.use_rslora), dropout: config.lora_dropout });
+        layer.addAdapter(name, {
+          A: a,
+          B: b,
+          alpha,
+          r,
+          scaling: loraScaling(alpha, r, config.use_rslora),
+          dropout: config.lora_dropout,
+        });
       } finally {
         a.dispose();
         b.dispose();
       }
       created.push(layer);
     }
-    if (byModule.size === 0) throw new CoreError("NoMatchingModules", "PEFT adapter: expected lora_A/lora_B tensors, found none");
+    if (byModule.size === 0)
+      throw new CoreError("NoMatchingModules", "PEFT adapter: expected lora_A/lora_B tensors, found none");
     model.registerAdapter(name, config);
   } catch (e) {
     for (const l of created) l.deleteAdapter(name);
@@ -88,9 +107,13 @@ export function adapterFromPeft(model: LoraModel, adapter: PeftAdapterLike, name
 }
 
 /** The inverse of `adapterFromPeft`: PEFT config and F32 tensors with PEFT's keys and layouts. */
-export function adapterToPeft(model: LoraModel, name = "default"): { config: Record<string, unknown>; tensors: Map<string, PeftTensorLike> } {
+export function adapterToPeft(
+  model: LoraModel,
+  name = "default",
+): { config: Record<string, unknown>; tensors: Map<string, PeftTensorLike> } {
   const config = model.configs.get(name);
-  if (!config) throw new CoreError("UnknownAdapter", `expected one of [${model.adapterNames.join(", ")}], found "${name}"`);
+  if (!config)
+    throw new CoreError("UnknownAdapter", `expected one of [${model.adapterNames.join(", ")}], found "${name}"`);
   const tensors = new Map<string, PeftTensorLike>();
   const put = (key: string, t: tf.Tensor) => {
     tensors.set(key, { dtype: "F32", shape: t.shape, data: encodeFromFloat32("F32", t.dataSync()) });
@@ -103,8 +126,14 @@ export function adapterToPeft(model: LoraModel, name = "default"): { config: Rec
     const [ka, kb] = emb ? ["lora_embedding_A", "lora_embedding_B"] : ["lora_A.weight", "lora_B.weight"];
     if (layer.weight.rank === 4) {
       const [kh, kw, cin] = layer.weight.shape as number[];
-      put(`${PREFIX}${module}.${ka}`, tf.tidy(() => tf.transpose(tf.reshape(a.A, [kh as number, kw as number, cin as number, a.r]), [3, 2, 0, 1])));
-      put(`${PREFIX}${module}.${kb}`, tf.tidy(() => tf.reshape(tf.transpose(a.B), [layer.outFeatures, a.r, 1, 1])));
+      put(
+        `${PREFIX}${module}.${ka}`,
+        tf.tidy(() => tf.transpose(tf.reshape(a.A, [kh as number, kw as number, cin as number, a.r]), [3, 2, 0, 1])),
+      );
+      put(
+        `${PREFIX}${module}.${kb}`,
+        tf.tidy(() => tf.reshape(tf.transpose(a.B), [layer.outFeatures, a.r, 1, 1])),
+      );
     } else {
       put(`${PREFIX}${module}.${ka}`, tf.transpose(a.A));
       put(`${PREFIX}${module}.${kb}`, tf.transpose(a.B));
@@ -117,7 +146,11 @@ export function adapterToPeft(model: LoraModel, name = "default"): { config: Rec
  * A base weight from a checkpoint into tfjs layout [in, out]: torch `nn.Linear` stores [out, in]
  * (transposed here); with `fanInFanOut` (GPT-2's Conv1D) it is already [in, out].
  */
-export function baseWeightToTfLayout(values: Float32Array, shape: readonly [number, number], fanInFanOut: boolean): tf.Tensor2D {
+export function baseWeightToTfLayout(
+  values: Float32Array,
+  shape: readonly [number, number],
+  fanInFanOut: boolean,
+): tf.Tensor2D {
   if (fanInFanOut) return tf.tensor2d(values, [shape[0], shape[1]]);
   return tf.tidy(() => tf.transpose(tf.tensor2d(values, [shape[0], shape[1]])));
 }

@@ -33,5 +33,10 @@ export interface RecipeData {
 export function isRecipe(x: unknown): x is Recipe {
   if (typeof x !== "object" || x === null) return false;
   const r = x as Recipe;
-  return typeof r.name === "string" && typeof r.load === "function" && typeof r.buildBase === "function" && typeof r.loraConfig === "function";
+  return (
+    typeof r.name === "string" &&
+    typeof r.load === "function" &&
+    typeof r.buildBase === "function" &&
+    typeof r.loraConfig === "function"
+  );
 }

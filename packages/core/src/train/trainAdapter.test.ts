@@ -6,7 +6,15 @@ import { type TrainStep, trainAdapter } from "./trainAdapter.js";
 
 function setup(seed: number) {
   const m = tfl.sequential();
-  m.add(tfl.layers.dense({ units: 16, inputShape: [8], activation: "relu", name: "fc1", kernelInitializer: tfl.initializers.glorotUniform({ seed: 11 }) }));
+  m.add(
+    tfl.layers.dense({
+      units: 16,
+      inputShape: [8],
+      activation: "relu",
+      name: "fc1",
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: 11 }),
+    }),
+  );
   m.add(tfl.layers.dense({ units: 3, name: "out", kernelInitializer: tfl.initializers.glorotUniform({ seed: 12 }) }));
   const lora = injectLora(m, { r: 4, lora_alpha: 8, lora_dropout: 0.1, target_modules: ["fc1", "out"] }, { seed });
   const x = tf.randomNormal([96, 8], 0, 1, "float32", 3);
@@ -60,7 +68,9 @@ describe("trainAdapter", () => {
   it("rejects mismatched data", async () => {
     const { m, lora, x } = setup(1);
     const y = tf.zeros([5]);
-    await expect(trainAdapter({ model: lora, data: { x, y }, loss: "meanSquaredError" })).rejects.toMatchObject({ code: "ShapeMismatch" });
+    await expect(trainAdapter({ model: lora, data: { x, y }, loss: "meanSquaredError" })).rejects.toMatchObject({
+      code: "ShapeMismatch",
+    });
     lora.dispose();
     m.dispose();
     x.dispose();

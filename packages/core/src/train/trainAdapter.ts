@@ -61,7 +61,10 @@ function lossFn(loss: LossName | LossFn): LossFn {
         return tf.losses.softmaxCrossEntropy(labels, p) as tf.Scalar;
       };
     default:
-      throw new CoreError("InvalidArgument", `trainAdapter loss: expected "meanSquaredError", "softmaxCrossEntropy", "sigmoidCrossEntropy" or a function, found ${JSON.stringify(loss)}`);
+      throw new CoreError(
+        "InvalidArgument",
+        `trainAdapter loss: expected "meanSquaredError", "softmaxCrossEntropy", "sigmoidCrossEntropy" or a function, found ${JSON.stringify(loss)}`,
+      );
   }
 }
 
@@ -80,11 +83,21 @@ export async function trainAdapter(opts: TrainAdapterOptions): Promise<TrainResu
   const batchSize = opts.batchSize ?? 32;
   const seed = opts.seed ?? 0;
   const n = data.x.shape[0] as number;
-  if (data.y.shape[0] !== n) throw new CoreError("ShapeMismatch", `trainAdapter: expected ${n} targets (one per input row), found ${data.y.shape[0]}`);
-  if (!Number.isInteger(batchSize) || batchSize <= 0) throw new CoreError("InvalidArgument", `trainAdapter: expected a positive integer batchSize, found ${batchSize}`);
-  if (!Number.isInteger(epochs) || epochs < 0) throw new CoreError("InvalidArgument", `trainAdapter: expected a non-negative integer epochs, found ${epochs}`);
+  if (data.y.shape[0] !== n)
+    throw new CoreError(
+      "ShapeMismatch",
+      `trainAdapter: expected ${n} targets (one per input row), found ${data.y.shape[0]}`,
+    );
+  if (!Number.isInteger(batchSize) || batchSize <= 0)
+    throw new CoreError("InvalidArgument", `trainAdapter: expected a positive integer batchSize, found ${batchSize}`);
+  if (!Number.isInteger(epochs) || epochs < 0)
+    throw new CoreError("InvalidArgument", `trainAdapter: expected a non-negative integer epochs, found ${epochs}`);
   const vars = model.trainableVariables();
-  if (vars.length === 0) throw new CoreError("InvalidArgument", "trainAdapter: expected trainable adapter variables, found none (is an adapter active?)");
+  if (vars.length === 0)
+    throw new CoreError(
+      "InvalidArgument",
+      "trainAdapter: expected trainable adapter variables, found none (is an adapter active?)",
+    );
   const loss = lossFn(opts.loss);
   const metricFns: Record<string, MetricFn> = Array.isArray(opts.metrics)
     ? Object.fromEntries(opts.metrics.map((m) => [m, accuracy]))
@@ -114,7 +127,8 @@ export async function trainAdapter(opts: TrainAdapterOptions): Promise<TrainResu
             vars,
           );
           const m: Record<string, number> = {};
-          for (const [name, fn] of Object.entries(metricFns)) m[name] = fn(yb, pred as tf.Tensor).dataSync()[0] as number;
+          for (const [name, fn] of Object.entries(metricFns))
+            m[name] = fn(yb, pred as tf.Tensor).dataSync()[0] as number;
           pred?.dispose();
           return { lossValue: (cost as tf.Scalar).dataSync()[0] as number, metrics: m };
         });
