@@ -37,3 +37,21 @@ export {
 } from "./engine/types.js";
 export { errorResponse, HTTP_STATUS, HttpError, type EngineServer, type EngineServerOptions, startEngineServer } from "./server/index.js";
 export { mlpArrays, referenceMlp, type MlpArrays } from "./engine/testing.js";
+export { Bert, type BertConfig, type BertInputs, parseBertConfig } from "./models/Bert.js";
+export { adapterLinear } from "./models/adapterLinear.js";
+export { Checkpoint, type HfFiles, hfFilesFromBytes } from "./models/Checkpoint.js";
+export { generate, generateIds, type GenerateIdsResult, type GenerateOptions, type GenerateResult } from "./models/generate.js";
+export { disposeCache, Gpt2, type Gpt2Config, type KvCache, parseGpt2Config } from "./models/Gpt2.js";
+export { denseApply, HfBase, type LinearSpec } from "./models/HfBase.js";
+export { hfModelFromBytes, hfModelFromFiles, type HfModel, loadHfModel, readHfFiles } from "./models/loadHfModel.js";
+export {
+  adapterMismatches,
+  type AdapterShapes,
+  type BaseManifest,
+  buildManifest,
+  type ManifestModule,
+  manifestListing,
+  type ModuleLayout,
+} from "./models/manifest.js";
+export { argmax, type SamplingOptions, sampleToken } from "./models/sampleToken.js";
+export { byteLevelBpeJson, loadTokenizer, type TextTokenizer, tokenizerFromJson } from "./tokenizer/loadTokenizer.js";

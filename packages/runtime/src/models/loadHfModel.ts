@@ -1,0 +1,44 @@
+import { RuntimeError } from "../backend/errors.js";
+import { Bert } from "./Bert.js";
+import { type HfFiles, hfFilesFromBytes } from "./Checkpoint.js";
+import { Gpt2 } from "./Gpt2.js";
+
+export type HfModel = Gpt2 | Bert;
+
+/** Builds the architecture named by `config.json`'s `model_type` (gpt2, bert) from parsed files. */
+export function hfModelFromFiles(files: HfFiles): HfModel {
+  const type = files.config.model_type;
+  switch (type) {
+    case "gpt2":
+      return new Gpt2(files);
+    case "bert":
+      return new Bert(files);
+    default:
+      throw new RuntimeError("ModelLoadFailed", `config.json: expected model_type 'gpt2' or 'bert', found ${JSON.stringify(type ?? null)}`);
+  }
+}
+
+/** {@link hfModelFromFiles} from the bytes of `config.json` and `model.safetensors` (browsers too). */
+export function hfModelFromBytes(config: string | Uint8Array | Record<string, unknown>, weights: Uint8Array): HfModel {
+  return hfModelFromFiles(hfFilesFromBytes(config, weights));
+}
+
+/** Reads `config.json` and `model.safetensors` from a Hugging Face model folder (Node only). */
+export async function readHfFiles(dir: string): Promise<HfFiles> {
+  const { readFile } = await import("node:fs/promises");
+  const path = await import("node:path");
+  const read = async (name: string) => {
+    try {
+      return new Uint8Array(await readFile(path.join(dir, name)));
+    } catch (error) {
+      throw new RuntimeError("NotFound", `model folder '${dir}': expected ${name}, found ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+    }
+  };
+  const [config, weights] = await Promise.all([read("config.json"), read("model.safetensors")]);
+  return hfFilesFromBytes(config, weights);
+}
+
+/** Loads a frozen GPT-2 or BERT from a Hugging Face folder (`config.json` + `model.safetensors`; F32, F16 or BF16). */
+export async function loadHfModel(dir: string): Promise<HfModel> {
+  return hfModelFromFiles(await readHfFiles(dir));
+}

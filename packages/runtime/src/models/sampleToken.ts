@@ -1,0 +1,51 @@
+import { RuntimeError } from "../backend/errors.js";
+
+export interface SamplingOptions {
+  /** 0 or undefined: greedy (argmax). Otherwise logits are divided by it before the softmax. */
+  temperature?: number;
+  /** Keep only the k most likely tokens before sampling (0 or undefined: all). */
+  topK?: number;
+}
+
+/** Index of the largest value (the first on ties). */
+export function argmax(values: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if ((values[i] as number) > (values[best] as number)) best = i;
+  return best;
+}
+
+export function validateSampling(options: SamplingOptions): void {
+  const { temperature, topK } = options;
+  if (temperature !== undefined && !(temperature >= 0 && Number.isFinite(temperature))) {
+    throw new RuntimeError("InvalidArgument", `temperature: expected a finite number >= 0, found ${temperature}`);
+  }
+  if (topK !== undefined && !(Number.isInteger(topK) && topK >= 0)) {
+    throw new RuntimeError("InvalidArgument", `topK: expected an integer >= 0, found ${topK}`);
+  }
+}
+
+/**
+ * Picks the next token from one row of logits: argmax when greedy, else a draw from
+ * softmax(logits / temperature) restricted to the top k, using `uniform` (a number in [0, 1)).
+ */
+export function sampleToken(logits: ArrayLike<number>, options: SamplingOptions, uniform: () => number): number {
+  const t = options.temperature ?? 0;
+  if (t === 0) return argmax(logits);
+  const n = logits.length;
+  let candidates = Array.from({ length: n }, (_, i) => i);
+  const k = options.topK ?? 0;
+  if (k > 0 && k < n) {
+    candidates.sort((a, b) => (logits[b] as number) - (logits[a] as number) || a - b);
+    candidates = candidates.slice(0, k);
+  }
+  let max = Number.NEGATIVE_INFINITY;
+  for (const i of candidates) max = Math.max(max, (logits[i] as number) / t);
+  const weights = candidates.map((i) => Math.exp((logits[i] as number) / t - max));
+  const total = weights.reduce((s, w) => s + w, 0);
+  let u = uniform() * total;
+  for (let j = 0; j < candidates.length; j++) {
+    u -= weights[j] as number;
+    if (u < 0) return candidates[j] as number;
+  }
+  return candidates[candidates.length - 1] as number;
+}
