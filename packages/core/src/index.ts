@@ -53,6 +53,19 @@ export {
   type PeftTensorLike,
 } from "./peft/peftBridge.js";
 export { Rng } from "./random.js";
+export { effectiveRank, energyKept } from "./rank/effectiveRank.js";
+export { type ExtractedLora, extractLora, type RankChoice } from "./rank/extractLora.js";
+export {
+  addExtractedAdapter,
+  type ExtractedAdapter,
+  type ExtractionReportRow,
+  extractLoraFromModels,
+  moduleWeights,
+  type WeightSource,
+} from "./rank/extractLoraFromModels.js";
+export { type RankSweepOptions, type RankSweepRow, type RankTrial, rankSweep } from "./rank/rankSweep.js";
+export { adapterSingularValues, type LowRankFactors, singularValues } from "./rank/singularValues.js";
+export { denseSingularValues, lowRankSingularValues, type ThinSvd, thinSvd } from "./rank/svd.js";
 export { isRecipe, type Recipe, type RecipeData } from "./recipe/Recipe.js";
 export {
   type LossFn,
