@@ -3,6 +3,12 @@
 import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "../trpc/react.js";
 
+/** "PostgreSQL 15.18 (Debian …) on x86_64-pc-linux-gnu, compiled by …" without the build details after " on ". */
+function shortVersion(version: string): string {
+  const at = version.indexOf(" on ");
+  return at > 0 ? version.slice(0, at) : version;
+}
+
 export function HealthStatus() {
   const trpc = useTRPC();
   const health = useQuery(trpc.health.queryOptions());
@@ -18,7 +24,8 @@ export function HealthStatus() {
   const { database, time } = health.data;
   return (
     <section className="status ok" aria-label="Hub status">
-      <p>
+      <p className="headline">
+        <span className="dot" aria-hidden="true" />
         <strong>Healthy.</strong> Using {database.kind === "pglite" ? "embedded PGlite" : "PostgreSQL"}.
       </p>
       <dl>
@@ -27,7 +34,7 @@ export function HealthStatus() {
           <code>{database.location}</code>
         </dd>
         <dt>Server</dt>
-        <dd>{database.serverVersion}</dd>
+        <dd title={database.serverVersion}>{shortVersion(database.serverVersion)}</dd>
         <dt>Checked</dt>
         <dd>{time.toLocaleString()}</dd>
       </dl>
