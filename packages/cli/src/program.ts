@@ -1,5 +1,8 @@
 import { Command, CommanderError } from "commander";
 import { registerDoctor } from "./commands/doctor.js";
+import { registerForward } from "./commands/forward.js";
+import { registerGenerate } from "./commands/generate.js";
+import { registerMerge } from "./commands/merge.js";
 import { registerServe } from "./commands/serve.js";
 import { registerTrain } from "./commands/train.js";
 import { CliError, describeError, EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE } from "./errors.js";
@@ -17,6 +20,9 @@ export function createProgram(io: CliIO = processIO): Command {
       writeErr: (s) => io.stderr.write(s),
     });
   registerDoctor(program, io);
+  registerForward(program, io);
+  registerGenerate(program, io);
+  registerMerge(program, io);
   registerServe(program, io);
   registerTrain(program, io);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput(program.configureOutput());

@@ -55,3 +55,4 @@ export {
 } from "./models/manifest.js";
 export { argmax, type SamplingOptions, sampleToken } from "./models/sampleToken.js";
 export { byteLevelBpeJson, loadTokenizer, type TextTokenizer, tokenizerFromJson } from "./tokenizer/loadTokenizer.js";
+export { type MergeOptions, type MergeReport, mergeHfFolder, writeFolderAtomically } from "./models/mergeHfFolder.js";
