@@ -1,0 +1,207 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { CoreError } from "../errors.js";
+import type { SegmentArrays } from "./cpu/Sgmv.js";
+import { LORA_BGMV, LORA_LINEAR, LORA_SGMV, type LoraKernelName } from "./names.js";
+import { bgmvComposed, type GatherStrategy } from "./wasm/Bgmv.js";
+import { loraLinearComposed } from "./wasm/LoraLinear.js";
+import { type SegmentStrategy, sgmvComposed } from "./wasm/Sgmv.js";
+
+type IntInput = Int32Array | readonly number[] | tf.Tensor1D;
+type FloatInput = Float32Array | readonly number[] | tf.Tensor1D;
+
+/** Row segments for sgmv: rows [starts[s], ends[s]) use adapter `adapters[s]` (-1 = none). */
+export interface Segments {
+  starts: IntInput;
+  ends: IntInput;
+  adapters: IntInput;
+}
+
+export interface GatherOptions {
+  /** Force a composition (otherwise the registered kernel of the active backend, else the measured default). */
+  strategy?: GatherStrategy;
+}
+export interface SegmentOptions {
+  strategy?: SegmentStrategy;
+}
+
+/**
+ * Compositions used where the active backend has no LoRA kernel, measured on wasm with
+ * bench/suites/kernels.ts (see the report in that file).
+ */
+export const DEFAULT_STRATEGY: { bgmv: GatherStrategy; sgmv: SegmentStrategy } = { bgmv: "grouped", sgmv: "segments" };
+
+/** Whether `name` runs as a registered kernel on the active backend ("kernel") or as composed ops. */
+export function loraKernelPath(name: LoraKernelName): "kernel" | "composed" {
+  return tf.getKernel(name, tf.getBackend()) ? "kernel" : "composed";
+}
+
+function fail(code: "ShapeMismatch" | "InvalidArgument", op: string, message: string): never {
+  throw new CoreError(code, `${op}: ${message}`, { op });
+}
+
+function expectShape(op: string, name: string, t: tf.Tensor, expected: Array<number | string>): void {
+  const ok = t.rank === expected.length && expected.every((d, i) => typeof d === "string" || d === t.shape[i]);
+  if (!ok)
+    fail("ShapeMismatch", op, `expected ${name} of shape [${expected.join(", ")}], found [${t.shape.join(", ")}]`);
+}
+
+function expectFloat(op: string, name: string, t: tf.Tensor): void {
+  if (t.dtype !== "float32") fail("InvalidArgument", op, `expected ${name} to be float32, found ${t.dtype}`);
+}
+
+function hostInts(op: string, name: string, v: IntInput, length: number): Int32Array {
+  const arr = v instanceof tf.Tensor ? v.dataSync() : v;
+  if (arr.length !== length) fail("ShapeMismatch", op, `expected ${name} of length ${length}, found ${arr.length}`);
+  const out = Int32Array.from(arr as ArrayLike<number>);
+  out.forEach((x, i) => {
+    if (x !== (arr as ArrayLike<number>)[i])
+      fail("InvalidArgument", op, `expected integer ${name}[${i}], found ${(arr as ArrayLike<number>)[i]}`);
+  });
+  return out;
+}
+
+function hostFloats(op: string, name: string, v: FloatInput, length: number): Float32Array {
+  const arr = v instanceof tf.Tensor ? v.dataSync() : v;
+  if (arr.length !== length) fail("ShapeMismatch", op, `expected ${name} of length ${length}, found ${arr.length}`);
+  return Float32Array.from(arr as ArrayLike<number>);
+}
+
+/** Fused LoRA linear: x [n,in]·W [in,out] + scale·(x·A [in,r])·B [r,out] (+ bias [out]). Differentiable. */
+export function loraLinear(
+  x: tf.Tensor2D,
+  W: tf.Tensor2D,
+  A: tf.Tensor2D,
+  B: tf.Tensor2D,
+  scale: number,
+  bias?: tf.Tensor1D,
+): tf.Tensor2D {
+  const op = "loraLinear";
+  expectShape(op, "x", x, ["n", "in"]);
+  const [n, inF] = x.shape;
+  expectShape(op, "W", W, [inF, "out"]);
+  const outF = W.shape[1];
+  expectShape(op, "A", A, [inF, "r"]);
+  expectShape(op, "B", B, [A.shape[1], outF]);
+  if (bias) expectShape(op, "bias", bias, [outF]);
+  for (const [name, t] of [["x", x], ["W", W], ["A", A], ["B", B], ...(bias ? [["bias", bias] as const] : [])] as const)
+    expectFloat(op, name, t);
+  if (!Number.isFinite(scale)) fail("InvalidArgument", op, `expected a finite scale, found ${scale}`);
+  if (n === 0 || outF === 0) return tf.zeros([n, outF]);
+  if (loraKernelPath(LORA_LINEAR) === "kernel") {
+    const inputs: tf.NamedTensorMap = bias ? { x, W, A, B, bias } : { x, W, A, B };
+    return tf.engine().runKernel(LORA_LINEAR, inputs, { scale }) as tf.Tensor2D;
+  }
+  return loraLinearComposed(x, W, A, B, scale, bias);
+}
+
+function checkStacks(
+  op: string,
+  x: tf.Tensor2D,
+  As: tf.Tensor3D,
+  Bs: tf.Tensor3D,
+): { n: number; k: number; outF: number } {
+  expectShape(op, "x", x, ["n", "in"]);
+  expectShape(op, "As", As, ["k", x.shape[1], "rmax"]);
+  expectShape(op, "Bs", Bs, [As.shape[0], As.shape[2], "out"]);
+  for (const [name, t] of [
+    ["x", x],
+    ["As", As],
+    ["Bs", Bs],
+  ] as const)
+    expectFloat(op, name, t);
+  return { n: x.shape[0], k: As.shape[0], outF: Bs.shape[2] };
+}
+
+function checkAdapter(op: string, name: string, a: number, i: number, k: number): void {
+  if (a < -1 || a >= k)
+    fail("InvalidArgument", op, `expected ${name}[${i}] in [-1, ${k - 1}] (-1 = no adapter), found ${a}`);
+}
+
+/**
+ * Batched gather LoRA (each row its own adapter): row i = scales[i]·x_i·As[idx[i]]·Bs[idx[i]], zero where
+ * idx[i] = -1. Adapters of different ranks are zero-padded to rmax (see stackAdapters). Not differentiable.
+ */
+export function bgmv(
+  x: tf.Tensor2D,
+  As: tf.Tensor3D,
+  Bs: tf.Tensor3D,
+  idx: IntInput,
+  scales: FloatInput,
+  options: GatherOptions = {},
+): tf.Tensor2D {
+  const op = "bgmv";
+  const { n, k, outF } = checkStacks(op, x, As, Bs);
+  const rowIdx = hostInts(op, "idx", idx, n);
+  const rowScales = hostFloats(op, "scales", scales, n);
+  rowIdx.forEach((a, i) => {
+    checkAdapter(op, "idx", a, i, k);
+    if (a < 0 || rowScales[i] === 0) {
+      rowIdx[i] = -1;
+      rowScales[i] = 0;
+    }
+  });
+  if (n === 0 || k === 0 || outF === 0) return tf.zeros([n, outF]);
+  if (!options.strategy && loraKernelPath(LORA_BGMV) === "kernel") {
+    return tf.tidy(() => {
+      const inputs = { x, As, Bs, idx: tf.tensor1d(rowIdx, "int32"), scales: tf.tensor1d(rowScales, "float32") };
+      return tf.engine().runKernel(LORA_BGMV, inputs, {}) as tf.Tensor2D;
+    });
+  }
+  return bgmvComposed(x, As, Bs, { idx: rowIdx, scales: rowScales }, options.strategy ?? DEFAULT_STRATEGY.bgmv);
+}
+
+/**
+ * Segmented gather LoRA: rows [starts[s], ends[s]) all use adapter adapters[s] with scale scales[s];
+ * rows in no segment (and segments with adapter -1) get zero. Segments must not overlap.
+ */
+export function sgmv(
+  x: tf.Tensor2D,
+  As: tf.Tensor3D,
+  Bs: tf.Tensor3D,
+  segments: Segments,
+  scales: FloatInput,
+  options: SegmentOptions = {},
+): tf.Tensor2D {
+  const op = "sgmv";
+  const { n, k, outF } = checkStacks(op, x, As, Bs);
+  const s = segments.starts instanceof tf.Tensor ? segments.starts.size : segments.starts.length;
+  const seg: SegmentArrays = {
+    starts: hostInts(op, "segments.starts", segments.starts, s),
+    ends: hostInts(op, "segments.ends", segments.ends, s),
+    adapters: hostInts(op, "segments.adapters", segments.adapters, s),
+    scales: hostFloats(op, "scales", scales, s),
+  };
+  const covered = new Uint8Array(n);
+  for (let g = 0; g < s; g++) {
+    const start = seg.starts[g] as number;
+    const end = seg.ends[g] as number;
+    if (start < 0 || end < start || end > n)
+      fail("InvalidArgument", op, `expected 0 <= starts[${g}] <= ends[${g}] <= ${n}, found [${start}, ${end})`);
+    checkAdapter(op, "segments.adapters", seg.adapters[g] as number, g, k);
+    for (let i = start; i < end; i++) {
+      if (covered[i])
+        fail(
+          "InvalidArgument",
+          op,
+          `expected non-overlapping segments, found row ${i} in more than one (segment ${g})`,
+        );
+      covered[i] = 1;
+    }
+  }
+  if (n === 0 || k === 0 || outF === 0 || s === 0) return tf.zeros([n, outF]);
+  if (!options.strategy && loraKernelPath(LORA_SGMV) === "kernel") {
+    return tf.tidy(() => {
+      const inputs = {
+        x,
+        As,
+        Bs,
+        starts: tf.tensor1d(seg.starts, "int32"),
+        ends: tf.tensor1d(seg.ends, "int32"),
+        adapters: tf.tensor1d(seg.adapters, "int32"),
+        scales: tf.tensor1d(seg.scales, "float32"),
+      };
+      return tf.engine().runKernel(LORA_SGMV, inputs, {}) as tf.Tensor2D;
+    });
+  }
+  return sgmvComposed(x, As, Bs, seg, options.strategy ?? DEFAULT_STRATEGY.sgmv);
+}
