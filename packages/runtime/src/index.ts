@@ -56,3 +56,4 @@ export {
 export { argmax, type SamplingOptions, sampleToken } from "./models/sampleToken.js";
 export { byteLevelBpeJson, loadTokenizer, type TextTokenizer, tokenizerFromJson } from "./tokenizer/loadTokenizer.js";
 export { type MergeOptions, type MergeReport, mergeHfFolder, writeFolderAtomically } from "./models/mergeHfFolder.js";
+export { manifestFromConfig } from "./models/hfManifest.js";
