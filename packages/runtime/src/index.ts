@@ -1,33 +1,46 @@
-export { RuntimeError, isRuntimeError, type RuntimeErrorCode } from "./backend/errors.js";
+export { isRuntimeError, RuntimeError, type RuntimeErrorCode } from "./backend/errors.js";
 export {
-  initBackend,
-  backendInfo,
   type BackendInfo,
   type BackendName,
   type BackendRequest,
+  backendInfo,
   type InitBackendOptions,
+  initBackend,
 } from "./backend/initBackend.js";
-export { Engine, type AdapterInfo, type EngineOptions, type EngineStats, type GenerateRequest } from "./engine/Engine.js";
+export {
+  CHROMIUM_SWIFTSHADER_ICD,
+  installNodeWebGPU,
+  type NodeWebGPUInfo,
+  type NodeWebGPUOptions,
+} from "./backend/webgpu-node.js";
 export { AdapterCache, type AdapterCacheStats, type Cacheable } from "./engine/AdapterCache.js";
-export { LoraBatchPlan, type GatherLoraKernel, type RowAdapter } from "./engine/LoraBatchPlan.js";
-export { ResidentAdapter } from "./engine/ResidentAdapter.js";
+export {
+  type AdapterInfo,
+  Engine,
+  type EngineOptions,
+  type EngineStats,
+  type GenerateRequest,
+} from "./engine/Engine.js";
+export { type GatherLoraKernel, LoraBatchPlan, type RowAdapter } from "./engine/LoraBatchPlan.js";
 export { peftAdapterFromBytes, peftLoader, readPeftFiles } from "./engine/peftLoader.js";
+export { ResidentAdapter } from "./engine/ResidentAdapter.js";
 export {
   createSyntheticCausalLm,
   createSyntheticMlp,
+  type SyntheticAdapterSpec,
   seededValues,
   syntheticAdapter,
   syntheticAdapterArrays,
   syntheticModuleName,
-  type SyntheticAdapterSpec,
 } from "./engine/synthetic.js";
 export { syntheticPeftFiles } from "./engine/syntheticPeft.js";
+export { type MlpArrays, mlpArrays, referenceMlp } from "./engine/testing.js";
 export {
-  BASE_ADAPTER,
   type AdapterLoader,
   type AdapterModuleWeights,
   type AdapterSource,
   type AdapterWeights,
+  BASE_ADAPTER,
   type ForwardRequest,
   type ForwardResult,
   type LinearFn,
@@ -35,25 +48,37 @@ export {
   type ServableBase,
   type WeightLayout,
 } from "./engine/types.js";
-export { errorResponse, HTTP_STATUS, HttpError, type EngineServer, type EngineServerOptions, startEngineServer } from "./server/index.js";
-export { mlpArrays, referenceMlp, type MlpArrays } from "./engine/testing.js";
-export { Bert, type BertConfig, type BertInputs, parseBertConfig } from "./models/Bert.js";
 export { adapterLinear } from "./models/adapterLinear.js";
+export { Bert, type BertConfig, type BertInputs, parseBertConfig } from "./models/Bert.js";
 export { Checkpoint, type HfFiles, hfFilesFromBytes } from "./models/Checkpoint.js";
-export { generate, generateIds, type GenerateIdsResult, type GenerateOptions, type GenerateResult } from "./models/generate.js";
 export { disposeCache, Gpt2, type Gpt2Config, type KvCache, parseGpt2Config } from "./models/Gpt2.js";
-export { denseApply, HfBase, type LinearSpec } from "./models/HfBase.js";
-export { hfModelFromBytes, hfModelFromFiles, type HfModel, loadHfModel, readHfFiles } from "./models/loadHfModel.js";
 export {
-  adapterMismatches,
+  type GenerateIdsResult,
+  type GenerateOptions,
+  type GenerateResult,
+  generate,
+  generateIds,
+} from "./models/generate.js";
+export { denseApply, HfBase, type LinearSpec } from "./models/HfBase.js";
+export { manifestFromConfig } from "./models/hfManifest.js";
+export { type HfModel, hfModelFromBytes, hfModelFromFiles, loadHfModel, readHfFiles } from "./models/loadHfModel.js";
+export {
   type AdapterShapes,
+  adapterMismatches,
   type BaseManifest,
   buildManifest,
   type ManifestModule,
-  manifestListing,
   type ModuleLayout,
+  manifestListing,
 } from "./models/manifest.js";
-export { argmax, type SamplingOptions, sampleToken } from "./models/sampleToken.js";
-export { byteLevelBpeJson, loadTokenizer, type TextTokenizer, tokenizerFromJson } from "./tokenizer/loadTokenizer.js";
 export { type MergeOptions, type MergeReport, mergeHfFolder, writeFolderAtomically } from "./models/mergeHfFolder.js";
-export { manifestFromConfig } from "./models/hfManifest.js";
+export { argmax, type SamplingOptions, sampleToken } from "./models/sampleToken.js";
+export {
+  type EngineServer,
+  type EngineServerOptions,
+  errorResponse,
+  HTTP_STATUS,
+  HttpError,
+  startEngineServer,
+} from "./server/index.js";
+export { byteLevelBpeJson, loadTokenizer, type TextTokenizer, tokenizerFromJson } from "./tokenizer/loadTokenizer.js";

@@ -41,7 +41,11 @@ export function backendInfo(): BackendInfo | undefined {
  */
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
   const requested = options.backend ?? "auto";
-  if (current && (requested === current.requested || requested === current.backend) && tf.getBackend() === current.backend) {
+  if (
+    current &&
+    (requested === current.requested || requested === current.backend) &&
+    tf.getBackend() === current.backend
+  ) {
     return current;
   }
   const notes: string[] = [];
@@ -84,7 +88,11 @@ async function activate(name: BackendName, options: InitBackendOptions, notes: s
       try {
         await import(/* @vite-ignore */ moduleName);
       } catch (error) {
-        throw new RuntimeError("BackendUnavailable", "@tensorflow/tfjs-node is not installed (optional: it downloads libtensorflow at install time)", { cause: error });
+        throw new RuntimeError(
+          "BackendUnavailable",
+          "@tensorflow/tfjs-node is not installed (optional: it downloads libtensorflow at install time)",
+          { cause: error },
+        );
       }
       await setOrThrow("tensorflow");
       return { backend: name, simd: false, threads: 1 };
@@ -92,14 +100,26 @@ async function activate(name: BackendName, options: InitBackendOptions, notes: s
     case "webgpu": {
       const nav = (globalThis as { navigator?: { gpu?: unknown } }).navigator;
       if (!nav?.gpu) {
-        throw new RuntimeError("BackendUnavailable", "navigator.gpu does not exist here (in Node call installNodeWebGPU() first)");
+        throw new RuntimeError(
+          "BackendUnavailable",
+          "navigator.gpu does not exist here (in Node call installNodeWebGPU() first)",
+        );
       }
       await import("@tensorflow/tfjs-backend-webgpu");
+      if (!tf.findBackendFactory("webgpu")) {
+        throw new RuntimeError(
+          "BackendUnavailable",
+          "tfjs-backend-webgpu was imported before navigator.gpu existed, so it did not register (call installNodeWebGPU() before the first import)",
+        );
+      }
       await setOrThrow("webgpu");
       return { backend: name, simd: false, threads: 1 };
     }
     default:
-      throw new RuntimeError("InvalidArgument", `unknown backend '${String(name)}': expected wasm, cpu, tensorflow, webgpu or auto`);
+      throw new RuntimeError(
+        "InvalidArgument",
+        `unknown backend '${String(name)}': expected wasm, cpu, tensorflow, webgpu or auto`,
+      );
   }
 }
 
@@ -107,6 +127,9 @@ async function setOrThrow(name: string): Promise<void> {
   const ok = await tf.setBackend(name);
   await tf.ready();
   if (!ok || tf.getBackend() !== name) {
-    throw new RuntimeError("BackendInitFailed", `tf.setBackend('${name}') failed; active backend is '${tf.getBackend()}'`);
+    throw new RuntimeError(
+      "BackendInitFailed",
+      `tf.setBackend('${name}') failed; active backend is '${tf.getBackend()}'`,
+    );
   }
 }

@@ -4,14 +4,20 @@ import type { InitBackendOptions } from "./initBackend.js";
 const isNode = typeof process !== "undefined" && typeof process.versions?.node === "string";
 
 /** Configure the wasm backend's binary location and thread count; returns the features it will use. */
-export async function initWasm(options: InitBackendOptions, notes: string[]): Promise<{ simd: boolean; threads: number }> {
+export async function initWasm(
+  options: InitBackendOptions,
+  notes: string[],
+): Promise<{ simd: boolean; threads: number }> {
   const wasm = await import("@tensorflow/tfjs-backend-wasm");
   const paths = options.wasmPaths ?? (isNode ? await nodeWasmDir() : undefined);
   if (paths) wasm.setWasmPaths(paths.endsWith("/") ? paths : `${paths}/`);
-  const wantThreads = options.threads === true ? hardwareThreads() : typeof options.threads === "number" ? options.threads : 1;
+  const wantThreads =
+    options.threads === true ? hardwareThreads() : typeof options.threads === "number" ? options.threads : 1;
   if (wantThreads > 1) {
     if (isNode) {
-      notes.push("wasm threads are unavailable in Node: tfjs starts its pthread worker from a blob: URL that Node cannot load; using 1 thread");
+      notes.push(
+        "wasm threads are unavailable in Node: tfjs starts its pthread worker from a blob: URL that Node cannot load; using 1 thread",
+      );
     } else {
       wasm.setThreadsCount(wantThreads);
     }
