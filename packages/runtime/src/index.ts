@@ -48,7 +48,7 @@ export {
   type ServableBase,
   type WeightLayout,
 } from "./engine/types.js";
-export { adapterLinear } from "./models/adapterLinear.js";
+export { adapterLinear, type LinearModel } from "./models/adapterLinear.js";
 export { Bert, type BertConfig, type BertInputs, parseBertConfig } from "./models/Bert.js";
 export { Checkpoint, type HfFiles, hfFilesFromBytes } from "./models/Checkpoint.js";
 export { disposeCache, Gpt2, type Gpt2Config, type KvCache, parseGpt2Config } from "./models/Gpt2.js";
@@ -61,7 +61,16 @@ export {
 } from "./models/generate.js";
 export { denseApply, HfBase, type LinearSpec } from "./models/HfBase.js";
 export { manifestFromConfig } from "./models/hfManifest.js";
-export { type HfModel, hfModelFromBytes, hfModelFromFiles, loadHfModel, readHfFiles } from "./models/loadHfModel.js";
+export {
+  type BaseModel,
+  baseModelFromFiles,
+  type HfModel,
+  hfModelFromBytes,
+  hfModelFromFiles,
+  loadBaseModel,
+  loadHfModel,
+  readHfFiles,
+} from "./models/loadHfModel.js";
 export {
   type AdapterShapes,
   adapterMismatches,
@@ -82,3 +91,4 @@ export {
   startEngineServer,
 } from "./server/index.js";
 export { byteLevelBpeJson, loadTokenizer, type TextTokenizer, tokenizerFromJson } from "./tokenizer/loadTokenizer.js";
+export { DenseClassifier, type DenseLayerSpec } from "./models/DenseClassifier.js";

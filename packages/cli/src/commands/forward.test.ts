@@ -1,4 +1,8 @@
 import { readFileSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { serializeSafetensors } from "@lowrank/formats";
 import { fileURLToPath } from "node:url";
 import { fixturePath } from "@lowrank/vitest-config/fixtures";
 import { describe, expect, it } from "vitest";
@@ -73,6 +77,37 @@ describe("lowrank forward", () => {
     expect(mismatch.err).toMatch(/AdapterMismatch|expected a linear module/);
     expect((await cli(["forward", "--base", fixturePath("hf-gpt2-tiny"), "--input-ids", "a,b"])).code).toBe(2);
     expect((await cli(["forward", "--base", fixturePath("hf-gpt2-tiny")])).code).toBe(2);
+    expect((await cli(["forward", "--input-ids", "1"])).code).toBe(2);
+  });
+
+  it("--input runs a Dense classifier folder (as the recipes save it) and prints its class scores", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "lowrank-clf-"));
+    try {
+      // fc1 [3, 2] then head [2, 2]; ReLU between (the default for a Dense stack without config 'layers').
+      const k1 = new Float32Array([1, -1, 0.5, 2, -0.5, 0]);
+      const k2 = new Float32Array([1, 2, -1, 0.5]);
+      await writeFile(path.join(dir, "model.safetensors"), serializeSafetensors({
+        "fc1.kernel": { dtype: "F32", shape: [3, 2], data: k1 },
+        "fc1.bias": { dtype: "F32", shape: [2], data: new Float32Array([0.1, -0.2]) },
+        "head.kernel": { dtype: "F32", shape: [2, 2], data: k2 },
+        "head.bias": { dtype: "F32", shape: [2], data: new Float32Array([0, 1]) },
+      }));
+      await writeFile(path.join(dir, "config.json"), JSON.stringify({ task: "demo" }));
+      const r = await cli(["forward", "--base", dir, "--input", "1,2,3", "--json"]);
+      expect(r.err).toBe("");
+      const parsed = JSON.parse(r.out);
+      // h = relu([1+1-1.5+0.1, -1+4+0-0.2]) = [0.6, 2.8]; scores = [0.6-2.8, 1.2+1.4+1] = [-2.2, 3.6]
+      expect(parsed.output).toBe("scores");
+      expect(parsed.logits[0][0]).toBeCloseTo(-2.2, 5);
+      expect(parsed.logits[0][1]).toBeCloseTo(3.6, 5);
+      const wrong = await cli(["forward", "--base", dir, "--input", "1,2"]);
+      expect(wrong.code).toBe(1);
+      expect(wrong.err).toMatch(/--input: expected \[3\] floats, found shape \[2\]/);
+      expect((await cli(["forward", "--base", dir, "--input-ids", "1,2"])).code).toBe(2);
+      expect((await cli(["forward", "--base", dir, "--input", "1,x"])).code).toBe(2);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("parses DIR[:SCALE]", () => {

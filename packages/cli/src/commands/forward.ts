@@ -2,16 +2,17 @@ import {
   adapterLinear,
   type AdapterWeights,
   type BackendRequest,
+  type BaseModel,
   Bert,
-  type HfModel,
+  DenseClassifier,
   initBackend,
-  loadHfModel,
+  loadBaseModel,
   peftAdapterFromBytes,
   readPeftFiles,
 } from "@lowrank/runtime";
 import * as tf from "@tensorflow/tfjs-core";
 import { type Command, InvalidArgumentError } from "commander";
-import { CliError } from "../errors.js";
+import { CliError, EXIT_USAGE } from "../errors.js";
 import { type CliIO, printJson } from "../output.js";
 
 /** `DIR` or `DIR:SCALE` (a trailing `:number` is the scale). */
@@ -46,9 +47,19 @@ export function parseNumberArg(kind: "int" | "number", min: number) {
   };
 }
 
+/** Comma-separated numbers (`0.5,-1,2e-3`). */
+export function parseFloatList(value: string): number[] {
+  const parts = value.split(",").map((s) => s.trim());
+  const nums = parts.map(Number);
+  if (parts.some((p) => p === "") || nums.some((n) => !Number.isFinite(n))) {
+    throw new InvalidArgumentError(`expected comma-separated numbers such as 0.5,-1,2, found "${value.length > 40 ? `${value.slice(0, 40)}...` : value}"`);
+  }
+  return nums;
+}
+
 /** Loads the base folder (and the adapter) for forward/generate; rejects with one-line reasons. */
-export async function loadBaseAndAdapter(baseDir: string, adapter?: AdapterSpec): Promise<{ model: HfModel; lora?: AdapterWeights }> {
-  const model = await loadHfModel(baseDir);
+export async function loadBaseAndAdapter(baseDir: string, adapter?: AdapterSpec): Promise<{ model: BaseModel; lora?: AdapterWeights }> {
+  const model = await loadBaseModel(baseDir);
   if (!adapter) return { model };
   try {
     const { config, weights } = await readPeftFiles(adapter.dir);
@@ -61,15 +72,15 @@ export async function loadBaseAndAdapter(baseDir: string, adapter?: AdapterSpec)
   }
 }
 
-export function disposeLoaded({ model, lora }: { model: HfModel; lora?: AdapterWeights }): void {
+export function disposeLoaded({ model, lora }: { model: BaseModel; lora?: AdapterWeights }): void {
   model.dispose();
   if (lora) for (const m of lora.modules.values()) tf.dispose([m.a, m.b]);
 }
 
 export interface ForwardOutput {
-  /** One row per input position: logits over the vocabulary, or the last hidden state for a model without a head. */
+  /** One row per input position: logits over the vocabulary, or the last hidden state for a model without a head; for a classifier one row of class scores. */
   logits: number[][];
-  output: "logits" | "last_hidden_state";
+  output: "logits" | "last_hidden_state" | "scores";
   shape: [number, number];
   architecture: string;
   base: string;
@@ -79,7 +90,9 @@ export interface ForwardOutput {
 export async function forwardCommand(opts: {
   base: string;
   adapter?: AdapterSpec;
-  inputIds: number[];
+  inputIds?: number[];
+  /** Classifier input (floats). */
+  input?: number[];
   tokenTypeIds?: number[];
   attentionMask?: number[];
   backend?: BackendRequest;
@@ -88,7 +101,9 @@ export async function forwardCommand(opts: {
   const loaded = await loadBaseAndAdapter(opts.base, opts.adapter);
   try {
     const { model, lora } = loaded;
+    if (model instanceof DenseClassifier) return await classify(model, lora, opts);
     const ids = opts.inputIds;
+    if (!ids) throw new CliError(`--input-ids: expected token ids for ${model.architecture}, found ${opts.input ? "--input (classifier input)" : "none"}`, "Usage", EXIT_USAGE);
     const vocab = model.hparams.vocabSize;
     const bad = ids.find((id) => id < 0 || id >= vocab);
     if (bad !== undefined) throw new CliError(`--input-ids: expected ids in [0, ${vocab}), found ${bad}`);
@@ -132,18 +147,38 @@ export async function forwardCommand(opts: {
   }
 }
 
+async function classify(model: DenseClassifier, lora: AdapterWeights | undefined, opts: { base: string; adapter?: AdapterSpec; input?: number[]; inputIds?: number[] }): Promise<ForwardOutput> {
+  const x = opts.input;
+  if (!x) throw new CliError(`--input: expected ${model.inFeatures} comma-separated numbers for a classifier, found ${opts.inputIds ? "--input-ids" : "none"}`, "Usage", EXIT_USAGE);
+  const problem = model.checkInput([x.length]);
+  if (problem) throw new CliError(`--input: ${problem.replace(/^input: /, "")}`);
+  const linear = adapterLinear(model, lora, opts.adapter?.scale ?? 1);
+  const out = tf.tidy(() => model.forward(tf.tensor2d([x], [1, x.length]), linear));
+  const scores = Array.from((await out.data()) as Float32Array);
+  out.dispose();
+  return {
+    logits: [scores],
+    output: "scores",
+    shape: [1, scores.length],
+    architecture: model.architecture,
+    base: model.manifest().digest,
+    ...(opts.adapter ? { adapter: { dir: opts.adapter.dir, scale: opts.adapter.scale, ...(lora?.digest ? { digest: lora.digest } : {}) } } : {}),
+  };
+}
+
 export function registerForward(program: Command, io: CliIO): void {
   program
     .command("forward")
-    .description("run a base model (optionally with a PEFT adapter) on token ids and print one row of outputs per position")
+    .description("run a base model (optionally with a PEFT adapter) on token ids (one row of outputs per position) or a classifier on --input (class scores)")
     .requiredOption("--base <dir>", "Hugging Face model folder (config.json + model.safetensors)")
     .option("--adapter <dir[:scale]>", "PEFT adapter folder, optionally with a scale (DIR:0.5)", parseAdapterSpec)
-    .requiredOption("--input-ids <ids>", "comma-separated token ids, e.g. 1,2,3", parseIntList)
+    .option("--input-ids <ids>", "comma-separated token ids, e.g. 1,2,3 (GPT-2, BERT)", parseIntList)
+    .option("--input <values>", "classifier input: comma-separated numbers (prints the class scores)", parseFloatList)
     .option("--token-type-ids <ids>", "BERT only: segment ids, one per input id", parseIntList)
     .option("--attention-mask <mask>", "BERT only: 1 = attend, 0 = padding, one per input id", parseIntList)
     .option("--backend <name>", "tfjs backend: auto, wasm, cpu, tensorflow, webgpu", "auto")
     .option("--json", 'print {"logits": [[...], ...], ...}')
-    .action(async (opts: { base: string; adapter?: AdapterSpec; inputIds: number[]; tokenTypeIds?: number[]; attentionMask?: number[]; backend: BackendRequest; json?: boolean }) => {
+    .action(async (opts: { base: string; adapter?: AdapterSpec; inputIds?: number[]; input?: number[]; tokenTypeIds?: number[]; attentionMask?: number[]; backend: BackendRequest; json?: boolean }) => {
       const result = await forwardCommand(opts);
       if (opts.json) return printJson(io, result);
       for (const row of result.logits) io.stdout.write(`${row.map((v) => v.toPrecision(7)).join(" ")}\n`);

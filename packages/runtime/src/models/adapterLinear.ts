@@ -1,14 +1,19 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { RuntimeError } from "../backend/errors.js";
-import type { AdapterWeights, LinearFn } from "../engine/types.js";
-import type { HfBase } from "./HfBase.js";
+import type { AdapterWeights, LinearFn, ServableBase } from "../engine/types.js";
+
+/** A model whose linear modules run through `linear` (the runtime's GPT-2, BERT and DenseClassifier). */
+export interface LinearModel extends Pick<ServableBase, "linearModules"> {
+  readonly linear: LinearFn;
+  readonly architecture: string;
+}
 
 /**
  * A `LinearFn` that adds one PEFT adapter to a base: `y = base(x) + scale·scaling·(x·Aᵀ)·Bᵀ` for the
  * modules the adapter has (A [r, in], B [out, r]); other modules run as the base. Throws
  * `AdapterMismatch` (expected vs found) when a module is missing or its shapes disagree with the base.
  */
-export function adapterLinear(base: HfBase, adapter: AdapterWeights | undefined, scale = 1): LinearFn {
+export function adapterLinear(base: LinearModel, adapter: AdapterWeights | undefined, scale = 1): LinearFn {
   if (!adapter || scale === 0) return base.linear;
   for (const [name, w] of adapter.modules) {
     const m = base.linearModules.get(name);

@@ -1,5 +1,6 @@
 import { RuntimeError } from "../backend/errors.js";
 import { Bert } from "./Bert.js";
+import { DenseClassifier } from "./DenseClassifier.js";
 import { type HfFiles, hfFilesFromBytes } from "./Checkpoint.js";
 import { Gpt2 } from "./Gpt2.js";
 
@@ -41,4 +42,20 @@ export async function readHfFiles(dir: string): Promise<HfFiles> {
 /** Loads a frozen GPT-2 or BERT from a Hugging Face folder (`config.json` + `model.safetensors`; F32, F16 or BF16). */
 export async function loadHfModel(dir: string): Promise<HfModel> {
   return hfModelFromFiles(await readHfFiles(dir));
+}
+
+/** Any base this package loads from a folder: a Hugging Face GPT-2/BERT or a Dense classifier. */
+export type BaseModel = HfModel | DenseClassifier;
+
+/** GPT-2/BERT by `model_type`; without one, a tfjs Dense stack (`<layer>.kernel` tensors) as the recipes save it. */
+export function baseModelFromFiles(files: HfFiles): BaseModel {
+  if (files.config.model_type === undefined && files.weights.names().some((n) => n.endsWith(".kernel"))) {
+    return new DenseClassifier(files.config, files.weights);
+  }
+  return hfModelFromFiles(files);
+}
+
+/** Loads any supported base from a folder (`config.json` + `model.safetensors`; Node only). */
+export async function loadBaseModel(dir: string): Promise<BaseModel> {
+  return baseModelFromFiles(await readHfFiles(dir));
 }
