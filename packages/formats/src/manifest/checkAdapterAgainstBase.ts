@@ -1,0 +1,119 @@
+import { FormatError } from "../errors.js";
+import type { PeftAdapter } from "../peft/PeftAdapter.js";
+import { matchesTarget } from "../peft/peftKeys.js";
+import type { BaseManifest, ManifestModule } from "./BaseManifest.js";
+
+/** One way an adapter does not fit a base, with what was expected and what was found. */
+export interface AdapterMismatch {
+  module: string;
+  reason: "missing-module" | "shape" | "kind";
+  /** Expected factor shapes (PEFT layout), or null when the base has no such module. */
+  expected: { A: number[]; B: number[] } | null;
+  actual: { A: number[]; B: number[] };
+  message: string;
+}
+
+export interface AdapterCheck {
+  ok: boolean;
+  /** Adapter module -> the base module it resolved to. */
+  matched: Record<string, string>;
+  mismatches: AdapterMismatch[];
+  /** Things PEFT would fix or ignore on its own (fan_in_fan_out on the wrong layout...). */
+  warnings: string[];
+}
+
+const PREFIXES = ["transformer.", "model.", "bert."];
+
+/**
+ * The base module an adapter module refers to: the same name, or the same name with / without the
+ * backbone prefix (`transformer.h.0.attn.c_attn` on a GPT2Model base is `h.0.attn.c_attn`).
+ */
+export function resolveModule(manifest: BaseManifest, module: string): string | undefined {
+  if (manifest.modules[module]) return module;
+  for (const p of PREFIXES) {
+    if (module.startsWith(p) && manifest.modules[module.slice(p.length)]) return module.slice(p.length);
+    if (manifest.modules[p + module]) return p + module;
+  }
+  return undefined;
+}
+
+function expectedShapes(m: ManifestModule, r: number): { A: number[]; B: number[] } {
+  // PEFT: lora_A is Linear(in, r) -> [r, in]; lora_B Linear(r, out) -> [out, r]; for Conv1D too
+  // (fan_in_fan_out only changes how the base weight is read). Embedding: A [r, num], B [dim, r].
+  return { A: [r, m.inFeatures], B: [m.outFeatures, r] };
+}
+
+const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/**
+ * Checks every module of `adapter` against `manifest` and reports every problem (module name,
+ * expected and actual shapes), not just the first. An adapter none of whose modules (or, for a
+ * list, none of whose `target_modules`) exists in the base is refused with `NoMatchingModules`:
+ * loading it would silently do nothing.
+ */
+export function checkAdapterAgainstBase(adapter: PeftAdapter, manifest: BaseManifest): AdapterCheck {
+  const matched: Record<string, string> = {};
+  const mismatches: AdapterMismatch[] = [];
+  const warnings: string[] = [];
+  const modules = Object.entries(adapter.modules);
+  for (const [module, w] of modules) {
+    const actual = { A: [...w.A.shape], B: [...w.B.shape] };
+    const base = resolveModule(manifest, module);
+    const m = base === undefined ? undefined : manifest.modules[base];
+    if (base === undefined || !m) {
+      mismatches.push({
+        module,
+        reason: "missing-module",
+        expected: null,
+        actual,
+        message: `module ${module}: expected one of the ${Object.keys(manifest.modules).length} modules of ${manifest.architecture}, found none by that name`,
+      });
+      continue;
+    }
+    matched[module] = base;
+    const r = w.A.shape[0] ?? 0;
+    const expected = expectedShapes(m, r);
+    if ((m.layout === "embedding") !== (w.kind === "embedding")) {
+      mismatches.push({
+        module,
+        reason: "kind",
+        expected,
+        actual,
+        message: `module ${module}: expected ${m.layout === "embedding" ? "lora_embedding_A/B" : "lora_A/lora_B"} for a ${m.layout} module, found ${w.kind === "embedding" ? "lora_embedding_A/B" : "lora_A/lora_B"}`,
+      });
+      continue;
+    }
+    if (!same(actual.A, expected.A) || !same(actual.B, expected.B)) {
+      mismatches.push({
+        module,
+        reason: "shape",
+        expected,
+        actual,
+        message: `module ${module}: expected lora_A [${expected.A}] and lora_B [${expected.B}] for ${m.layout} weight [${m.shape}], found [${actual.A}] and [${actual.B}]`,
+      });
+    }
+    if (m.layout === "conv1d" && !adapter.config.fan_in_fan_out) warnings.push(`module ${module} is a Conv1D ([in, out]) but fan_in_fan_out is false; PEFT sets it to true`);
+    if (m.layout === "linear" && adapter.config.fan_in_fan_out) warnings.push(`module ${module} is nn.Linear ([out, in]) but fan_in_fan_out is true; PEFT sets it to false`);
+  }
+  const targets = adapter.config.target_modules;
+  const targetHits = targets == null ? 1 : Object.keys(manifest.modules).filter((n) => matchesTarget(n, targets)).length;
+  if (Object.keys(matched).length === 0 || targetHits === 0) {
+    throw new FormatError(
+      "NoMatchingModules",
+      `adapter: expected its modules (${modules.length}, target_modules ${JSON.stringify(targets)}) to match modules of ${manifest.architecture} (${manifest.digest.slice(0, 12)}), found ${Object.keys(matched).length} matching modules and ${targetHits} matching targets`,
+    );
+  }
+  return { ok: mismatches.length === 0, matched, mismatches, warnings };
+}
+
+/** {@link checkAdapterAgainstBase}, throwing `ShapeMismatch` with every problem listed when it does not fit. */
+export function assertAdapterFitsBase(adapter: PeftAdapter, manifest: BaseManifest): AdapterCheck {
+  const check = checkAdapterAgainstBase(adapter, manifest);
+  if (!check.ok) {
+    throw new FormatError(
+      "ShapeMismatch",
+      `adapter does not fit ${manifest.architecture}: ${check.mismatches.length} problems\n${check.mismatches.map((m) => m.message).join("\n")}`,
+    );
+  }
+  return check;
+}
