@@ -18,6 +18,10 @@ describe("sampleToken", () => {
     const seen = new Set<number>();
     for (let i = 0; i < 200; i++) seen.add(sampleToken(logits, { temperature: 5, topK: 2 }, () => i / 200));
     expect([...seen].sort()).toEqual([1, 3]);
+    // Ties at the k-th value keep the lower indices.
+    const tied = new Set<number>();
+    for (let i = 0; i < 100; i++) tied.add(sampleToken([1, 5, 1, 1, 0], { temperature: 1, topK: 3 }, () => i / 100));
+    expect([...tied].sort()).toEqual([0, 1, 2]);
   });
 
   it("draws by softmax(logits / T): hand-computed cut points", () => {

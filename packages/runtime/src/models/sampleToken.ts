@@ -32,11 +32,22 @@ export function sampleToken(logits: ArrayLike<number>, options: SamplingOptions,
   const t = options.temperature ?? 0;
   if (t === 0) return argmax(logits);
   const n = logits.length;
-  let candidates = Array.from({ length: n }, (_, i) => i);
   const k = options.topK ?? 0;
+  let candidates: number[];
   if (k > 0 && k < n) {
-    candidates.sort((a, b) => (logits[b] as number) - (logits[a] as number) || a - b);
-    candidates = candidates.slice(0, k);
+    // The k-th largest value by a numeric typed-array sort; ties at the threshold go to lower indices.
+    const sorted = Float64Array.from(logits).sort();
+    const threshold = sorted[n - k] as number;
+    let above = 0;
+    for (let i = 0; i < n; i++) if ((logits[i] as number) > threshold) above++;
+    let ties = k - above;
+    candidates = [];
+    for (let i = 0; i < n; i++) {
+      const v = logits[i] as number;
+      if (v > threshold || (v === threshold && ties-- > 0)) candidates.push(i);
+    }
+  } else {
+    candidates = Array.from({ length: n }, (_, i) => i);
   }
   let max = Number.NEGATIVE_INFINITY;
   for (const i of candidates) max = Math.max(max, (logits[i] as number) / t);
