@@ -1,0 +1,31 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { adapterToPeft, type LoraModel } from "@lowrank/core";
+import { encodeFromFloat32, serializeSafetensors } from "@lowrank/formats";
+import type { TaskModel } from "./TaskModel.js";
+
+/** Writes the base weights as `model.safetensors` (F32, keys `<layer>.<weight>`) plus a JSON description. */
+export function saveBase(dir: string, base: TaskModel, description: Record<string, unknown>): void {
+  mkdirSync(dir, { recursive: true });
+  const tensors = new Map(
+    [...base.weights()].map(([k, v]) => [
+      k,
+      { dtype: "F32" as const, shape: v.shape, data: encodeFromFloat32("F32", v.dataSync() as Float32Array) },
+    ]),
+  );
+  writeFileSync(path.join(dir, "model.safetensors"), serializeSafetensors(tensors, { format: "pt" }));
+  writeFileSync(path.join(dir, "config.json"), `${JSON.stringify(description, null, 2)}\n`);
+}
+
+/** Writes an adapter as a PEFT folder (adapter_config.json, adapter_model.safetensors). */
+export function savePeftAdapter(
+  dir: string,
+  lora: LoraModel,
+  name = "default",
+  extra: Record<string, unknown> = {},
+): void {
+  mkdirSync(dir, { recursive: true });
+  const peft = adapterToPeft(lora, name);
+  writeFileSync(path.join(dir, "adapter_config.json"), `${JSON.stringify({ ...peft.config, ...extra }, null, 2)}\n`);
+  writeFileSync(path.join(dir, "adapter_model.safetensors"), serializeSafetensors(peft.tensors, { format: "pt" }));
+}

@@ -1,0 +1,3 @@
+import { lowrankProject } from "@lowrank/vitest-config";
+
+export default lowrankProject("examples", { tfjs: true });
