@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { RuntimeError } from "./errors.js";
-import { initWasm } from "./wasm.js";
+import { initWasm, requestedWasmThreads } from "./wasm.js";
 
 export type BackendName = "wasm" | "cpu" | "tensorflow" | "webgpu";
 export type BackendRequest = BackendName | "auto";
@@ -8,7 +8,7 @@ export type BackendRequest = BackendName | "auto";
 export interface InitBackendOptions {
   /** Which backend to use. `auto` (default): tensorflow if installed, else webgpu where `navigator.gpu` exists in a browser, else wasm. */
   backend?: BackendRequest;
-  /** wasm only: number of threads, or `true` for the machine's cores (default 1: tfjs's pthread worker cannot start in Node). */
+  /** wasm only: number of threads, or `true` for the machine's cores (default 1). In Node, threads > 1 use the workarounds in wasm-threads.ts. */
   threads?: number | boolean;
   /** wasm only: URL or folder that holds the `.wasm` binaries (defaults to the installed package's `dist/` in Node). */
   wasmPaths?: string;
@@ -41,10 +41,12 @@ export function backendInfo(): BackendInfo | undefined {
  */
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
   const requested = options.backend ?? "auto";
+  const sameThreads = current?.backend !== "wasm" || (await requestedWasmThreads(options)) === current.threads;
   if (
     current &&
     (requested === current.requested || requested === current.backend) &&
-    tf.getBackend() === current.backend
+    tf.getBackend() === current.backend &&
+    sameThreads
   ) {
     return current;
   }
@@ -79,9 +81,13 @@ async function activate(name: BackendName, options: InitBackendOptions, notes: s
       return { backend: name, simd: false, threads: 1 };
     }
     case "wasm": {
-      const { simd, threads } = await initWasm(options, notes);
-      await setOrThrow("wasm");
-      return { backend: name, simd, threads };
+      const setup = await initWasm(options, notes);
+      try {
+        await setOrThrow("wasm");
+      } finally {
+        setup.restore();
+      }
+      return { backend: name, simd: setup.simd, threads: setup.actualThreads() };
     }
     case "tensorflow": {
       const moduleName = "@tensorflow/tfjs-node";

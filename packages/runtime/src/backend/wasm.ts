@@ -3,33 +3,67 @@ import type { InitBackendOptions } from "./initBackend.js";
 
 const isNode = typeof process !== "undefined" && typeof process.versions?.node === "string";
 
-/** Configure the wasm backend's binary location and thread count; returns the features it will use. */
-export async function initWasm(
-  options: InitBackendOptions,
-  notes: string[],
-): Promise<{ simd: boolean; threads: number }> {
+export interface WasmSetup {
+  simd: boolean;
+  /** Undo the temporary Node patches (threads); call after `tf.setBackend('wasm')` settled. */
+  restore: () => void;
+  /** Threads XNNPACK really uses, read from the backend once it is initialized. */
+  actualThreads: () => number;
+}
+
+/** Threads asked for: `true` = the machine's cores, a number as given, else 1. */
+export async function requestedWasmThreads(options: InitBackendOptions): Promise<number> {
+  const t = options.threads;
+  return Math.max(1, Math.floor(t === true ? await hardwareThreads() : typeof t === "number" ? t : 1));
+}
+
+/**
+ * Configure the wasm backend's binary location and thread count before `tf.setBackend('wasm')`.
+ * Threads in Node go through the workarounds in wasm-threads.ts (tfjs disables them there).
+ * If a wasm backend with another thread count already exists it is re-created.
+ */
+export async function initWasm(options: InitBackendOptions, notes: string[]): Promise<WasmSetup> {
   const wasm = await import("@tensorflow/tfjs-backend-wasm");
   const paths = options.wasmPaths ?? (isNode ? await nodeWasmDir() : undefined);
   if (paths) wasm.setWasmPaths(paths.endsWith("/") ? paths : `${paths}/`);
-  const wantThreads =
-    options.threads === true ? hardwareThreads() : typeof options.threads === "number" ? options.threads : 1;
-  if (wantThreads > 1) {
-    if (isNode) {
-      notes.push(
-        "wasm threads are unavailable in Node: tfjs starts its pthread worker from a blob: URL that Node cannot load; using 1 thread",
-      );
-    } else {
-      wasm.setThreadsCount(wantThreads);
-    }
+  const wantThreads = await requestedWasmThreads(options);
+  let restore = () => {};
+  if (isNode) {
+    tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", wantThreads > 1);
+    if (wantThreads > 1) restore = (await import("./wasm-threads.js")).patchNodeForWasmThreads(wantThreads);
   }
-  const simd = Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"));
+  wasm.setThreadsCount(wantThreads);
   const threadsSupported = Boolean(await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT"));
+  if (wantThreads > 1 && !threadsSupported)
+    notes.push("this engine cannot run wasm threads (no SharedArrayBuffer or cross-origin isolation): using 1 thread");
+  recreateIfInitialized(wantThreads, wasm.getThreadsCount);
+  const simd = Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"));
   if (!simd) notes.push("this engine has no wasm SIMD: the plain binary is used (several times slower)");
   // The backend itself is created lazily by setBackend('wasm').
-  return { simd, threads: threadsSupported && !isNode ? Math.max(1, wantThreads) : 1 };
+  return { simd, restore, actualThreads: () => (threadsSupported ? wasm.getThreadsCount() : 1) };
 }
 
-function hardwareThreads(): number {
+/** A wasm backend fixes its thread pool when created: drop one with another count so setBackend builds anew. */
+function recreateIfInitialized(wantThreads: number, getThreadsCount: () => number): void {
+  const engine = tf.engine() as unknown as {
+    registry: Record<string, unknown>;
+    registryFactory: Record<string, { factory: () => tf.KernelBackend | Promise<tf.KernelBackend>; priority: number }>;
+  };
+  if (!engine.registry.wasm) return;
+  let current = 1;
+  try {
+    current = getThreadsCount();
+  } catch {
+    return;
+  }
+  const entry = engine.registryFactory.wasm;
+  if (current === wantThreads || !entry) return;
+  tf.removeBackend("wasm");
+  tf.registerBackend("wasm", entry.factory, entry.priority);
+}
+
+async function hardwareThreads(): Promise<number> {
+  if (isNode) return (await import("node:os")).availableParallelism();
   const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
   return nav?.hardwareConcurrency ?? 1;
 }
