@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { serializeSafetensors } from "@lowrank/formats";
 import { fileURLToPath } from "node:url";
+import { serializeSafetensors } from "@lowrank/formats";
 import { fixturePath } from "@lowrank/vitest-config/fixtures";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../program.js";
@@ -15,7 +15,9 @@ const readGolden = (name: string) => JSON.parse(readFileSync(golden(`${name}.jso
 
 function close(actual: number[], expected: number[]) {
   expect(actual.length).toBe(expected.length);
-  const bad = actual.filter((a, i) => !(Math.abs(a - (expected[i] as number)) <= 1e-4 * Math.abs(expected[i] as number) + 1e-6));
+  const bad = actual.filter(
+    (a, i) => !(Math.abs(a - (expected[i] as number)) <= 1e-4 * Math.abs(expected[i] as number) + 1e-6),
+  );
   expect(bad).toEqual([]);
 }
 
@@ -37,7 +39,16 @@ describe("lowrank forward", () => {
     expect(parsed).toMatchObject({ output: "last_hidden_state", shape: [6, 2], architecture: "GPT2Model" });
     close(parsed.logits.flat(), (g.base as number[][]).slice(0, 6).flat());
 
-    const half = await cli(["forward", "--base", fixturePath("hf-gpt2-tiny"), "--adapter", `${golden("adapters/gpt2-tiny-lora")}:0.5`, "--input-ids", ids, "--json"]);
+    const half = await cli([
+      "forward",
+      "--base",
+      fixturePath("hf-gpt2-tiny"),
+      "--adapter",
+      `${golden("adapters/gpt2-tiny-lora")}:0.5`,
+      "--input-ids",
+      ids,
+      "--json",
+    ]);
     expect(half.code).toBe(0);
     const h = JSON.parse(half.out);
     close(h.logits.flat(), (g["adapter_output_scale_0.5"] as number[][]).slice(0, 6).flat());
@@ -48,20 +59,38 @@ describe("lowrank forward", () => {
   it("runs BERT with token types and a padding mask (logits over the vocabulary)", async () => {
     const b = readGolden("bert-tiniest");
     const r = await cli([
-      "forward", "--base", fixturePath("hf-bert-tiniest"), "--adapter", golden("adapters/bert-tiniest-lora"),
-      "--input-ids", b.input_ids[1].join(","), "--token-type-ids", b.token_type_ids[1].join(","), "--attention-mask", b.attention_mask[1].join(","), "--json",
+      "forward",
+      "--base",
+      fixturePath("hf-bert-tiniest"),
+      "--adapter",
+      golden("adapters/bert-tiniest-lora"),
+      "--input-ids",
+      b.input_ids[1].join(","),
+      "--token-type-ids",
+      b.token_type_ids[1].join(","),
+      "--attention-mask",
+      b.attention_mask[1].join(","),
+      "--json",
     ]);
     expect(r.err).toBe("");
     const parsed = JSON.parse(r.out);
     expect(parsed.shape).toEqual([6, 30522]);
     const cols = b.adapter_logits.columns as number[];
-    close(parsed.logits.flatMap((row: number[]) => cols.map((c) => row[c] as number)), (b.adapter_logits.values as number[][]).slice(6, 12).flat());
+    close(
+      parsed.logits.flatMap((row: number[]) => cols.map((c) => row[c] as number)),
+      (b.adapter_logits.values as number[][]).slice(6, 12).flat(),
+    );
   });
 
   it("prints plain rows without --json", async () => {
     const r = await cli(["forward", "--base", fixturePath("hf-gpt2-tiny"), "--input-ids", "1,2"]);
     expect(r.code).toBe(0);
-    expect(r.out.trim().split("\n").map((l) => l.split(" ").length)).toEqual([2, 2]);
+    expect(
+      r.out
+        .trim()
+        .split("\n")
+        .map((l) => l.split(" ").length),
+    ).toEqual([2, 2]);
   });
 
   it("exits 1 with a one-line reason on bad input, 2 on usage errors", async () => {
@@ -72,7 +101,15 @@ describe("lowrank forward", () => {
     const range = await cli(["forward", "--base", fixturePath("hf-gpt2-tiny"), "--input-ids", "1,99", "--json"]);
     expect(range.code).toBe(1);
     expect(JSON.parse(range.out).error.message).toMatch(/expected ids in \[0, 21\), found 99/);
-    const mismatch = await cli(["forward", "--base", fixturePath("hf-gpt2-tiny"), "--adapter", golden("adapters/bert-tiniest-lora"), "--input-ids", "1"]);
+    const mismatch = await cli([
+      "forward",
+      "--base",
+      fixturePath("hf-gpt2-tiny"),
+      "--adapter",
+      golden("adapters/bert-tiniest-lora"),
+      "--input-ids",
+      "1",
+    ]);
     expect(mismatch.code).toBe(1);
     expect(mismatch.err).toMatch(/AdapterMismatch|expected a linear module/);
     expect((await cli(["forward", "--base", fixturePath("hf-gpt2-tiny"), "--input-ids", "a,b"])).code).toBe(2);
@@ -86,12 +123,15 @@ describe("lowrank forward", () => {
       // fc1 [3, 2] then head [2, 2]; ReLU between (the default for a Dense stack without config 'layers').
       const k1 = new Float32Array([1, -1, 0.5, 2, -0.5, 0]);
       const k2 = new Float32Array([1, 2, -1, 0.5]);
-      await writeFile(path.join(dir, "model.safetensors"), serializeSafetensors({
-        "fc1.kernel": { dtype: "F32", shape: [3, 2], data: k1 },
-        "fc1.bias": { dtype: "F32", shape: [2], data: new Float32Array([0.1, -0.2]) },
-        "head.kernel": { dtype: "F32", shape: [2, 2], data: k2 },
-        "head.bias": { dtype: "F32", shape: [2], data: new Float32Array([0, 1]) },
-      }));
+      await writeFile(
+        path.join(dir, "model.safetensors"),
+        serializeSafetensors({
+          "fc1.kernel": { dtype: "F32", shape: [3, 2], data: k1 },
+          "fc1.bias": { dtype: "F32", shape: [2], data: new Float32Array([0.1, -0.2]) },
+          "head.kernel": { dtype: "F32", shape: [2, 2], data: k2 },
+          "head.bias": { dtype: "F32", shape: [2], data: new Float32Array([0, 1]) },
+        }),
+      );
       await writeFile(path.join(dir, "config.json"), JSON.stringify({ task: "demo" }));
       const r = await cli(["forward", "--base", dir, "--input", "1,2,3", "--json"]);
       expect(r.err).toBe("");

@@ -1,6 +1,6 @@
 import {
-  adapterLinear,
   type AdapterWeights,
+  adapterLinear,
   type BackendRequest,
   type BaseModel,
   Bert,
@@ -41,7 +41,9 @@ export function parseNumberArg(kind: "int" | "number", min: number) {
   return (value: string): number => {
     const n = Number(value);
     if (value.trim() === "" || !Number.isFinite(n) || (kind === "int" && !Number.isInteger(n)) || n < min) {
-      throw new InvalidArgumentError(`expected ${kind === "int" ? "an integer" : "a number"} >= ${min}, found "${value}"`);
+      throw new InvalidArgumentError(
+        `expected ${kind === "int" ? "an integer" : "a number"} >= ${min}, found "${value}"`,
+      );
     }
     return n;
   };
@@ -52,13 +54,18 @@ export function parseFloatList(value: string): number[] {
   const parts = value.split(",").map((s) => s.trim());
   const nums = parts.map(Number);
   if (parts.some((p) => p === "") || nums.some((n) => !Number.isFinite(n))) {
-    throw new InvalidArgumentError(`expected comma-separated numbers such as 0.5,-1,2, found "${value.length > 40 ? `${value.slice(0, 40)}...` : value}"`);
+    throw new InvalidArgumentError(
+      `expected comma-separated numbers such as 0.5,-1,2, found "${value.length > 40 ? `${value.slice(0, 40)}...` : value}"`,
+    );
   }
   return nums;
 }
 
 /** Loads the base folder (and the adapter) for forward/generate; rejects with one-line reasons. */
-export async function loadBaseAndAdapter(baseDir: string, adapter?: AdapterSpec): Promise<{ model: BaseModel; lora?: AdapterWeights }> {
+export async function loadBaseAndAdapter(
+  baseDir: string,
+  adapter?: AdapterSpec,
+): Promise<{ model: BaseModel; lora?: AdapterWeights }> {
   const model = await loadBaseModel(baseDir);
   if (!adapter) return { model };
   try {
@@ -103,15 +110,25 @@ export async function forwardCommand(opts: {
     const { model, lora } = loaded;
     if (model instanceof DenseClassifier) return await classify(model, lora, opts);
     const ids = opts.inputIds;
-    if (!ids) throw new CliError(`--input-ids: expected token ids for ${model.architecture}, found ${opts.input ? "--input (classifier input)" : "none"}`, "Usage", EXIT_USAGE);
+    if (!ids)
+      throw new CliError(
+        `--input-ids: expected token ids for ${model.architecture}, found ${opts.input ? "--input (classifier input)" : "none"}`,
+        "Usage",
+        EXIT_USAGE,
+      );
     const vocab = model.hparams.vocabSize;
     const bad = ids.find((id) => id < 0 || id >= vocab);
     if (bad !== undefined) throw new CliError(`--input-ids: expected ids in [0, ${vocab}), found ${bad}`);
     const problem = model.checkInput([ids.length]);
     if (problem) throw new CliError(problem);
-    for (const [flag, extra] of [["--token-type-ids", opts.tokenTypeIds], ["--attention-mask", opts.attentionMask]] as const) {
-      if (extra && !(model instanceof Bert)) throw new CliError(`${flag}: expected a BERT base, found ${model.architecture}`);
-      if (extra && extra.length !== ids.length) throw new CliError(`${flag}: expected ${ids.length} values (one per input id), found ${extra.length}`);
+    for (const [flag, extra] of [
+      ["--token-type-ids", opts.tokenTypeIds],
+      ["--attention-mask", opts.attentionMask],
+    ] as const) {
+      if (extra && !(model instanceof Bert))
+        throw new CliError(`${flag}: expected a BERT base, found ${model.architecture}`);
+      if (extra && extra.length !== ids.length)
+        throw new CliError(`${flag}: expected ${ids.length} values (one per input id), found ${extra.length}`);
     }
     const linear = adapterLinear(model, lora, opts.adapter?.scale ?? 1);
     const out = tf.tidy(() => {
@@ -121,7 +138,9 @@ export async function forwardCommand(opts: {
           {
             inputIds: input,
             ...(opts.tokenTypeIds ? { tokenTypeIds: tf.tensor2d([opts.tokenTypeIds], [1, ids.length], "int32") } : {}),
-            ...(opts.attentionMask ? { attentionMask: tf.tensor2d([opts.attentionMask], [1, ids.length], "int32") } : {}),
+            ...(opts.attentionMask
+              ? { attentionMask: tf.tensor2d([opts.attentionMask], [1, ids.length], "int32") }
+              : {}),
           },
           linear,
         );
@@ -140,16 +159,33 @@ export async function forwardCommand(opts: {
       shape: [ids.length, width],
       architecture: model.architecture,
       base: model.manifest().digest,
-      ...(opts.adapter ? { adapter: { dir: opts.adapter.dir, scale: opts.adapter.scale, ...(lora?.digest ? { digest: lora.digest } : {}) } } : {}),
+      ...(opts.adapter
+        ? {
+            adapter: {
+              dir: opts.adapter.dir,
+              scale: opts.adapter.scale,
+              ...(lora?.digest ? { digest: lora.digest } : {}),
+            },
+          }
+        : {}),
     };
   } finally {
     disposeLoaded(loaded);
   }
 }
 
-async function classify(model: DenseClassifier, lora: AdapterWeights | undefined, opts: { base: string; adapter?: AdapterSpec; input?: number[]; inputIds?: number[] }): Promise<ForwardOutput> {
+async function classify(
+  model: DenseClassifier,
+  lora: AdapterWeights | undefined,
+  opts: { base: string; adapter?: AdapterSpec; input?: number[]; inputIds?: number[] },
+): Promise<ForwardOutput> {
   const x = opts.input;
-  if (!x) throw new CliError(`--input: expected ${model.inFeatures} comma-separated numbers for a classifier, found ${opts.inputIds ? "--input-ids" : "none"}`, "Usage", EXIT_USAGE);
+  if (!x)
+    throw new CliError(
+      `--input: expected ${model.inFeatures} comma-separated numbers for a classifier, found ${opts.inputIds ? "--input-ids" : "none"}`,
+      "Usage",
+      EXIT_USAGE,
+    );
   const problem = model.checkInput([x.length]);
   if (problem) throw new CliError(`--input: ${problem.replace(/^input: /, "")}`);
   const linear = adapterLinear(model, lora, opts.adapter?.scale ?? 1);
@@ -162,14 +198,24 @@ async function classify(model: DenseClassifier, lora: AdapterWeights | undefined
     shape: [1, scores.length],
     architecture: model.architecture,
     base: model.manifest().digest,
-    ...(opts.adapter ? { adapter: { dir: opts.adapter.dir, scale: opts.adapter.scale, ...(lora?.digest ? { digest: lora.digest } : {}) } } : {}),
+    ...(opts.adapter
+      ? {
+          adapter: {
+            dir: opts.adapter.dir,
+            scale: opts.adapter.scale,
+            ...(lora?.digest ? { digest: lora.digest } : {}),
+          },
+        }
+      : {}),
   };
 }
 
 export function registerForward(program: Command, io: CliIO): void {
   program
     .command("forward")
-    .description("run a base model (optionally with a PEFT adapter) on token ids (one row of outputs per position) or a classifier on --input (class scores)")
+    .description(
+      "run a base model (optionally with a PEFT adapter) on token ids (one row of outputs per position) or a classifier on --input (class scores)",
+    )
     .requiredOption("--base <dir>", "Hugging Face model folder (config.json + model.safetensors)")
     .option("--adapter <dir[:scale]>", "PEFT adapter folder, optionally with a scale (DIR:0.5)", parseAdapterSpec)
     .option("--input-ids <ids>", "comma-separated token ids, e.g. 1,2,3 (GPT-2, BERT)", parseIntList)
@@ -178,9 +224,20 @@ export function registerForward(program: Command, io: CliIO): void {
     .option("--attention-mask <mask>", "BERT only: 1 = attend, 0 = padding, one per input id", parseIntList)
     .option("--backend <name>", "tfjs backend: auto, wasm, cpu, tensorflow, webgpu", "auto")
     .option("--json", 'print {"logits": [[...], ...], ...}')
-    .action(async (opts: { base: string; adapter?: AdapterSpec; inputIds?: number[]; input?: number[]; tokenTypeIds?: number[]; attentionMask?: number[]; backend: BackendRequest; json?: boolean }) => {
-      const result = await forwardCommand(opts);
-      if (opts.json) return printJson(io, result);
-      for (const row of result.logits) io.stdout.write(`${row.map((v) => v.toPrecision(7)).join(" ")}\n`);
-    });
+    .action(
+      async (opts: {
+        base: string;
+        adapter?: AdapterSpec;
+        inputIds?: number[];
+        input?: number[];
+        tokenTypeIds?: number[];
+        attentionMask?: number[];
+        backend: BackendRequest;
+        json?: boolean;
+      }) => {
+        const result = await forwardCommand(opts);
+        if (opts.json) return printJson(io, result);
+        for (const row of result.logits) io.stdout.write(`${row.map((v) => v.toPrecision(7)).join(" ")}\n`);
+      },
+    );
 }

@@ -18,7 +18,18 @@ describe("lowrank generate", () => {
   const base = fixturePath("hf-gpt2-lmhead-tiny");
 
   it("greedy with an adapter gives the NumPy reference tokens; text mode prints prompt + completion", async () => {
-    const r = await cli(["generate", "--base", base, "--adapter", golden("adapters/gpt2-lmhead-tiny-lora"), "--prompt", "The quick brown fox", "--max-new-tokens", "6", "--json"]);
+    const r = await cli([
+      "generate",
+      "--base",
+      base,
+      "--adapter",
+      golden("adapters/gpt2-lmhead-tiny-lora"),
+      "--prompt",
+      "The quick brown fox",
+      "--max-new-tokens",
+      "6",
+      "--json",
+    ]);
     expect(r.err).toBe("");
     expect(r.code).toBe(0);
     const parsed = JSON.parse(r.out);
@@ -31,7 +42,20 @@ describe("lowrank generate", () => {
   });
 
   it("sampling is repeatable with a seed", async () => {
-    const args = ["generate", "--base", base, "--prompt", "Hello", "--max-new-tokens", "5", "--temperature", "1.2", "--top-k", "40", "--json"];
+    const args = [
+      "generate",
+      "--base",
+      base,
+      "--prompt",
+      "Hello",
+      "--max-new-tokens",
+      "5",
+      "--temperature",
+      "1.2",
+      "--top-k",
+      "40",
+      "--json",
+    ];
     const a = JSON.parse((await cli([...args, "--seed", "11"])).out);
     const b = JSON.parse((await cli([...args, "--seed", "11"])).out);
     expect(a.generatedIds).toHaveLength(5);

@@ -1,4 +1,4 @@
-import { type BackendRequest, Gpt2, generate, type GenerateResult, initBackend, loadTokenizer } from "@lowrank/runtime";
+import { type BackendRequest, type GenerateResult, Gpt2, generate, initBackend, loadTokenizer } from "@lowrank/runtime";
 import type { Command } from "commander";
 import { CliError } from "../errors.js";
 import { type CliIO, printJson } from "../output.js";
@@ -16,7 +16,9 @@ export interface GenerateCommandOptions {
   backend?: BackendRequest;
 }
 
-export async function generateCommand(opts: GenerateCommandOptions): Promise<GenerateResult & { adapter?: AdapterSpec }> {
+export async function generateCommand(
+  opts: GenerateCommandOptions,
+): Promise<GenerateResult & { adapter?: AdapterSpec }> {
   await initBackend({ backend: opts.backend ?? "auto" });
   const tokenizer = await loadTokenizer(opts.tokenizer ?? opts.base);
   const loaded = await loadBaseAndAdapter(opts.base, opts.adapter);
@@ -41,8 +43,13 @@ export async function generateCommand(opts: GenerateCommandOptions): Promise<Gen
 export function registerGenerate(program: Command, io: CliIO): void {
   program
     .command("generate")
-    .description("generate text with a GPT-2 style base (optionally with a PEFT adapter): greedy, or sampled with --temperature")
-    .requiredOption("--base <dir>", "Hugging Face model folder with a tokenizer (tokenizer.json, or vocab.json + merges.txt)")
+    .description(
+      "generate text with a GPT-2 style base (optionally with a PEFT adapter): greedy, or sampled with --temperature",
+    )
+    .requiredOption(
+      "--base <dir>",
+      "Hugging Face model folder with a tokenizer (tokenizer.json, or vocab.json + merges.txt)",
+    )
     .option("--adapter <dir[:scale]>", "PEFT adapter folder, optionally with a scale (DIR:0.5)", parseAdapterSpec)
     .option("--tokenizer <dir>", "folder of the tokenizer (default: --base)")
     .requiredOption("--prompt <text>", "text to continue")

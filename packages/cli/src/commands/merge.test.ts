@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile, mkdir, copyFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,7 +24,9 @@ async function logits(args: string[]): Promise<number[]> {
 
 function expectClose(actual: number[], expected: number[], rtol: number, atol: number) {
   expect(actual.length).toBe(expected.length);
-  const bad = actual.map((a, i) => [i, a, expected[i] as number]).filter(([, a, e]) => !(Math.abs((a as number) - (e as number)) <= rtol * Math.abs(e as number) + atol));
+  const bad = actual
+    .map((a, i) => [i, a, expected[i] as number])
+    .filter(([, a, e]) => !(Math.abs((a as number) - (e as number)) <= rtol * Math.abs(e as number) + atol));
   expect(bad.slice(0, 5)).toEqual([]);
 }
 
@@ -44,12 +46,28 @@ describe("lowrank merge", () => {
   ] as const) {
     it(`forward(merged) equals forward(base + adapter) for ${fixture}`, async () => {
       const out = path.join(tmp, `${fixture}-merged`);
-      const r = await cli(["merge", "--base", fixturePath(fixture), "--adapter", `${golden(`adapters/${adapter}`)}:0.75`, "--out", out, "--json"]);
+      const r = await cli([
+        "merge",
+        "--base",
+        fixturePath(fixture),
+        "--adapter",
+        `${golden(`adapters/${adapter}`)}:0.75`,
+        "--out",
+        out,
+        "--json",
+      ]);
       expect(r.err).toBe("");
       expect(r.code).toBe(0);
       expect(JSON.parse(r.out).modules.length).toBeGreaterThan(0);
       const merged = await logits(["--base", out, "--input-ids", ids]);
-      const withAdapter = await logits(["--base", fixturePath(fixture), "--adapter", `${golden(`adapters/${adapter}`)}:0.75`, "--input-ids", ids]);
+      const withAdapter = await logits([
+        "--base",
+        fixturePath(fixture),
+        "--adapter",
+        `${golden(`adapters/${adapter}`)}:0.75`,
+        "--input-ids",
+        ids,
+      ]);
       const plain = await logits(["--base", fixturePath(fixture), "--input-ids", ids]);
       expectClose(merged, withAdapter, 1e-4, 1e-6);
       expect(merged.some((v, i) => Math.abs(v - (plain[i] as number)) > 1e-4)).toBe(true);
@@ -62,10 +80,24 @@ describe("lowrank merge", () => {
 
   it("changes only the adapted weights, by exactly scale·alpha/r·(B·A)ᵀ (hand loop)", async () => {
     const out = path.join(tmp, "exact");
-    expect((await cli(["merge", "--base", fixturePath("hf-gpt2-tiny"), "--adapter", golden("adapters/gpt2-tiny-lora"), "--out", out])).code).toBe(0);
+    expect(
+      (
+        await cli([
+          "merge",
+          "--base",
+          fixturePath("hf-gpt2-tiny"),
+          "--adapter",
+          golden("adapters/gpt2-tiny-lora"),
+          "--out",
+          out,
+        ])
+      ).code,
+    ).toBe(0);
     const before = parseSafetensors(new Uint8Array(await readFile(fixturePath("hf-gpt2-tiny", "model.safetensors"))));
     const after = parseSafetensors(new Uint8Array(await readFile(path.join(out, "model.safetensors"))));
-    const lora = parseSafetensors(new Uint8Array(await readFile(golden("adapters/gpt2-tiny-lora/adapter_model.safetensors"))));
+    const lora = parseSafetensors(
+      new Uint8Array(await readFile(golden("adapters/gpt2-tiny-lora/adapter_model.safetensors"))),
+    );
     const config = JSON.parse(await readFile(golden("adapters/gpt2-tiny-lora/adapter_config.json"), "utf8"));
     const scaling = config.lora_alpha / config.r;
     for (const name of before.names()) {
@@ -73,7 +105,9 @@ describe("lowrank merge", () => {
       const w1 = toFloat32(after.getTensor(name));
       const module = name.replace(/\.weight$/, "");
       if (!lora.has(`base_model.model.${module}.lora_A.weight`)) {
-        expect(Buffer.compare(Buffer.from(before.getTensor(name).data), Buffer.from(after.getTensor(name).data))).toBe(0);
+        expect(Buffer.compare(Buffer.from(before.getTensor(name).data), Buffer.from(after.getTensor(name).data))).toBe(
+          0,
+        );
         continue;
       }
       const a = toFloat32(lora.getTensor(`base_model.model.${module}.lora_A.weight`));
@@ -94,26 +128,67 @@ describe("lowrank merge", () => {
     const f16 = path.join(tmp, "gpt2-f16");
     await mkdir(f16);
     const tensors: Record<string, { dtype: "F16"; shape: readonly number[]; data: Uint8Array }> = {};
-    for (const name of src.names()) tensors[name] = { dtype: "F16", shape: src.getTensor(name).shape, data: encodeFromFloat32("F16", toFloat32(src.getTensor(name))) };
+    for (const name of src.names())
+      tensors[name] = {
+        dtype: "F16",
+        shape: src.getTensor(name).shape,
+        data: encodeFromFloat32("F16", toFloat32(src.getTensor(name))),
+      };
     await writeFile(path.join(f16, "model.safetensors"), serializeSafetensors(tensors));
     await copyFile(fixturePath("hf-gpt2-tiny", "config.json"), path.join(f16, "config.json"));
     const out = path.join(tmp, "gpt2-f16-merged");
-    expect((await cli(["merge", "--base", f16, "--adapter", golden("adapters/gpt2-tiny-lora"), "--out", out])).code).toBe(0);
+    expect(
+      (await cli(["merge", "--base", f16, "--adapter", golden("adapters/gpt2-tiny-lora"), "--out", out])).code,
+    ).toBe(0);
     const merged = parseSafetensors(new Uint8Array(await readFile(path.join(out, "model.safetensors"))));
     expect(new Set(merged.names().map((n) => merged.getTensor(n).dtype))).toEqual(new Set(["F16"]));
     // F16 rounding of the merged weights: about 1e-3 relative.
-    expectClose(await logits(["--base", out, "--input-ids", "3,7,1"]), await logits(["--base", f16, "--adapter", golden("adapters/gpt2-tiny-lora"), "--input-ids", "3,7,1"]), 1e-2, 1e-2);
+    expectClose(
+      await logits(["--base", out, "--input-ids", "3,7,1"]),
+      await logits(["--base", f16, "--adapter", golden("adapters/gpt2-tiny-lora"), "--input-ids", "3,7,1"]),
+      1e-2,
+      1e-2,
+    );
   });
 
   it("refuses an existing --out (exit 1) unless --force, and a mismatched adapter", async () => {
     const out = path.join(tmp, "exists");
     await mkdir(out);
-    const r = await cli(["merge", "--base", fixturePath("hf-gpt2-tiny"), "--adapter", golden("adapters/gpt2-tiny-lora"), "--out", out]);
+    const r = await cli([
+      "merge",
+      "--base",
+      fixturePath("hf-gpt2-tiny"),
+      "--adapter",
+      golden("adapters/gpt2-tiny-lora"),
+      "--out",
+      out,
+    ]);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/expected a path that does not exist yet/);
-    expect((await cli(["merge", "--base", fixturePath("hf-gpt2-tiny"), "--adapter", golden("adapters/gpt2-tiny-lora"), "--out", out, "--force"])).code).toBe(0);
+    expect(
+      (
+        await cli([
+          "merge",
+          "--base",
+          fixturePath("hf-gpt2-tiny"),
+          "--adapter",
+          golden("adapters/gpt2-tiny-lora"),
+          "--out",
+          out,
+          "--force",
+        ])
+      ).code,
+    ).toBe(0);
     expect((await readdir(out)).includes("model.safetensors")).toBe(true);
-    const bad = await cli(["merge", "--base", fixturePath("hf-gpt2-tiny"), "--adapter", golden("adapters/bert-tiniest-lora"), "--out", path.join(tmp, "bad")]);
+    const bad = await cli([
+      "merge",
+      "--base",
+      fixturePath("hf-gpt2-tiny"),
+      "--adapter",
+      golden("adapters/bert-tiniest-lora"),
+      "--out",
+      path.join(tmp, "bad"),
+    ]);
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/expected 'bert.encoder.layer.0.attention.self.query.weight' in the base/);
     expect((await readdir(tmp)).filter((f) => f.includes(".tmp-") || f === "bad")).toEqual([]);

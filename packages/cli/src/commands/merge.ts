@@ -8,13 +8,22 @@ export function registerMerge(program: Command, io: CliIO): void {
     .command("merge")
     .description("merge a PEFT LoRA adapter into a Hugging Face base folder (merge_and_unload) and write a new folder")
     .requiredOption("--base <dir>", "Hugging Face model folder (config.json + model.safetensors)")
-    .requiredOption("--adapter <dir[:scale]>", "PEFT adapter folder, optionally with a scale (DIR:0.5)", parseAdapterSpec)
+    .requiredOption(
+      "--adapter <dir[:scale]>",
+      "PEFT adapter folder, optionally with a scale (DIR:0.5)",
+      parseAdapterSpec,
+    )
     .requiredOption("--out <dir>", "folder to write (must not exist unless --force)")
     .option("--force", "replace --out if it exists")
     .option("--json", "print {out, modules, biases}")
     .action(async (opts: { base: string; adapter: AdapterSpec; out: string; force?: boolean; json?: boolean }) => {
-      const report = await mergeHfFolder(opts.base, opts.adapter.dir, opts.out, { scale: opts.adapter.scale, overwrite: opts.force ?? false });
+      const report = await mergeHfFolder(opts.base, opts.adapter.dir, opts.out, {
+        scale: opts.adapter.scale,
+        overwrite: opts.force ?? false,
+      });
       if (opts.json) return printJson(io, report);
-      io.stdout.write(`merged ${report.modules.length} modules${report.biases.length ? ` and ${report.biases.length} biases` : ""} into ${report.out}\n`);
+      io.stdout.write(
+        `merged ${report.modules.length} modules${report.biases.length ? ` and ${report.biases.length} biases` : ""} into ${report.out}\n`,
+      );
     });
 }

@@ -3,7 +3,16 @@ import { RuntimeError } from "../backend/errors.js";
 import type { LinearFn } from "../engine/types.js";
 import { Checkpoint, type HfFiles } from "./Checkpoint.js";
 import { HfBase } from "./HfBase.js";
-import { type Activation, activationByName, attention, layerNorm, MASKED, mergeHeads, numberField, splitHeads } from "./ops.js";
+import {
+  type Activation,
+  activationByName,
+  attention,
+  layerNorm,
+  MASKED,
+  mergeHeads,
+  numberField,
+  splitHeads,
+} from "./ops.js";
 
 export interface BertConfig {
   vocabSize: number;
@@ -20,11 +29,22 @@ export interface BertConfig {
 export function parseBertConfig(c: Readonly<Record<string, unknown>>): BertConfig {
   const hiddenSize = numberField(c, "hidden_size");
   const numHeads = numberField(c, "num_attention_heads");
-  if (hiddenSize % numHeads !== 0) throw new RuntimeError("ModelLoadFailed", `config.json: expected hidden_size divisible by num_attention_heads, found ${hiddenSize} and ${numHeads}`);
+  if (hiddenSize % numHeads !== 0)
+    throw new RuntimeError(
+      "ModelLoadFailed",
+      `config.json: expected hidden_size divisible by num_attention_heads, found ${hiddenSize} and ${numHeads}`,
+    );
   const activation = typeof c.hidden_act === "string" ? c.hidden_act : "gelu";
-  if (!activationByName(activation)) throw new RuntimeError("ModelLoadFailed", `config.json: expected a supported hidden_act (gelu, gelu_new, relu, ...), found '${activation}'`);
+  if (!activationByName(activation))
+    throw new RuntimeError(
+      "ModelLoadFailed",
+      `config.json: expected a supported hidden_act (gelu, gelu_new, relu, ...), found '${activation}'`,
+    );
   if (c.position_embedding_type !== undefined && c.position_embedding_type !== "absolute") {
-    throw new RuntimeError("ModelLoadFailed", `config.json: expected position_embedding_type 'absolute', found '${String(c.position_embedding_type)}'`);
+    throw new RuntimeError(
+      "ModelLoadFailed",
+      `config.json: expected position_embedding_type 'absolute', found '${String(c.position_embedding_type)}'`,
+    );
   }
   return {
     vocabSize: numberField(c, "vocab_size"),
@@ -68,7 +88,10 @@ export class Bert extends HfBase {
   constructor(files: HfFiles, options: { lmHead?: boolean } = {}) {
     const hp = parseBertConfig(files.config);
     const archs = Array.isArray(files.config.architectures) ? (files.config.architectures as unknown[]) : [];
-    const lmHead = options.lmHead ?? (archs.some((a) => HEADS.includes(a as string)) || (!archs.includes("BertModel") && files.weights.has("cls.predictions.bias")));
+    const lmHead =
+      options.lmHead ??
+      (archs.some((a) => HEADS.includes(a as string)) ||
+        (!archs.includes("BertModel") && files.weights.has("cls.predictions.bias")));
     const prefix = lmHead || files.weights.has("bert.embeddings.word_embeddings.weight") ? "bert." : "";
     const ck = new Checkpoint(files.weights, "bert.");
     const params = new Map<string, tf.Variable>();
@@ -104,15 +127,30 @@ export class Bert extends HfBase {
       for (const v of params.values()) v.dispose();
       throw error;
     }
-    super(lmHead ? (archs.find((a) => HEADS.includes(a as string)) as string | undefined) ?? "BertLMHeadModel" : "BertModel", "bert", files.config, params);
+    super(
+      lmHead
+        ? ((archs.find((a) => HEADS.includes(a as string)) as string | undefined) ?? "BertLMHeadModel")
+        : "BertModel",
+      "bert",
+      files.config,
+      params,
+    );
     this.hparams = hp;
     this.hasLmHead = lmHead;
     this.prefix = prefix;
     this.act = activationByName(hp.activation) as Activation;
     this.p = params;
     const add = (name: string, fin: number, fout: number) =>
-      this.addLinear({ name, layout: "linear", inFeatures: fin, outFeatures: fout, weight: this.w(`${name}.weight`), bias: this.w(`${name}.bias`) });
-    for (let i = 0; i < hp.numLayers; i++) for (const [m, fin, fout] of Bert.layerLinears(hp)) add(`${prefix}encoder.layer.${i}.${m}`, fin, fout);
+      this.addLinear({
+        name,
+        layout: "linear",
+        inFeatures: fin,
+        outFeatures: fout,
+        weight: this.w(`${name}.weight`),
+        bias: this.w(`${name}.bias`),
+      });
+    for (let i = 0; i < hp.numLayers; i++)
+      for (const [m, fin, fout] of Bert.layerLinears(hp)) add(`${prefix}encoder.layer.${i}.${m}`, fin, fout);
     this.addEmbedding(`${e}word_embeddings`, this.w(`${e}word_embeddings.weight`));
     this.addEmbedding(`${e}position_embeddings`, this.w(`${e}position_embeddings.weight`));
     this.addEmbedding(`${e}token_type_embeddings`, this.w(`${e}token_type_embeddings.weight`));
@@ -164,11 +202,20 @@ export class Bert extends HfBase {
   encode(inputs: BertInputs, linear: LinearFn = this.linear): { hidden: tf.Tensor; logits?: tf.Tensor } {
     const hp = this.hparams;
     const { inputIds } = inputs;
-    if (inputIds.rank !== 2) throw new RuntimeError("InvalidArgument", `BERT forward: expected input_ids [batch, seq], found shape [${inputIds.shape}]`);
+    if (inputIds.rank !== 2)
+      throw new RuntimeError(
+        "InvalidArgument",
+        `BERT forward: expected input_ids [batch, seq], found shape [${inputIds.shape}]`,
+      );
     const [b, t] = inputIds.shape as [number, number];
-    if (t > hp.maxPositions) throw new RuntimeError("InvalidArgument", `BERT forward: expected at most ${hp.maxPositions} tokens, found ${t}`);
-    for (const [key, x] of [["token_type_ids", inputs.tokenTypeIds], ["attention_mask", inputs.attentionMask]] as const) {
-      if (x && (x.rank !== 2 || x.shape[0] !== b || x.shape[1] !== t)) throw new RuntimeError("InvalidArgument", `BERT forward: expected ${key} [${b}, ${t}], found [${x.shape}]`);
+    if (t > hp.maxPositions)
+      throw new RuntimeError("InvalidArgument", `BERT forward: expected at most ${hp.maxPositions} tokens, found ${t}`);
+    for (const [key, x] of [
+      ["token_type_ids", inputs.tokenTypeIds],
+      ["attention_mask", inputs.attentionMask],
+    ] as const) {
+      if (x && (x.rank !== 2 || x.shape[0] !== b || x.shape[1] !== t))
+        throw new RuntimeError("InvalidArgument", `BERT forward: expected ${key} [${b}, ${t}], found [${x.shape}]`);
     }
     return tf.tidy(() => {
       const e = `${this.prefix}embeddings.`;
@@ -186,15 +233,38 @@ export class Bert extends HfBase {
       for (let i = 0; i < hp.numLayers; i++) {
         const q = `${this.prefix}encoder.layer.${i}.`;
         const heads = (m: string) => splitHeads(linear(q + m, h), hp.numHeads);
-        const o = mergeHeads(attention(heads("attention.self.query"), heads("attention.self.key"), heads("attention.self.value"), scale, mask));
-        h = layerNorm(tf.add(linear(`${q}attention.output.dense`, o), h), this.w(`${q}attention.output.LayerNorm.weight`), this.w(`${q}attention.output.LayerNorm.bias`), hp.layerNormEps);
+        const o = mergeHeads(
+          attention(
+            heads("attention.self.query"),
+            heads("attention.self.key"),
+            heads("attention.self.value"),
+            scale,
+            mask,
+          ),
+        );
+        h = layerNorm(
+          tf.add(linear(`${q}attention.output.dense`, o), h),
+          this.w(`${q}attention.output.LayerNorm.weight`),
+          this.w(`${q}attention.output.LayerNorm.bias`),
+          hp.layerNormEps,
+        );
         const m = linear(`${q}output.dense`, this.act(linear(`${q}intermediate.dense`, h)));
-        h = layerNorm(tf.add(m, h), this.w(`${q}output.LayerNorm.weight`), this.w(`${q}output.LayerNorm.bias`), hp.layerNormEps);
+        h = layerNorm(
+          tf.add(m, h),
+          this.w(`${q}output.LayerNorm.weight`),
+          this.w(`${q}output.LayerNorm.bias`),
+          hp.layerNormEps,
+        );
       }
       if (!this.hasLmHead) return { hidden: h };
       const c = "cls.predictions.";
       let z = this.act(linear(`${c}transform.dense`, h));
-      z = layerNorm(z, this.w(`${c}transform.LayerNorm.weight`), this.w(`${c}transform.LayerNorm.bias`), hp.layerNormEps);
+      z = layerNorm(
+        z,
+        this.w(`${c}transform.LayerNorm.weight`),
+        this.w(`${c}transform.LayerNorm.bias`),
+        hp.layerNormEps,
+      );
       return { hidden: h, logits: linear(`${c}decoder`, z) };
     });
   }

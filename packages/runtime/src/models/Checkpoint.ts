@@ -16,11 +16,18 @@ export function hfFilesFromBytes(config: string | Uint8Array | Record<string, un
     try {
       parsed = JSON.parse(text);
     } catch (error) {
-      throw new RuntimeError("ModelLoadFailed", `config.json: expected JSON, found a parse error (${(error as Error).message})`, { cause: error });
+      throw new RuntimeError(
+        "ModelLoadFailed",
+        `config.json: expected JSON, found a parse error (${(error as Error).message})`,
+        { cause: error },
+      );
     }
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw new RuntimeError("ModelLoadFailed", `config.json: expected a JSON object, found ${Array.isArray(parsed) ? "an array" : typeof parsed}`);
+    throw new RuntimeError(
+      "ModelLoadFailed",
+      `config.json: expected a JSON object, found ${Array.isArray(parsed) ? "an array" : typeof parsed}`,
+    );
   }
   return { config: parsed as Record<string, unknown>, weights: parseSafetensors(weights) };
 }
@@ -50,13 +57,23 @@ export class Checkpoint {
 
   array(name: string, shape: readonly number[]): Float32Array {
     const key = this.resolve(name);
-    if (!key) throw new RuntimeError("ModelLoadFailed", `model.safetensors: expected a tensor '${name}', found none among ${this.file.tensors.size}`);
+    if (!key)
+      throw new RuntimeError(
+        "ModelLoadFailed",
+        `model.safetensors: expected a tensor '${name}', found none among ${this.file.tensors.size}`,
+      );
     const t = this.file.getTensor(key);
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-      throw new RuntimeError("ModelLoadFailed", `model.safetensors: expected '${key}' of shape [${shape}], found [${t.shape}]`);
+      throw new RuntimeError(
+        "ModelLoadFailed",
+        `model.safetensors: expected '${key}' of shape [${shape}], found [${t.shape}]`,
+      );
     }
     if (t.dtype !== "F32" && t.dtype !== "F16" && t.dtype !== "BF16" && t.dtype !== "F64") {
-      throw new RuntimeError("ModelLoadFailed", `model.safetensors: expected '${key}' as F32, F16 or BF16, found ${t.dtype}`);
+      throw new RuntimeError(
+        "ModelLoadFailed",
+        `model.safetensors: expected '${key}' as F32, F16 or BF16, found ${t.dtype}`,
+      );
     }
     return toFloat32(t, { copy: true });
   }

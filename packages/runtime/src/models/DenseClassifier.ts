@@ -1,12 +1,12 @@
-import type { LinearHost, LinearModule as HostModule } from "@lowrank/core";
+import type { LinearModule as HostModule, LinearHost } from "@lowrank/core";
 import { type SafetensorsFile, toFloat32 } from "@lowrank/formats";
 import * as tf from "@tensorflow/tfjs-core";
 import { RuntimeError } from "../backend/errors.js";
 import type { LinearFn, LinearModule, ServableBase } from "../engine/types.js";
 import { hfFilesFromBytes } from "./Checkpoint.js";
 import { denseApply } from "./HfBase.js";
-import { type Activation, activationByName } from "./ops.js";
 import { type BaseManifest, buildManifest, type ManifestModule } from "./manifest.js";
+import { type Activation, activationByName } from "./ops.js";
 
 export interface DenseLayerSpec {
   name: string;
@@ -39,13 +39,29 @@ export class DenseClassifier implements ServableBase {
         const k = weights.getTensor(`${spec.name}.kernel`);
         const [fin, fout] = k.shape as [number, number];
         const kernel = tf.variable(tf.tensor2d(toF32(weights, `${spec.name}.kernel`), [fin, fout]), false);
-        const bias = weights.has(`${spec.name}.bias`) ? tf.variable(tf.tensor1d(toF32(weights, `${spec.name}.bias`)), false) : undefined;
-        if (bias && bias.shape[0] !== fout) throw new RuntimeError("ModelLoadFailed", `model.safetensors: expected '${spec.name}.bias' of shape [${fout}], found [${bias.shape}]`);
-        this.linearModules.set(spec.name, { weight: kernel as tf.Variable<tf.Rank.R2>, bias: bias as tf.Variable<tf.Rank.R1> | undefined, layout: "in_out", inFeatures: fin, outFeatures: fout });
+        const bias = weights.has(`${spec.name}.bias`)
+          ? tf.variable(tf.tensor1d(toF32(weights, `${spec.name}.bias`)), false)
+          : undefined;
+        if (bias && bias.shape[0] !== fout)
+          throw new RuntimeError(
+            "ModelLoadFailed",
+            `model.safetensors: expected '${spec.name}.bias' of shape [${fout}], found [${bias.shape}]`,
+          );
+        this.linearModules.set(spec.name, {
+          weight: kernel as tf.Variable<tf.Rank.R2>,
+          bias: bias as tf.Variable<tf.Rank.R1> | undefined,
+          layout: "in_out",
+          inFeatures: fin,
+          outFeatures: fout,
+        });
         this.hostModules.set(spec.name, { kind: "linear", weight: kernel, bias: bias ?? null });
         const actName = spec.activation ?? (i + 1 < order.length ? "relu" : "linear");
         const act = actName === "linear" || actName === null ? undefined : activationByName(actName);
-        if (actName !== "linear" && actName !== null && !act) throw new RuntimeError("ModelLoadFailed", `config.json: expected a supported activation for '${spec.name}', found '${actName}'`);
+        if (actName !== "linear" && actName !== null && !act)
+          throw new RuntimeError(
+            "ModelLoadFailed",
+            `config.json: expected a supported activation for '${spec.name}', found '${actName}'`,
+          );
         this.acts.push(act);
         this.names.push(spec.name);
       });
@@ -56,29 +72,46 @@ export class DenseClassifier implements ServableBase {
   }
 
   private static layerOrder(config: Readonly<Record<string, unknown>>, weights: SafetensorsFile): DenseLayerSpec[] {
-    const kernels = weights.names().filter((n) => n.endsWith(".kernel")).map((n) => n.slice(0, -".kernel".length));
+    const kernels = weights
+      .names()
+      .filter((n) => n.endsWith(".kernel"))
+      .map((n) => n.slice(0, -".kernel".length));
     if (Array.isArray(config.layers)) {
       return (config.layers as unknown[]).map((l) => {
         const spec = (typeof l === "string" ? { name: l } : l) as DenseLayerSpec;
         if (typeof spec?.name !== "string" || !weights.has(`${spec.name}.kernel`)) {
-          throw new RuntimeError("ModelLoadFailed", `config.json layers: expected names of '<name>.kernel' tensors (${kernels.join(", ")}), found ${JSON.stringify(l)}`);
+          throw new RuntimeError(
+            "ModelLoadFailed",
+            `config.json layers: expected names of '<name>.kernel' tensors (${kernels.join(", ")}), found ${JSON.stringify(l)}`,
+          );
         }
         return spec;
       });
     }
     const shapes = new Map(kernels.map((n) => [n, weights.getTensor(`${n}.kernel`).shape]));
     if (kernels.length === 0 || [...shapes.values()].some((s) => s.length !== 2)) {
-      throw new RuntimeError("ModelLoadFailed", `model.safetensors: expected 2-D '<layer>.kernel' tensors of a Dense stack, found ${kernels.length ? "other shapes" : "none"}`);
+      throw new RuntimeError(
+        "ModelLoadFailed",
+        `model.safetensors: expected 2-D '<layer>.kernel' tensors of a Dense stack, found ${kernels.length ? "other shapes" : "none"}`,
+      );
     }
     const outs = new Set([...shapes.values()].map((s) => s[1]));
     const firsts = kernels.filter((n) => !outs.has((shapes.get(n) as readonly number[])[0] as number));
-    if (firsts.length !== 1) throw new RuntimeError("ModelLoadFailed", `model.safetensors: expected one chain of Dense layers (or config.json 'layers'), found ${firsts.length} possible first layers`);
+    if (firsts.length !== 1)
+      throw new RuntimeError(
+        "ModelLoadFailed",
+        `model.safetensors: expected one chain of Dense layers (or config.json 'layers'), found ${firsts.length} possible first layers`,
+      );
     const chain = [firsts[0] as string];
     const left = new Set(kernels.filter((n) => n !== chain[0]));
     while (left.size) {
       const width = (shapes.get(chain[chain.length - 1] as string) as readonly number[])[1];
       const next = [...left].filter((n) => (shapes.get(n) as readonly number[])[0] === width);
-      if (next.length !== 1) throw new RuntimeError("ModelLoadFailed", `model.safetensors: expected one Dense layer taking width ${width}, found ${next.length} (list them in config.json 'layers')`);
+      if (next.length !== 1)
+        throw new RuntimeError(
+          "ModelLoadFailed",
+          `model.safetensors: expected one Dense layer taking width ${width}, found ${next.length} (list them in config.json 'layers')`,
+        );
       chain.push(next[0] as string);
       left.delete(next[0] as string);
     }
@@ -101,7 +134,13 @@ export class DenseClassifier implements ServableBase {
   manifest(): BaseManifest {
     if (this.cached) return this.cached;
     const modules: Record<string, ManifestModule> = {};
-    for (const [name, m] of this.linearModules) modules[name] = { shape: [m.inFeatures, m.outFeatures], layout: "conv1d", inFeatures: m.inFeatures, outFeatures: m.outFeatures };
+    for (const [name, m] of this.linearModules)
+      modules[name] = {
+        shape: [m.inFeatures, m.outFeatures],
+        layout: "conv1d",
+        inFeatures: m.inFeatures,
+        outFeatures: m.outFeatures,
+      };
     this.cached = buildManifest(this.architecture, "dense", modules);
     return this.cached;
   }
@@ -114,7 +153,9 @@ export class DenseClassifier implements ServableBase {
   };
 
   checkInput(shape: readonly number[]): string | undefined {
-    return shape.length === 1 && shape[0] === this.inFeatures ? undefined : `input: expected [${this.inFeatures}] floats, found shape [${shape}]`;
+    return shape.length === 1 && shape[0] === this.inFeatures
+      ? undefined
+      : `input: expected [${this.inFeatures}] floats, found shape [${shape}]`;
   }
 
   forward(x: tf.Tensor, linear: LinearFn = this.linear): tf.Tensor {
@@ -155,6 +196,10 @@ export class DenseClassifier implements ServableBase {
 
 function toF32(weights: SafetensorsFile, name: string): Float32Array {
   const t = weights.getTensor(name);
-  if (t.dtype !== "F32" && t.dtype !== "F16" && t.dtype !== "BF16") throw new RuntimeError("ModelLoadFailed", `model.safetensors: expected '${name}' as F32, F16 or BF16, found ${t.dtype}`);
+  if (t.dtype !== "F32" && t.dtype !== "F16" && t.dtype !== "BF16")
+    throw new RuntimeError(
+      "ModelLoadFailed",
+      `model.safetensors: expected '${name}' as F32, F16 or BF16, found ${t.dtype}`,
+    );
   return toFloat32(t, { copy: true });
 }

@@ -3,7 +3,16 @@ import { RuntimeError } from "../backend/errors.js";
 import type { LinearFn } from "../engine/types.js";
 import { Checkpoint, type HfFiles } from "./Checkpoint.js";
 import { HfBase } from "./HfBase.js";
-import { type Activation, activationByName, attention, causalMask, layerNorm, mergeHeads, numberField, splitHeads } from "./ops.js";
+import {
+  type Activation,
+  activationByName,
+  attention,
+  causalMask,
+  layerNorm,
+  mergeHeads,
+  numberField,
+  splitHeads,
+} from "./ops.js";
 
 export interface Gpt2Config {
   vocabSize: number;
@@ -23,9 +32,17 @@ export interface Gpt2Config {
 export function parseGpt2Config(c: Readonly<Record<string, unknown>>): Gpt2Config {
   const nEmbd = numberField(c, "n_embd");
   const nHead = numberField(c, "n_head");
-  if (nEmbd % nHead !== 0) throw new RuntimeError("ModelLoadFailed", `config.json: expected n_embd divisible by n_head, found ${nEmbd} and ${nHead}`);
+  if (nEmbd % nHead !== 0)
+    throw new RuntimeError(
+      "ModelLoadFailed",
+      `config.json: expected n_embd divisible by n_head, found ${nEmbd} and ${nHead}`,
+    );
   const activation = typeof c.activation_function === "string" ? c.activation_function : "gelu_new";
-  if (!activationByName(activation)) throw new RuntimeError("ModelLoadFailed", `config.json: expected a supported activation_function (gelu_new, gelu, relu, ...), found '${activation}'`);
+  if (!activationByName(activation))
+    throw new RuntimeError(
+      "ModelLoadFailed",
+      `config.json: expected a supported activation_function (gelu_new, gelu, relu, ...), found '${activation}'`,
+    );
   const eos = c.eos_token_id;
   const bos = c.bos_token_id;
   return {
@@ -68,7 +85,10 @@ export class Gpt2 extends HfBase {
   constructor(files: HfFiles, options: { lmHead?: boolean } = {}) {
     const hp = parseGpt2Config(files.config);
     const archs = Array.isArray(files.config.architectures) ? (files.config.architectures as unknown[]) : [];
-    const lmHead = options.lmHead ?? (archs.includes("GPT2LMHeadModel") || (!archs.includes("GPT2Model") && files.weights.has("transformer.wte.weight")));
+    const lmHead =
+      options.lmHead ??
+      (archs.includes("GPT2LMHeadModel") ||
+        (!archs.includes("GPT2Model") && files.weights.has("transformer.wte.weight")));
     const prefix = lmHead ? "transformer." : "";
     const ck = new Checkpoint(files.weights, "transformer.");
     const params = new Map<string, tf.Variable>();
@@ -86,7 +106,12 @@ export class Gpt2 extends HfBase {
           load(`h.${i}.${ln}.weight`, [d]);
           load(`h.${i}.${ln}.bias`, [d]);
         }
-        for (const [m, fin, fout] of [["attn.c_attn", d, 3 * d], ["attn.c_proj", d, d], ["mlp.c_fc", d, hp.nInner], ["mlp.c_proj", hp.nInner, d]] as const) {
+        for (const [m, fin, fout] of [
+          ["attn.c_attn", d, 3 * d],
+          ["attn.c_proj", d, d],
+          ["mlp.c_fc", d, hp.nInner],
+          ["mlp.c_proj", hp.nInner, d],
+        ] as const) {
           load(`h.${i}.${m}.weight`, [fin, fout]);
           load(`h.${i}.${m}.bias`, [fout]);
         }
@@ -105,15 +130,34 @@ export class Gpt2 extends HfBase {
     this.act = activationByName(hp.activation) as Activation;
     this.p = params;
     for (let i = 0; i < hp.nLayer; i++) {
-      for (const [m, fin, fout] of [["attn.c_attn", d, 3 * d], ["attn.c_proj", d, d], ["mlp.c_fc", d, hp.nInner], ["mlp.c_proj", hp.nInner, d]] as const) {
+      for (const [m, fin, fout] of [
+        ["attn.c_attn", d, 3 * d],
+        ["attn.c_proj", d, d],
+        ["mlp.c_fc", d, hp.nInner],
+        ["mlp.c_proj", hp.nInner, d],
+      ] as const) {
         const name = `${prefix}h.${i}.${m}`;
-        this.addLinear({ name, layout: "conv1d", inFeatures: fin, outFeatures: fout, weight: this.w(`${name}.weight`), bias: this.w(`${name}.bias`) });
+        this.addLinear({
+          name,
+          layout: "conv1d",
+          inFeatures: fin,
+          outFeatures: fout,
+          weight: this.w(`${name}.weight`),
+          bias: this.w(`${name}.bias`),
+        });
       }
     }
     this.addEmbedding(`${prefix}wte`, this.w(`${prefix}wte.weight`));
     this.addEmbedding(`${prefix}wpe`, this.w(`${prefix}wpe.weight`));
     if (lmHead) {
-      this.addLinear({ name: "lm_head", layout: "linear", inFeatures: d, outFeatures: hp.vocabSize, weight: this.w(`${prefix}wte.weight`), tiedTo: `${prefix}wte` });
+      this.addLinear({
+        name: "lm_head",
+        layout: "linear",
+        inFeatures: d,
+        outFeatures: hp.vocabSize,
+        weight: this.w(`${prefix}wte.weight`),
+        tiedTo: `${prefix}wte`,
+      });
     }
   }
 
@@ -159,16 +203,32 @@ export class Gpt2 extends HfBase {
    * Returns the output for the new positions and a new cache holding past and new keys/values; the
    * caller owns both and disposes the old cache. Call inside `tf.tidy` and keep what it returns.
    */
-  forwardWithCache(ids: tf.Tensor, linear: LinearFn = this.linear, past?: KvCache): { output: tf.Tensor; cache: KvCache } {
+  forwardWithCache(
+    ids: tf.Tensor,
+    linear: LinearFn = this.linear,
+    past?: KvCache,
+  ): { output: tf.Tensor; cache: KvCache } {
     const hp = this.hparams;
     const p = this.prefix;
     const [b, t] = ids.shape as [number, number];
     const start = past?.length ?? 0;
-    if (ids.rank !== 2) throw new RuntimeError("InvalidArgument", `GPT-2 forward: expected input_ids [batch, seq], found shape [${ids.shape}]`);
-    if (start + t > hp.nPositions) throw new RuntimeError("InvalidArgument", `GPT-2 forward: expected at most n_positions=${hp.nPositions} tokens, found ${start + t}`);
+    if (ids.rank !== 2)
+      throw new RuntimeError(
+        "InvalidArgument",
+        `GPT-2 forward: expected input_ids [batch, seq], found shape [${ids.shape}]`,
+      );
+    if (start + t > hp.nPositions)
+      throw new RuntimeError(
+        "InvalidArgument",
+        `GPT-2 forward: expected at most n_positions=${hp.nPositions} tokens, found ${start + t}`,
+      );
     const keys: tf.Tensor4D[] = [];
     const values: tf.Tensor4D[] = [];
-    const tok = tf.reshape(tf.gather(this.w(`${p}wte.weight`), tf.reshape(tf.cast(ids, "int32"), [-1])), [b, t, hp.nEmbd]);
+    const tok = tf.reshape(tf.gather(this.w(`${p}wte.weight`), tf.reshape(tf.cast(ids, "int32"), [-1])), [
+      b,
+      t,
+      hp.nEmbd,
+    ]);
     const pos = tf.gather(this.w(`${p}wpe.weight`), tf.range(start, start + t, 1, "int32"));
     let h: tf.Tensor = tf.add(tok, pos);
     const mask = causalMask(t, start);

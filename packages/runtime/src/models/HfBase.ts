@@ -1,4 +1,4 @@
-import type { LinearHost, LinearModule as HostModule } from "@lowrank/core";
+import type { LinearModule as HostModule, LinearHost } from "@lowrank/core";
 import * as tf from "@tensorflow/tfjs-core";
 import type { LinearFn, LinearModule, ServableBase } from "../engine/types.js";
 import { type BaseManifest, buildManifest, type ManifestModule, type ModuleLayout } from "./manifest.js";
@@ -66,7 +66,13 @@ export abstract class HfBase implements ServableBase {
     const modules: Record<string, ManifestModule> = {};
     for (const [name, s] of this.specs) {
       const shape = s.layout === "conv1d" ? [s.inFeatures, s.outFeatures] : [s.outFeatures, s.inFeatures];
-      modules[name] = { shape, layout: s.layout, inFeatures: s.inFeatures, outFeatures: s.outFeatures, ...(s.tiedTo ? { tiedTo: s.tiedTo } : {}) };
+      modules[name] = {
+        shape,
+        layout: s.layout,
+        inFeatures: s.inFeatures,
+        outFeatures: s.outFeatures,
+        ...(s.tiedTo ? { tiedTo: s.tiedTo } : {}),
+      };
     }
     for (const [name, t] of this.embeddings) {
       const [rows, cols] = t.shape as [number, number];
@@ -110,7 +116,8 @@ export abstract class HfBase implements ServableBase {
   checkInput(shape: readonly number[]): string | undefined {
     const max = this.maxPositions();
     if (shape.length !== 1) return `input_ids: expected one sequence [seq], found shape [${shape}]`;
-    if ((shape[0] as number) < 1 || (shape[0] as number) > max) return `input_ids: expected 1 to ${max} tokens, found ${shape[0]}`;
+    if ((shape[0] as number) < 1 || (shape[0] as number) > max)
+      return `input_ids: expected 1 to ${max} tokens, found ${shape[0]}`;
     return undefined;
   }
 
@@ -126,7 +133,12 @@ export abstract class HfBase implements ServableBase {
 }
 
 /** `x [..., in]` times a 2-D weight ([in, out], or [out, in] with `transposeB`) plus bias. */
-export function denseApply(x: tf.Tensor, weight: tf.Tensor2D, bias: tf.Tensor1D | undefined, transposeB: boolean): tf.Tensor {
+export function denseApply(
+  x: tf.Tensor,
+  weight: tf.Tensor2D,
+  bias: tf.Tensor1D | undefined,
+  transposeB: boolean,
+): tf.Tensor {
   return tf.tidy(() => {
     const inF = x.shape[x.shape.length - 1] as number;
     const outF = weight.shape[transposeB ? 0 : 1];

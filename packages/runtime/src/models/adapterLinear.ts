@@ -18,12 +18,18 @@ export function adapterLinear(base: LinearModel, adapter: AdapterWeights | undef
   for (const [name, w] of adapter.modules) {
     const m = base.linearModules.get(name);
     if (!m) {
-      throw new RuntimeError("AdapterMismatch", `adapter module '${name}': expected a linear module of ${base.architecture}, found none (e.g. ${[...base.linearModules.keys()][0] ?? "-"})`);
+      throw new RuntimeError(
+        "AdapterMismatch",
+        `adapter module '${name}': expected a linear module of ${base.architecture}, found none (e.g. ${[...base.linearModules.keys()][0] ?? "-"})`,
+      );
     }
     const [r, fin] = w.a.shape;
     const [fout, r2] = w.b.shape;
     if (fin !== m.inFeatures || fout !== m.outFeatures || r !== r2) {
-      throw new RuntimeError("AdapterMismatch", `adapter module '${name}': expected lora_A [r, ${m.inFeatures}] and lora_B [${m.outFeatures}, r], found [${w.a.shape}] and [${w.b.shape}]`);
+      throw new RuntimeError(
+        "AdapterMismatch",
+        `adapter module '${name}': expected lora_A [r, ${m.inFeatures}] and lora_B [${m.outFeatures}, r], found [${w.a.shape}] and [${w.b.shape}]`,
+      );
     }
   }
   return (name, x) => {

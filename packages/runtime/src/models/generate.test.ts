@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { peftAdapterFromBytes, readPeftFiles } from "../engine/peftLoader.js";
 import type { AdapterWeights } from "../engine/types.js";
 import { loadTokenizer, type TextTokenizer } from "../tokenizer/loadTokenizer.js";
-import { generate, generateIds } from "./generate.js";
 import type { Gpt2 } from "./Gpt2.js";
+import { generate, generateIds } from "./generate.js";
 import { loadHfModel } from "./loadHfModel.js";
 import { argmax, sampleToken } from "./sampleToken.js";
 import { goldenPath, readGolden } from "./testing.js";
@@ -36,7 +36,9 @@ describe("sampleToken", () => {
 });
 
 describe("generate on hf-gpt2-lmhead-tiny", () => {
-  const g = readGolden<{ greedy_prompt_ids: number[]; greedy_base: number[]; greedy_adapter: number[] }>("gpt2-lmhead-tiny");
+  const g = readGolden<{ greedy_prompt_ids: number[]; greedy_base: number[]; greedy_adapter: number[] }>(
+    "gpt2-lmhead-tiny",
+  );
   let model: Gpt2;
   let tok: TextTokenizer;
   let lora: AdapterWeights;

@@ -35,21 +35,38 @@ export interface GenerateResult extends GenerateIdsResult {
  * Autoregressive decoding on a GPT-2 LM head model with a KV cache: the prompt runs once, then one
  * position per step. Greedy unless `temperature` > 0 (then top-k sampling with a seeded generator).
  */
-export async function generateIds(model: Gpt2, promptIds: readonly number[], options: GenerateOptions = {}): Promise<GenerateIdsResult> {
-  if (!model.hasLmHead) throw new RuntimeError("InvalidArgument", `generate: expected a model with an LM head (GPT2LMHeadModel), found ${model.architecture}`);
+export async function generateIds(
+  model: Gpt2,
+  promptIds: readonly number[],
+  options: GenerateOptions = {},
+): Promise<GenerateIdsResult> {
+  if (!model.hasLmHead)
+    throw new RuntimeError(
+      "InvalidArgument",
+      `generate: expected a model with an LM head (GPT2LMHeadModel), found ${model.architecture}`,
+    );
   validateSampling(options);
   const maxNew = options.maxNewTokens ?? 20;
-  if (!(Number.isInteger(maxNew) && maxNew >= 0)) throw new RuntimeError("InvalidArgument", `maxNewTokens: expected an integer >= 0, found ${maxNew}`);
+  if (!(Number.isInteger(maxNew) && maxNew >= 0))
+    throw new RuntimeError("InvalidArgument", `maxNewTokens: expected an integer >= 0, found ${maxNew}`);
   const vocab = model.hparams.vocabSize;
   let ids = [...promptIds];
   if (ids.length === 0) {
-    if (model.hparams.bosTokenId === undefined) throw new RuntimeError("InvalidArgument", "generate: expected a non-empty prompt (the model has no bos_token_id to start from), found none");
+    if (model.hparams.bosTokenId === undefined)
+      throw new RuntimeError(
+        "InvalidArgument",
+        "generate: expected a non-empty prompt (the model has no bos_token_id to start from), found none",
+      );
     ids = [model.hparams.bosTokenId];
   }
   const bad = ids.find((id) => !(Number.isInteger(id) && id >= 0 && id < vocab));
-  if (bad !== undefined) throw new RuntimeError("InvalidArgument", `generate: expected token ids in [0, ${vocab}), found ${bad}`);
+  if (bad !== undefined)
+    throw new RuntimeError("InvalidArgument", `generate: expected token ids in [0, ${vocab}), found ${bad}`);
   if (ids.length > model.hparams.nPositions) {
-    throw new RuntimeError("InvalidArgument", `generate: expected a prompt of at most n_positions=${model.hparams.nPositions} tokens, found ${ids.length}`);
+    throw new RuntimeError(
+      "InvalidArgument",
+      `generate: expected a prompt of at most n_positions=${model.hparams.nPositions} tokens, found ${ids.length}`,
+    );
   }
   const eos = options.eosTokenId === undefined ? model.hparams.eosTokenId : (options.eosTokenId ?? undefined);
   const linear: LinearFn = adapterLinear(model, options.adapter, options.scale ?? 1);
@@ -88,9 +105,15 @@ export async function generateIds(model: Gpt2, promptIds: readonly number[], opt
 }
 
 /** {@link generateIds} on text: encodes the prompt, decodes prompt + completion. */
-export async function generate(model: Gpt2, tokenizer: TextTokenizer, prompt: string, options: GenerateOptions = {}): Promise<GenerateResult> {
+export async function generate(
+  model: Gpt2,
+  tokenizer: TextTokenizer,
+  prompt: string,
+  options: GenerateOptions = {},
+): Promise<GenerateResult> {
   const promptIds = tokenizer.encode(prompt);
-  const eosTokenId = options.eosTokenId === undefined ? (tokenizer.eosTokenId ?? model.hparams.eosTokenId ?? null) : options.eosTokenId;
+  const eosTokenId =
+    options.eosTokenId === undefined ? (tokenizer.eosTokenId ?? model.hparams.eosTokenId ?? null) : options.eosTokenId;
   const result = await generateIds(model, promptIds, { ...options, eosTokenId });
   return {
     ...result,

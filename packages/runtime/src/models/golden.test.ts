@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { peftAdapterFromBytes, readPeftFiles } from "../engine/peftLoader.js";
 import type { AdapterWeights } from "../engine/types.js";
 import { adapterLinear } from "./adapterLinear.js";
-import { Bert } from "./Bert.js";
-import { disposeCache, Gpt2 } from "./Gpt2.js";
+import type { Bert } from "./Bert.js";
+import { disposeCache, type Gpt2 } from "./Gpt2.js";
 import { loadHfModel } from "./loadHfModel.js";
 import { goldenPath, type LogitsSummary, mismatches, readGolden, summarize } from "./testing.js";
 
@@ -36,7 +36,12 @@ function expectSummary(actual: LogitsSummary, expected: LogitsSummary) {
 }
 
 describe("GPT2Model (hf-gpt2-tiny) against NumPy", () => {
-  const g = readGolden<{ input_ids: number[][]; base: number[][]; adapter_output: number[][]; "adapter_output_scale_0.5": number[][] }>("gpt2-tiny");
+  const g = readGolden<{
+    input_ids: number[][];
+    base: number[][];
+    adapter_output: number[][];
+    "adapter_output_scale_0.5": number[][];
+  }>("gpt2-tiny");
   let model: Gpt2;
   let lora: AdapterWeights;
   beforeAll(async () => {
@@ -50,7 +55,12 @@ describe("GPT2Model (hf-gpt2-tiny) against NumPy", () => {
 
   it("names modules as Hugging Face does and holds no trainable variables", () => {
     expect(model.architecture).toBe("GPT2Model");
-    expect([...model.linearModules.keys()]).toEqual(["h.0.attn.c_attn", "h.0.attn.c_proj", "h.0.mlp.c_fc", "h.0.mlp.c_proj"]);
+    expect([...model.linearModules.keys()]).toEqual([
+      "h.0.attn.c_attn",
+      "h.0.attn.c_proj",
+      "h.0.mlp.c_fc",
+      "h.0.mlp.c_proj",
+    ]);
     expect([...model.parameters.values()].every((v) => !v.trainable)).toBe(true);
     expect(model.manifest().modules["h.0.attn.c_attn"]).toMatchObject({ shape: [2, 6], layout: "conv1d" });
   });
@@ -71,7 +81,9 @@ describe("GPT2Model (hf-gpt2-tiny) against NumPy", () => {
 });
 
 describe("GPT2LMHeadModel (hf-gpt2-lmhead-tiny) against NumPy", () => {
-  const g = readGolden<{ input_ids: number[][]; base: LogitsSummary; adapter_output: LogitsSummary; shape: number[] }>("gpt2-lmhead-tiny");
+  const g = readGolden<{ input_ids: number[][]; base: LogitsSummary; adapter_output: LogitsSummary; shape: number[] }>(
+    "gpt2-lmhead-tiny",
+  );
   let model: Gpt2;
   let lora: AdapterWeights;
   beforeAll(async () => {
@@ -87,14 +99,32 @@ describe("GPT2LMHeadModel (hf-gpt2-lmhead-tiny) against NumPy", () => {
     expect(model.kind).toBe("causal-lm");
     expect(model.linearModules.has("transformer.h.0.attn.c_attn")).toBe(true);
     expect(model.linearModules.get("lm_head")?.weight).toBe(model.parameters.get("transformer.wte.weight"));
-    expect(model.manifest().modules.lm_head).toMatchObject({ shape: [50257, 2], layout: "linear", tiedTo: "transformer.wte" });
+    expect(model.manifest().modules.lm_head).toMatchObject({
+      shape: [50257, 2],
+      layout: "linear",
+      tiedTo: "transformer.wte",
+    });
   });
 
   it("matches base and adapter logits", () => {
     const vocab = g.shape[2] as number;
     const ids = () => tf.tensor2d(g.input_ids, undefined, "int32");
-    expectSummary(summarize(run(() => model.forward(ids())), vocab, g.base.columns), g.base);
-    expectSummary(summarize(run(() => model.forward(ids(), adapterLinear(model, lora))), vocab, g.base.columns), g.adapter_output);
+    expectSummary(
+      summarize(
+        run(() => model.forward(ids())),
+        vocab,
+        g.base.columns,
+      ),
+      g.base,
+    );
+    expectSummary(
+      summarize(
+        run(() => model.forward(ids(), adapterLinear(model, lora))),
+        vocab,
+        g.base.columns,
+      ),
+      g.adapter_output,
+    );
   });
 
   it("gives the same logits with the KV cache, one token at a time", () => {
@@ -133,12 +163,20 @@ describe("BertLMHeadModel (hf-bert-tiniest) against NumPy", () => {
 
   const inputs = (plain = false) => ({
     inputIds: tf.tensor2d(g.input_ids as number[][], undefined, "int32"),
-    ...(plain ? {} : { tokenTypeIds: tf.tensor2d(g.token_type_ids as number[][], undefined, "int32"), attentionMask: tf.tensor2d(g.attention_mask as number[][], undefined, "int32") }),
+    ...(plain
+      ? {}
+      : {
+          tokenTypeIds: tf.tensor2d(g.token_type_ids as number[][], undefined, "int32"),
+          attentionMask: tf.tensor2d(g.attention_mask as number[][], undefined, "int32"),
+        }),
   });
 
   it("names modules bert.encoder.layer.N... and keeps the cls.predictions head", () => {
     expect(model.linearModules.has("bert.encoder.layer.0.attention.self.query")).toBe(true);
-    expect(model.manifest().modules["bert.encoder.layer.0.intermediate.dense"]).toMatchObject({ shape: [8, 4], layout: "linear" });
+    expect(model.manifest().modules["bert.encoder.layer.0.intermediate.dense"]).toMatchObject({
+      shape: [8, 4],
+      layout: "linear",
+    });
     expect(model.asLinearHost().outputModuleNames?.()).toEqual(["cls.predictions.decoder"]);
   });
 

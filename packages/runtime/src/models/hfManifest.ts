@@ -6,7 +6,13 @@ import { type BaseManifest, buildManifest, type ManifestModule } from "./manifes
 const BERT_HEADS = ["BertLMHeadModel", "BertForMaskedLM", "BertForPreTraining"];
 
 function linear(fin: number, fout: number, layout: "conv1d" | "linear", tiedTo?: string): ManifestModule {
-  return { shape: layout === "conv1d" ? [fin, fout] : [fout, fin], layout, inFeatures: fin, outFeatures: fout, ...(tiedTo ? { tiedTo } : {}) };
+  return {
+    shape: layout === "conv1d" ? [fin, fout] : [fout, fin],
+    layout,
+    inFeatures: fin,
+    outFeatures: fout,
+    ...(tiedTo ? { tiedTo } : {}),
+  };
 }
 
 function embedding(rows: number, cols: number): ManifestModule {
@@ -44,7 +50,8 @@ export function manifestFromConfig(config: Readonly<Record<string, unknown>>): B
     const d = hp.hiddenSize;
     for (let i = 0; i < hp.numLayers; i++) {
       const q = `${p}encoder.layer.${i}.`;
-      for (const m of ["attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense"]) modules[q + m] = linear(d, d, "linear");
+      for (const m of ["attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense"])
+        modules[q + m] = linear(d, d, "linear");
       modules[`${q}intermediate.dense`] = linear(d, hp.intermediateSize, "linear");
       modules[`${q}output.dense`] = linear(hp.intermediateSize, d, "linear");
     }
@@ -57,5 +64,8 @@ export function manifestFromConfig(config: Readonly<Record<string, unknown>>): B
     }
     return buildManifest(headName ?? "BertModel", "bert", modules);
   }
-  throw new RuntimeError("ModelLoadFailed", `config.json: expected model_type 'gpt2' or 'bert', found ${JSON.stringify(config.model_type ?? null)}`);
+  throw new RuntimeError(
+    "ModelLoadFailed",
+    `config.json: expected model_type 'gpt2' or 'bert', found ${JSON.stringify(config.model_type ?? null)}`,
+  );
 }

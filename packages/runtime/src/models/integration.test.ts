@@ -7,10 +7,10 @@ import { fixturePath } from "@lowrank/vitest-config/fixtures";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Engine } from "../engine/Engine.js";
-import { Gpt2 } from "./Gpt2.js";
+import type { Gpt2 } from "./Gpt2.js";
 import { manifestFromConfig } from "./hfManifest.js";
 import { loadHfModel } from "./loadHfModel.js";
-import { adapterMismatches, type AdapterShapes } from "./manifest.js";
+import { type AdapterShapes, adapterMismatches } from "./manifest.js";
 import { goldenPath, mismatches, readGolden } from "./testing.js";
 
 const g = readGolden<{ input_ids: number[][]; base: number[][]; adapter_output: number[][] }>("gpt2-tiny");
@@ -28,7 +28,8 @@ function shapesOf(tensors: Map<string, Tensor>): AdapterShapes {
   for (const [key, t] of tensors) {
     const m = /^base_model\.model\.(.+)\.lora_([AB])\.weight$/.exec(key);
     if (!m) continue;
-    const e = (out[m[1] as string] ??= { a: [], b: [] });
+    const e = out[m[1] as string] ?? { a: [], b: [] };
+    out[m[1] as string] = e;
     if (m[2] === "A") e.a = t.shape;
     else e.b = t.shape;
   }
@@ -99,19 +100,33 @@ describe("manifests", () => {
 
   it("the Tigrinya adapter (trained on gpt2) fits GPT-2's manifest and not the tiny model's", async () => {
     const gpt2 = manifestFromConfig({
-      model_type: "gpt2", architectures: ["GPT2LMHeadModel"], n_embd: 768, n_head: 12, n_layer: 12, n_positions: 1024, vocab_size: 50257,
+      model_type: "gpt2",
+      architectures: ["GPT2LMHeadModel"],
+      n_embd: 768,
+      n_head: 12,
+      n_layer: 12,
+      n_positions: 1024,
+      vocab_size: 50257,
     });
     expect(Object.keys(gpt2.modules).filter((k) => k.endsWith("c_attn"))).toHaveLength(12);
     const { tensors } = await readPeft(fixturePath("peft-gpt2-tigrinya-lora"));
     const shapes = shapesOf(tensors);
     expect(Object.keys(shapes)).toHaveLength(36);
     expect(adapterMismatches(gpt2, shapes)).toEqual([]);
-    const tiny = manifestFromConfig(JSON.parse(await readFile(fixturePath("hf-gpt2-lmhead-tiny", "config.json"), "utf8")));
+    const tiny = manifestFromConfig(
+      JSON.parse(await readFile(fixturePath("hf-gpt2-lmhead-tiny", "config.json"), "utf8")),
+    );
     const problems = adapterMismatches(tiny, shapes);
     expect(problems).toHaveLength(36);
     expect(problems[0]).toMatch(/expected lora_A \[r, 2\] and lora_B \[6, r\], found \[8,768\] and \[2304,8\]/);
     // A GPT2Model manifest names modules without "transformer.": nothing matches.
-    const headless = manifestFromConfig({ model_type: "gpt2", n_embd: 768, n_head: 12, n_layer: 12, vocab_size: 50257 });
+    const headless = manifestFromConfig({
+      model_type: "gpt2",
+      n_embd: 768,
+      n_head: 12,
+      n_layer: 12,
+      vocab_size: 50257,
+    });
     expect(adapterMismatches(headless, shapes)[0]).toMatch(/found none/);
   });
 });

@@ -1,5 +1,11 @@
 import { readFile } from "node:fs/promises";
-import { encodeFromFloat32, parseSafetensors, serializeSafetensors, type TensorInput, toFloat32 } from "@lowrank/formats";
+import {
+  encodeFromFloat32,
+  parseSafetensors,
+  serializeSafetensors,
+  type TensorInput,
+  toFloat32,
+} from "@lowrank/formats";
 import { fixturePath } from "@lowrank/vitest-config/fixtures";
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
@@ -14,7 +20,10 @@ async function fixture(name: string) {
   return { config, file };
 }
 
-function rewrite(file: ReturnType<typeof parseSafetensors>, edit: (name: string, t: TensorInput) => TensorInput | undefined): Uint8Array {
+function rewrite(
+  file: ReturnType<typeof parseSafetensors>,
+  edit: (name: string, t: TensorInput) => TensorInput | undefined,
+): Uint8Array {
   const out = new Map<string, TensorInput>();
   for (const name of file.names()) {
     const t = edit(name, file.getTensor(name));
@@ -24,10 +33,17 @@ function rewrite(file: ReturnType<typeof parseSafetensors>, edit: (name: string,
 }
 
 describe("loading Hugging Face folders", () => {
-  for (const [dtype, rtol] of [["F16", 3e-3], ["BF16", 2e-2]] as const) {
+  for (const [dtype, rtol] of [
+    ["F16", 3e-3],
+    ["BF16", 2e-2],
+  ] as const) {
     it(`decodes ${dtype} checkpoints (forward within ${dtype} rounding of the F32 golden)`, async () => {
       const { config, file } = await fixture("hf-gpt2-tiny");
-      const bytes = rewrite(file, (_, t) => ({ dtype, shape: t.shape, data: encodeFromFloat32(dtype, toFloat32(t as never)) }));
+      const bytes = rewrite(file, (_, t) => ({
+        dtype,
+        shape: t.shape,
+        data: encodeFromFloat32(dtype, toFloat32(t as never)),
+      }));
       const model = hfModelFromBytes(config, bytes);
       const out = tf.tidy(() => model.forward(tf.tensor2d(g.input_ids, undefined, "int32")));
       const data = out.dataSync();
@@ -42,8 +58,12 @@ describe("loading Hugging Face folders", () => {
     const before = tf.memory().numTensors;
     const missing = rewrite(file, (n, t) => (n === "h.0.mlp.c_fc.weight" ? undefined : t));
     expect(() => hfModelFromBytes(config, missing)).toThrow(/expected a tensor 'h.0.mlp.c_fc.weight'/);
-    const wrong = rewrite(file, (n, t) => (n === "h.0.attn.c_proj.weight" ? { dtype: "F32", shape: [1, 4], data: new Float32Array(4) } : t));
-    expect(() => hfModelFromBytes(config, wrong)).toThrow(/expected 'h.0.attn.c_proj.weight' of shape \[2,2\], found \[1,4\]/);
+    const wrong = rewrite(file, (n, t) =>
+      n === "h.0.attn.c_proj.weight" ? { dtype: "F32", shape: [1, 4], data: new Float32Array(4) } : t,
+    );
+    expect(() => hfModelFromBytes(config, wrong)).toThrow(
+      /expected 'h.0.attn.c_proj.weight' of shape \[2,2\], found \[1,4\]/,
+    );
     expect(tf.memory().numTensors).toBe(before);
     const raw = new Uint8Array(await readFile(fixturePath("hf-gpt2-tiny", "model.safetensors")));
     expect(() => hfModelFromBytes({ ...config, model_type: "llama" }, raw)).toThrow(

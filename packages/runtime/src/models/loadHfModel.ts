@@ -1,7 +1,7 @@
 import { RuntimeError } from "../backend/errors.js";
 import { Bert } from "./Bert.js";
-import { DenseClassifier } from "./DenseClassifier.js";
 import { type HfFiles, hfFilesFromBytes } from "./Checkpoint.js";
+import { DenseClassifier } from "./DenseClassifier.js";
 import { Gpt2 } from "./Gpt2.js";
 
 export type HfModel = Gpt2 | Bert;
@@ -15,7 +15,10 @@ export function hfModelFromFiles(files: HfFiles): HfModel {
     case "bert":
       return new Bert(files);
     default:
-      throw new RuntimeError("ModelLoadFailed", `config.json: expected model_type 'gpt2' or 'bert', found ${JSON.stringify(type ?? null)}`);
+      throw new RuntimeError(
+        "ModelLoadFailed",
+        `config.json: expected model_type 'gpt2' or 'bert', found ${JSON.stringify(type ?? null)}`,
+      );
   }
 }
 
@@ -32,7 +35,11 @@ export async function readHfFiles(dir: string): Promise<HfFiles> {
     try {
       return new Uint8Array(await readFile(path.join(dir, name)));
     } catch (error) {
-      throw new RuntimeError("NotFound", `model folder '${dir}': expected ${name}, found ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+      throw new RuntimeError(
+        "NotFound",
+        `model folder '${dir}': expected ${name}, found ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        { cause: error },
+      );
     }
   };
   const [config, weights] = await Promise.all([read("config.json"), read("model.safetensors")]);

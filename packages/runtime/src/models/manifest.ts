@@ -42,7 +42,11 @@ export function manifestListing(architecture: string, modules: Record<string, Ma
   return `${lines.join("\n")}\n`;
 }
 
-export function buildManifest(architecture: string, modelType: string, modules: Record<string, ManifestModule>): BaseManifest {
+export function buildManifest(
+  architecture: string,
+  modelType: string,
+  modules: Record<string, ManifestModule>,
+): BaseManifest {
   const sorted: Record<string, ManifestModule> = {};
   for (const name of Object.keys(modules).sort(compare)) sorted[name] = modules[name] as ManifestModule;
   return {
@@ -69,7 +73,9 @@ export function adapterMismatches(manifest: BaseManifest, adapter: AdapterShapes
   for (const [name, { a, b }] of Object.entries(adapter)) {
     const m = manifest.modules[name];
     if (!m) {
-      problems.push(`module '${name}': expected one of the base's ${Object.keys(manifest.modules).length} modules (${manifest.architecture}), found none`);
+      problems.push(
+        `module '${name}': expected one of the base's ${Object.keys(manifest.modules).length} modules (${manifest.architecture}), found none`,
+      );
       continue;
     }
     if (a.length !== 2 || b.length !== 2 || a[0] !== b[1]) {

@@ -1,5 +1,11 @@
 import { loraScaling, parseLoraConfig, rankAndAlphaFor } from "@lowrank/core";
-import { decodeToFloat32, type EncodableDtype, encodeFromFloat32, parseSafetensors, type TensorInput } from "@lowrank/formats";
+import {
+  decodeToFloat32,
+  type EncodableDtype,
+  encodeFromFloat32,
+  parseSafetensors,
+  type TensorInput,
+} from "@lowrank/formats";
 import { RuntimeError } from "../backend/errors.js";
 import { readPeftFiles } from "../engine/peftLoader.js";
 import { Checkpoint, hfFilesFromBytes } from "./Checkpoint.js";
@@ -29,22 +35,35 @@ export interface MergeReport {
  * each weight's own dtype (F32, F16, BF16, F64). Other tensors are copied byte for byte, as are the
  * folder's other files (config, tokenizer). Writes to a temporary folder beside `out`, then renames.
  */
-export async function mergeHfFolder(baseDir: string, adapterDir: string, out: string, options: MergeOptions = {}): Promise<MergeReport> {
+export async function mergeHfFolder(
+  baseDir: string,
+  adapterDir: string,
+  out: string,
+  options: MergeOptions = {},
+): Promise<MergeReport> {
   const fs = await import("node:fs/promises");
   const path = await import("node:path");
   const scale = options.scale ?? 1;
-  if (!Number.isFinite(scale)) throw new RuntimeError("InvalidArgument", `merge scale: expected a finite number, found ${scale}`);
+  if (!Number.isFinite(scale))
+    throw new RuntimeError("InvalidArgument", `merge scale: expected a finite number, found ${scale}`);
   const read = async (name: string) => {
     try {
       return new Uint8Array(await fs.readFile(path.join(baseDir, name)));
     } catch (error) {
-      throw new RuntimeError("NotFound", `model folder '${baseDir}': expected ${name}, found ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
+      throw new RuntimeError(
+        "NotFound",
+        `model folder '${baseDir}': expected ${name}, found ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+        { cause: error },
+      );
     }
   };
   const { config, weights } = hfFilesFromBytes(await read("config.json"), await read("model.safetensors"));
   const modelType = config.model_type;
   if (modelType !== "gpt2" && modelType !== "bert") {
-    throw new RuntimeError("ModelLoadFailed", `config.json: expected model_type 'gpt2' or 'bert', found ${JSON.stringify(modelType ?? null)}`);
+    throw new RuntimeError(
+      "ModelLoadFailed",
+      `config.json: expected model_type 'gpt2' or 'bert', found ${JSON.stringify(modelType ?? null)}`,
+    );
   }
   const conv1d = modelType === "gpt2";
   const ck = new Checkpoint(weights, conv1d ? "transformer." : "bert.");
@@ -55,7 +74,11 @@ export async function mergeHfFolder(baseDir: string, adapterDir: string, out: st
   const pairs = new Map<string, { A?: string; B?: string }>();
   const biases = new Map<string, string>();
   for (const key of adapter.names()) {
-    if (UNSUPPORTED.test(key)) throw new RuntimeError("AdapterMismatch", `adapter '${adapterDir}': expected LoRA factors of linear modules, found '${key}' (embedding LoRA and DoRA are not merged here)`);
+    if (UNSUPPORTED.test(key))
+      throw new RuntimeError(
+        "AdapterMismatch",
+        `adapter '${adapterDir}': expected LoRA factors of linear modules, found '${key}' (embedding LoRA and DoRA are not merged here)`,
+      );
     const m = LORA_KEY.exec(key);
     if (m) {
       const entry = pairs.get(m[1] as string) ?? {};
@@ -66,24 +89,50 @@ export async function mergeHfFolder(baseDir: string, adapterDir: string, out: st
     const b = BIAS_KEY.exec(key);
     if (b) biases.set(`${b[1]}.bias`, key);
   }
-  if (pairs.size === 0) throw new RuntimeError("AdapterMismatch", `adapter '${adapterDir}': expected lora_A/lora_B tensors, found none among ${adapter.tensors.size}`);
+  if (pairs.size === 0)
+    throw new RuntimeError(
+      "AdapterMismatch",
+      `adapter '${adapterDir}': expected lora_A/lora_B tensors, found none among ${adapter.tensors.size}`,
+    );
 
   const replaced = new Map<string, TensorInput>();
   for (const [module, { A, B }] of pairs) {
-    if (!A || !B) throw new RuntimeError("AdapterMismatch", `adapter layer '${module}': expected lora_A and lora_B, found only lora_${A ? "A" : "B"}`);
+    if (!A || !B)
+      throw new RuntimeError(
+        "AdapterMismatch",
+        `adapter layer '${module}': expected lora_A and lora_B, found only lora_${A ? "A" : "B"}`,
+      );
     const key = ck.resolve(`${module}.weight`);
-    if (!key) throw new RuntimeError("AdapterMismatch", `adapter layer '${module}': expected '${module}.weight' in the base's model.safetensors, found none (tied or missing weights cannot be merged)`);
+    if (!key)
+      throw new RuntimeError(
+        "AdapterMismatch",
+        `adapter layer '${module}': expected '${module}.weight' in the base's model.safetensors, found none (tied or missing weights cannot be merged)`,
+      );
     const w = weights.getTensor(key);
     const a = adapter.getTensor(A);
     const b = adapter.getTensor(B);
     const [r, fin] = a.shape as [number, number];
     const [fout, r2] = b.shape as [number, number];
     const expected = conv1d ? [fin, fout] : [fout, fin];
-    if (a.shape.length !== 2 || b.shape.length !== 2 || r !== r2 || w.shape.length !== 2 || w.shape[0] !== expected[0] || w.shape[1] !== expected[1]) {
-      throw new RuntimeError("AdapterMismatch", `adapter layer '${module}': expected lora_A [r, in] and lora_B [out, r] matching the base weight [${w.shape}] (${conv1d ? "Conv1D [in, out]" : "Linear [out, in]"}), found [${a.shape}] and [${b.shape}]`);
+    if (
+      a.shape.length !== 2 ||
+      b.shape.length !== 2 ||
+      r !== r2 ||
+      w.shape.length !== 2 ||
+      w.shape[0] !== expected[0] ||
+      w.shape[1] !== expected[1]
+    ) {
+      throw new RuntimeError(
+        "AdapterMismatch",
+        `adapter layer '${module}': expected lora_A [r, in] and lora_B [out, r] matching the base weight [${w.shape}] (${conv1d ? "Conv1D [in, out]" : "Linear [out, in]"}), found [${a.shape}] and [${b.shape}]`,
+      );
     }
     const { r: rank, alpha } = rankAndAlphaFor(module, loraConfig);
-    if (rank !== r) throw new RuntimeError("AdapterMismatch", `adapter layer '${module}': expected rank ${rank} from adapter_config.json, found lora_A [${a.shape}]`);
+    if (rank !== r)
+      throw new RuntimeError(
+        "AdapterMismatch",
+        `adapter layer '${module}': expected rank ${rank} from adapter_config.json, found lora_A [${a.shape}]`,
+      );
     const s = scale * loraScaling(alpha, rank, loraConfig.use_rslora);
     const av = decodeToFloat32(a.dtype, a.data);
     const bv = decodeToFloat32(b.dtype, b.data);
@@ -102,12 +151,23 @@ export async function mergeHfFolder(baseDir: string, adapterDir: string, out: st
   for (const [target, source] of biases) {
     const key = ck.resolve(target);
     const t = adapter.getTensor(source);
-    if (!key) throw new RuntimeError("AdapterMismatch", `adapter bias '${source}': expected '${target}' in the base, found none`);
+    if (!key)
+      throw new RuntimeError(
+        "AdapterMismatch",
+        `adapter bias '${source}': expected '${target}' in the base, found none`,
+      );
     const w = weights.getTensor(key);
     if (t.shape.length !== w.shape.length || t.shape.some((d, i) => d !== w.shape[i])) {
-      throw new RuntimeError("AdapterMismatch", `adapter bias '${source}': expected shape [${w.shape}], found [${t.shape}]`);
+      throw new RuntimeError(
+        "AdapterMismatch",
+        `adapter bias '${source}': expected shape [${w.shape}], found [${t.shape}]`,
+      );
     }
-    replaced.set(key, { dtype: w.dtype, shape: w.shape, data: encodeFromFloat32(encodable(w.dtype, key), decodeToFloat32(t.dtype, t.data)) });
+    replaced.set(key, {
+      dtype: w.dtype,
+      shape: w.shape,
+      data: encodeFromFloat32(encodable(w.dtype, key), decodeToFloat32(t.dtype, t.data)),
+    });
   }
 
   const tensors = new Map<string, TensorInput>();
@@ -116,7 +176,8 @@ export async function mergeHfFolder(baseDir: string, adapterDir: string, out: st
     const { writeSafetensorsFile } = await import("@lowrank/formats/node");
     await writeSafetensorsFile(path.join(tmp, "model.safetensors"), tensors, weights.metadata);
     for (const entry of await fs.readdir(baseDir, { withFileTypes: true })) {
-      if (entry.isFile() && entry.name !== "model.safetensors") await fs.copyFile(path.join(baseDir, entry.name), path.join(tmp, entry.name));
+      if (entry.isFile() && entry.name !== "model.safetensors")
+        await fs.copyFile(path.join(baseDir, entry.name), path.join(tmp, entry.name));
     }
   });
   return { out, modules: [...pairs.keys()], biases: [...biases.keys()] };
@@ -128,11 +189,22 @@ function encodable(dtype: string, key: string): EncodableDtype {
 }
 
 /** Fills a fresh temporary folder beside `out`, then renames it to `out`; nothing is left behind on failure. */
-export async function writeFolderAtomically(out: string, overwrite: boolean, fill: (tmp: string) => Promise<void>): Promise<void> {
+export async function writeFolderAtomically(
+  out: string,
+  overwrite: boolean,
+  fill: (tmp: string) => Promise<void>,
+): Promise<void> {
   const fs = await import("node:fs/promises");
   const path = await import("node:path");
-  const exists = await fs.stat(out).then(() => true, () => false);
-  if (exists && !overwrite) throw new RuntimeError("InvalidArgument", `output '${out}': expected a path that does not exist yet, found one (pass overwrite to replace it)`);
+  const exists = await fs.stat(out).then(
+    () => true,
+    () => false,
+  );
+  if (exists && !overwrite)
+    throw new RuntimeError(
+      "InvalidArgument",
+      `output '${out}': expected a path that does not exist yet, found one (pass overwrite to replace it)`,
+    );
   const parent = path.dirname(path.resolve(out));
   await fs.mkdir(parent, { recursive: true });
   const tmp = await fs.mkdtemp(path.join(parent, `.${path.basename(out)}.tmp-`));

@@ -64,7 +64,13 @@ export const MASKED = -1e9;
  * Scaled dot-product attention: softmax(q·kᵀ·scale + mask)·v with q [b, h, t, hd], k and v [b, h, T, hd],
  * mask broadcastable to [b, h, t, T] (0 where allowed, MASKED where not).
  */
-export function attention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, scale: number, mask?: tf.Tensor): tf.Tensor4D {
+export function attention(
+  q: tf.Tensor4D,
+  k: tf.Tensor4D,
+  v: tf.Tensor4D,
+  scale: number,
+  mask?: tf.Tensor,
+): tf.Tensor4D {
   return tf.tidy(() => {
     let s: tf.Tensor = tf.mul(tf.matMul(q, k, false, true), scale);
     if (mask) s = tf.add(s, mask);
@@ -84,5 +90,8 @@ export function numberField(config: Readonly<Record<string, unknown>>, key: stri
   const v = config[key];
   if (typeof v === "number" && Number.isFinite(v)) return v;
   if ((v === undefined || v === null) && fallback !== undefined) return fallback;
-  throw new RuntimeError("ModelLoadFailed", `config.json: expected a number for '${key}', found ${v === undefined ? "nothing" : JSON.stringify(v)}`);
+  throw new RuntimeError(
+    "ModelLoadFailed",
+    `config.json: expected a number for '${key}', found ${v === undefined ? "nothing" : JSON.stringify(v)}`,
+  );
 }

@@ -14,7 +14,8 @@ type Json = Record<string, unknown>;
 
 function tokenText(v: unknown): string | undefined {
   if (typeof v === "string") return v;
-  if (typeof v === "object" && v !== null && typeof (v as Json).content === "string") return (v as Json).content as string;
+  if (typeof v === "object" && v !== null && typeof (v as Json).content === "string")
+    return (v as Json).content as string;
   return undefined;
 }
 
@@ -24,7 +25,11 @@ export function tokenizerFromJson(tokenizerJson: Json, tokenizerConfig: Json = {
   try {
     tok = new Tokenizer(tokenizerJson, tokenizerConfig);
   } catch (error) {
-    throw new RuntimeError("ModelLoadFailed", `tokenizer.json: expected a Hugging Face tokenizer, found an error (${(error as Error).message})`, { cause: error });
+    throw new RuntimeError(
+      "ModelLoadFailed",
+      `tokenizer.json: expected a Hugging Face tokenizer, found an error (${(error as Error).message})`,
+      { cause: error },
+    );
   }
   const eosText = tokenText(tokenizerConfig.eos_token);
   const eosTokenId = eosText === undefined ? undefined : tok.token_to_id(eosText);
@@ -42,9 +47,7 @@ export function tokenizerFromJson(tokenizerJson: Json, tokenizerConfig: Json = {
  * for folders saved without a fast tokenizer. Added tokens come from tokenizer_config.json.
  */
 export function byteLevelBpeJson(vocab: Record<string, number>, mergesText: string, tokenizerConfig: Json = {}): Json {
-  const merges = mergesText
-    .split("\n")
-    .filter((line) => line.trim() !== "" && !line.startsWith("#version"));
+  const merges = mergesText.split("\n").filter((line) => line.trim() !== "" && !line.startsWith("#version"));
   const added = (tokenizerConfig.added_tokens_decoder ?? {}) as Record<string, Json>;
   const prefixSpace = tokenizerConfig.add_prefix_space === true;
   return {
@@ -64,7 +67,17 @@ export function byteLevelBpeJson(vocab: Record<string, number>, mergesText: stri
     pre_tokenizer: { type: "ByteLevel", add_prefix_space: prefixSpace, trim_offsets: true, use_regex: true },
     post_processor: { type: "ByteLevel", add_prefix_space: true, trim_offsets: false, use_regex: true },
     decoder: { type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true },
-    model: { type: "BPE", dropout: null, unk_token: null, continuing_subword_prefix: "", end_of_word_suffix: "", fuse_unk: false, byte_fallback: false, vocab, merges },
+    model: {
+      type: "BPE",
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: "",
+      end_of_word_suffix: "",
+      fuse_unk: false,
+      byte_fallback: false,
+      vocab,
+      merges,
+    },
   };
 }
 
@@ -85,7 +98,11 @@ export async function loadTokenizer(dir: string): Promise<TextTokenizer> {
     try {
       return JSON.parse(text) as Json;
     } catch (error) {
-      throw new RuntimeError("ModelLoadFailed", `${name} in '${dir}': expected JSON, found a parse error (${(error as Error).message})`, { cause: error });
+      throw new RuntimeError(
+        "ModelLoadFailed",
+        `${name} in '${dir}': expected JSON, found a parse error (${(error as Error).message})`,
+        { cause: error },
+      );
     }
   };
   const config = (await readJson("tokenizer_config.json")) ?? {};
@@ -93,6 +110,10 @@ export async function loadTokenizer(dir: string): Promise<TextTokenizer> {
   if (json) return tokenizerFromJson(json, config);
   const vocab = await readJson("vocab.json");
   const merges = await readFile(path.join(dir, "merges.txt"), "utf8").catch(() => undefined);
-  if (vocab && merges !== undefined) return tokenizerFromJson(byteLevelBpeJson(vocab as Record<string, number>, merges, config), config);
-  throw new RuntimeError("NotFound", `tokenizer in '${dir}': expected tokenizer.json, or vocab.json and merges.txt, found neither`);
+  if (vocab && merges !== undefined)
+    return tokenizerFromJson(byteLevelBpeJson(vocab as Record<string, number>, merges, config), config);
+  throw new RuntimeError(
+    "NotFound",
+    `tokenizer in '${dir}': expected tokenizer.json, or vocab.json and merges.txt, found neither`,
+  );
 }
