@@ -1,10 +1,14 @@
 import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { createSyntheticCausalLm, syntheticPeftFiles } from "@lowrank/runtime";
 import { describe, expect, it } from "vitest";
+import { fixturePath } from "@lowrank/vitest-config/fixtures";
 import { runCli } from "../program.js";
 import { captureIO } from "../testing.js";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
 
 describe("lowrank serve", () => {
   it("serves synthetic:lm with a folder of adapters on an ephemeral loopback port and stops on SIGTERM", async () => {
@@ -42,6 +46,39 @@ describe("lowrank serve", () => {
       await expect(fetch(`${url}/healthz`)).rejects.toThrow();
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("serves a real Hugging Face GPT-2 folder; each response equals `lowrank forward` for the same adapter", async () => {
+    const base = fixturePath("hf-gpt2-lmhead-tiny");
+    const adapters = path.join(repoRoot, "tooling", "golden", "adapters");
+    const io = captureIO();
+    const exit = runCli(["serve", "--base", base, "--adapters", adapters, "--port", "0", "--backend", "wasm"], io);
+    try {
+      let url: string | undefined;
+      for (let i = 0; i < 500 && !url; i++) {
+        url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(io.out())?.[1];
+        if (!url) await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(url, io.err()).toBeDefined();
+      const post = async (body: unknown) =>
+        (await (await fetch(`${url}/v1/forward`, { method: "POST", body: JSON.stringify(body) })).json()) as any;
+      for (const [adapter, scale] of [["gpt2-lmhead-tiny-lora", 0.5], ["__base__", 1]] as const) {
+        const served = await post({ adapter, scale, input_ids: [3, 1, 4, 1, 5] });
+        const cli = captureIO();
+        const spec = adapter === "__base__" ? [] : ["--adapter", `${path.join(adapters, adapter)}:${scale}`];
+        expect(await runCli(["forward", "--base", base, ...spec, "--input-ids", "3,1,4,1,5", "--json"], cli)).toBe(0);
+        const expected = JSON.parse(cli.out()).logits as number[][];
+        const got = served.output as number[];
+        expect(served.shape).toEqual([5, expected[0]!.length]);
+        const flat = expected.flat();
+        let worst = 0;
+        for (let i = 0; i < flat.length; i++) worst = Math.max(worst, Math.abs(flat[i]! - got[i]!));
+        expect(worst).toBeLessThan(1e-4);
+      }
+    } finally {
+      process.emit("SIGTERM");
+      expect(await exit).toBe(0);
     }
   });
 

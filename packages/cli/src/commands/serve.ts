@@ -7,6 +7,7 @@ import {
   Engine,
   type EngineServer,
   initBackend,
+  loadBaseModel,
   type ServableBase,
   startEngineServer,
 } from "@lowrank/runtime";
@@ -35,7 +36,7 @@ export async function openBase(spec: string): Promise<ServableBase> {
   if (spec === "synthetic:lm") return createSyntheticCausalLm({ id: spec, vocab: 256, dim: 64, layers: 2 });
   const info = await stat(spec).catch(() => null);
   if (!info?.isDirectory()) throw new CliError(`--base: expected a Hugging Face model folder or synthetic:mlp|synthetic:lm, found '${spec}'`);
-  throw new CliError(`--base ${spec}: loading Hugging Face folders needs the runtime's model architectures, which this build does not have yet`, "NotImplemented");
+  return loadBaseModel(spec);
 }
 
 /** PEFT adapter folders under `dir` (each sub-folder with an adapter_config.json, or `dir` itself). */
