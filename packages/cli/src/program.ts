@@ -1,5 +1,7 @@
 import { Command, CommanderError } from "commander";
+import { registerConvert } from "./commands/convert.js";
 import { registerDoctor } from "./commands/doctor.js";
+import { registerInspect } from "./commands/inspect.js";
 import { registerForward } from "./commands/forward.js";
 import { registerGenerate } from "./commands/generate.js";
 import { registerMerge } from "./commands/merge.js";
@@ -20,6 +22,8 @@ export function createProgram(io: CliIO = processIO): Command {
       writeErr: (s) => io.stderr.write(s),
     });
   registerDoctor(program, io);
+  registerInspect(program, io);
+  registerConvert(program, io);
   registerForward(program, io);
   registerGenerate(program, io);
   registerMerge(program, io);

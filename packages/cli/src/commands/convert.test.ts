@@ -1,0 +1,110 @@
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { type PeftAdapter, parseGguf, peftTensors } from "@lowrank/formats";
+import { readPeftFolder, writePeftFolder } from "@lowrank/formats/node";
+import { fixturePath } from "@lowrank/vitest-config/fixtures";
+import { Command } from "commander";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readBytes } from "./detectInput.js";
+import { runCli } from "../program.js";
+import { captureIO } from "../testing.js";
+import { registerConvert } from "./convert.js";
+
+let tmp = "";
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), "lowrank-convert-"));
+});
+afterAll(() => rm(tmp, { recursive: true, force: true }));
+const tigrinya = fixturePath("peft-gpt2-tigrinya-lora");
+
+async function run(args: string[]) {
+  const io = captureIO();
+  const code = await runCli(args, io);
+  return { code, out: io.out(), err: io.err() };
+}
+
+function sameTensors(a: PeftAdapter, b: PeftAdapter) {
+  const ta = peftTensors(a);
+  const tb = peftTensors(b);
+  expect(Object.keys(tb).sort()).toEqual(Object.keys(ta).sort());
+  for (const [k, t] of Object.entries(ta)) {
+    expect([tb[k]?.dtype, tb[k]?.shape], k).toEqual([t.dtype, t.shape]);
+    expect(Buffer.compare(Buffer.from(tb[k]!.data), Buffer.from(t.data)), k).toBe(0);
+  }
+}
+
+/** A two-layer Llama adapter (hidden 8, 2 heads, 1 KV head), values i/100. */
+function llama(): PeftAdapter {
+  const t = (shape: number[], k: number) => ({ dtype: "F32" as const, shape, data: new Uint8Array(new Float32Array(shape[0]! * shape[1]!).map((_, i) => (i + k) / 100).buffer) });
+  const modules: PeftAdapter["modules"] = {};
+  let k = 0;
+  for (let l = 0; l < 2; l++)
+    for (const [m, nIn, nOut] of [["self_attn.q_proj", 8, 8], ["self_attn.k_proj", 8, 4], ["mlp.down_proj", 12, 8]] as const)
+      modules[`model.layers.${l}.${m}`] = { kind: "lora", A: t([2, nIn], k++), B: t([nOut, 2], k++) };
+  return {
+    config: { peft_type: "LORA", r: 2, lora_alpha: 4, target_modules: ["q_proj", "k_proj", "down_proj"], fan_in_fan_out: false, rank_pattern: {}, alpha_pattern: {}, modules_to_save: null, use_rslora: false, base_model_name_or_path: null, task_type: "CAUSAL_LM" },
+    modules, modulesToSave: {}, otherTensors: {}, metadata: { format: "pt" }, modelCard: null,
+  };
+}
+const LLAMA_CONFIG = { architectures: ["LlamaForCausalLM"], model_type: "llama", hidden_size: 8, intermediate_size: 12, num_hidden_layers: 2, num_attention_heads: 2, num_key_value_heads: 1, vocab_size: 32 };
+
+describe("lowrank convert", () => {
+  it("PEFT -> GGUF -> PEFT for a Llama adapter, head counts from --base (which also checks shapes)", async () => {
+    const src = path.join(tmp, "llama-peft");
+    await writePeftFolder(src, llama());
+    await writeFile(path.join(tmp, "config.json"), JSON.stringify(LLAMA_CONFIG));
+    const gguf = path.join(tmp, "llama.gguf");
+    const a = await run(["convert", src, gguf, "--base", path.join(tmp, "config.json")]);
+    expect(a.err).toBe("");
+    expect(a.code).toBe(0);
+    expect(a.out).toMatch(/^wrote gguf .*llama\.gguf \(12 tensors\)\n$/);
+    const file = parseGguf(await readBytes(gguf));
+    expect(file.getString("general.type")).toBe("adapter");
+    expect(file.info("blk.1.ffn_down.weight.lora_a").dims).toEqual([12, 2]);
+    const back = path.join(tmp, "llama-back");
+    expect((await run(["convert", gguf, back, "--heads", "2", "--kv-heads", "1"])).code).toBe(0);
+    sameTensors(llama(), (await readPeftFolder(back)).adapter);
+  });
+
+  it("in-process on a fresh Command: tigrinya PEFT -> kohya -> PEFT keeps every tensor and r/alpha", async () => {
+    const io = captureIO();
+    const program = new Command().exitOverride();
+    registerConvert(program, io);
+    const kohya = path.join(tmp, "tigrinya-kohya.safetensors");
+    await program.parseAsync(["convert", tigrinya, kohya, "--to", "kohya", "--json"], { from: "user" });
+    expect(JSON.parse(io.out())).toMatchObject({ format: "kohya", tensors: 108, warnings: [] });
+    const back = path.join(tmp, "tigrinya-back");
+    expect((await run(["convert", kohya, back, "--to", "peft"])).code).toBe(0);
+    const original = (await readPeftFolder(tigrinya)).adapter;
+    const roundTrip = (await readPeftFolder(back)).adapter;
+    sameTensors(original, roundTrip);
+    expect(roundTrip.config).toMatchObject({ r: 8, lora_alpha: 32, rank_pattern: {}, alpha_pattern: {} });
+  });
+
+  it("--dtype f16 re-encodes the factors (values within f16 rounding)", async () => {
+    const out = path.join(tmp, "tigrinya-f16");
+    expect((await run(["convert", tigrinya, out, "--dtype", "f16"])).code).toBe(0);
+    const half = (await readPeftFolder(out)).adapter.modules["transformer.h.0.attn.c_attn"]!.A;
+    const full = (await readPeftFolder(tigrinya)).adapter.modules["transformer.h.0.attn.c_attn"]!.A;
+    expect(half.dtype).toBe("F16");
+    expect(half.data.length * 2).toBe(full.data.length);
+  });
+
+  it("exit 1 with one line for bad input (GPT-2 modules have no GGUF name, wrong base, existing OUT); exit 2 for usage", async () => {
+    const gguf = await run(["convert", tigrinya, path.join(tmp, "gpt2.gguf")]);
+    expect(gguf.code).toBe(1);
+    expect(gguf.err).toMatch(/^lowrank: gguf lora: expected Llama-family projection modules.*transformer\.h\.0\.attn\.c_attn\n$/);
+    await writeFile(path.join(tmp, "gpt2-512.json"), JSON.stringify({ architectures: ["GPT2LMHeadModel"], model_type: "gpt2", n_embd: 512, n_layer: 12, vocab_size: 50257 }));
+    const wrong = await run(["convert", tigrinya, path.join(tmp, "never"), "--base", path.join(tmp, "gpt2-512.json"), "--json"]);
+    expect(wrong.code).toBe(1);
+    expect(JSON.parse(wrong.out).error.code).toBe("ShapeMismatch");
+    const exists = await run(["convert", tigrinya, path.join(tmp, "tigrinya-f16")]);
+    expect(exists.code).toBe(1);
+    expect(exists.err).toContain("--force");
+    expect((await run(["convert", tigrinya, path.join(tmp, "x"), "--to", "onnx"])).code).toBe(2);
+    expect((await run(["convert", tigrinya, path.join(tmp, "x"), "--heads", "two"])).code).toBe(2);
+    expect((await run(["convert", tigrinya])).code).toBe(2);
+    expect((await readdir(tmp)).filter((n) => n.includes(".tmp-"))).toEqual([]);
+  });
+});

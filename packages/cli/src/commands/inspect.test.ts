@@ -1,0 +1,107 @@
+import { spawnSync } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { serializeSafetensors } from "@lowrank/formats";
+import { fixturePath } from "@lowrank/vitest-config/fixtures";
+import { Command } from "commander";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../program.js";
+import { captureIO } from "../testing.js";
+import { registerInspect } from "./inspect.js";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
+let tmp = "";
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), "lowrank-inspect-"));
+});
+afterAll(() => rm(tmp, { recursive: true, force: true }));
+
+/** Runs the command's action on a fresh Command, as the integrator wires it. */
+async function inspectJson(p: string) {
+  const io = captureIO();
+  const program = new Command().exitOverride();
+  registerInspect(program, io);
+  await program.parseAsync(["inspect", p, "--json"], { from: "user" });
+  const lines = io.out().trim().split("\n");
+  expect(lines).toHaveLength(1);
+  return JSON.parse(lines[0] as string);
+}
+
+describe("lowrank inspect", () => {
+  it("a PEFT folder (tigrinya): 72 tensors, the config, the adapter digest", async () => {
+    const r = await inspectJson(fixturePath("peft-gpt2-tigrinya-lora"));
+    expect(Object.keys(r).sort()).toEqual(["config", "digest", "format", "metadata", "tensors"]);
+    expect(r.format).toBe("peft");
+    expect(r.tensors).toHaveLength(72);
+    expect(r.tensors).toContainEqual({ name: "base_model.model.transformer.h.0.attn.c_attn.lora_B.weight", dtype: "F32", shape: [2304, 8] });
+    expect(r.config).toMatchObject({ r: 8, lora_alpha: 32 });
+    expect(r.digest).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("a GGUF file: tensors with ggml types and ne dims, metadata with long arrays summarized", async () => {
+    const r = await inspectJson(fixturePath("gguf-llama2-tiny-random", "llama-2-tiny-random.gguf"));
+    expect(r.format).toBe("gguf");
+    expect(r.tensors[0]).toEqual({ name: "token_embd.weight", dtype: "F16", shape: [8, 32000] });
+    expect(r.metadata["general.architecture"]).toBe("llama");
+    expect(r.metadata["tokenizer.ggml.tokens"]).toMatchObject({ length: 32000 });
+    expect(r.config).toBeNull();
+  });
+
+  it("a model folder (hf-gpt2-lmhead-tiny): config and the base manifest digest", async () => {
+    const r = await inspectJson(fixturePath("hf-gpt2-lmhead-tiny"));
+    expect(r.format).toBe("hf-model");
+    expect(r.tensors).toHaveLength(16);
+    expect(r.config.model_type).toBe("gpt2");
+    expect(r.metadata.architecture).toBe("GPT2LMHeadModel");
+  });
+
+  it("a plain safetensors file and a kohya one, told apart by their keys", async () => {
+    const plain = await inspectJson(fixturePath("hf-gpt2-tiny", "model.safetensors"));
+    expect(plain.format).toBe("safetensors");
+    expect(plain.metadata).toEqual({ format: "pt" });
+    const t = { dtype: "F32" as const, shape: [2, 4], data: new Float32Array(8) };
+    const kohya = path.join(tmp, "k.safetensors");
+    await writeFile(
+      kohya,
+      serializeSafetensors({
+        "lora_unet_mid_block_attentions_0_proj_in.lora_down.weight": t,
+        "lora_unet_mid_block_attentions_0_proj_in.lora_up.weight": { ...t, shape: [4, 2] },
+      }),
+    );
+    const k = await inspectJson(kohya);
+    expect(k.format).toBe("kohya");
+    expect(k.config.unet).toMatchObject({ r: 2, target_modules: ["mid_block.attentions.0.proj_in"] });
+  });
+
+  it("bad input: exit 1, one line on stderr, or {error:{code,message}} with --json", async () => {
+    const io = captureIO();
+    expect(await runCli(["inspect", fixturePath("gguf-llama2-tiny-random", "ollama-api-test-truncated.gguf"), "--json"], io)).toBe(1);
+    expect(JSON.parse(io.out())).toMatchObject({ error: { code: "Truncated" } });
+    const plain = captureIO();
+    expect(await runCli(["inspect", path.join(tmp, "missing")], plain)).toBe(1);
+    expect(plain.err().trim().split("\n")).toHaveLength(1);
+    expect(await runCli(["inspect"], captureIO())).toBe(2);
+  });
+
+  it("prints a readable table without --json", async () => {
+    const io = captureIO();
+    expect(await runCli(["inspect", fixturePath("peft-dialogpt-small-tiny-lora")], io)).toBe(0);
+    expect(io.out()).toMatch(/^format {2}peft$/m);
+    expect(io.out()).toContain('warning: adapter_config.json: unknown key "alpha"');
+    expect(io.out()).toMatch(/24 tensors\n$/);
+  });
+
+  it("runs from the command line: npx tsx packages/cli/src/bin.ts inspect ... --json", () => {
+    const r = spawnSync("npx", ["tsx", "--conditions=@lowrank/source", "packages/cli/src/bin.ts", "inspect", fixturePath("peft-dialogpt-small-tiny-lora"), "--json"], {
+      cwd: repoRoot,
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.format).toBe("peft");
+    expect(report.tensors).toHaveLength(24);
+  }, 60_000);
+});
