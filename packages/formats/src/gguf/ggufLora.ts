@@ -9,6 +9,7 @@ import { ggmlTypeToDtype } from "./ggmlTypes.js";
 import { ggufToHfModule, hfToGgufTensorName, LLAMA_MODULES, reorderRows, ropeRowOrder } from "./llamaNames.js";
 import { type GgufTensorInput, serializeGguf } from "./serializeGguf.js";
 import type { GgufValue } from "./types.js";
+import { dict } from "../peft/dict.js";
 
 /** Our own metadata key (namespaced as the spec asks): the PEFT config, so PEFT -> GGUF -> PEFT keeps it. */
 export const PEFT_CONFIG_KEY = "lowrank.peft_config";
@@ -145,7 +146,7 @@ export function ggufLoraToPeft(file: GgufFile, options: Pick<GgufLoraOptions, "h
   const stored = file.getString(PEFT_CONFIG_KEY);
   let config: PeftConfig | undefined;
   if (stored !== undefined) config = parsePeftConfig(stored).config;
-  const modules: Record<string, PeftModuleWeights> = {};
+  const modules = dict<PeftModuleWeights>();
   const ranks = new Map<string, number>();
   for (const [base, { a, b }] of halves) {
     if (!a || !b) throw new FormatError("InvalidGguf", `gguf lora: expected both ${base}.lora_a and .lora_b, found only lora_${a ? "a" : "b"}`);
@@ -183,8 +184,8 @@ function rebuildConfig(ranks: Map<string, number>, alpha: number, name: string |
   const counts = new Map<number, number>();
   for (const r of ranks.values()) counts.set(r, (counts.get(r) ?? 0) + 1);
   const r = [...counts].sort((x, y) => y[1] - x[1] || x[0] - y[0])[0]?.[0] ?? 8;
-  const rankPattern: Record<string, number> = {};
-  const alphaPattern: Record<string, number> = {};
+  const rankPattern = dict<number>();
+  const alphaPattern = dict<number>();
   for (const [module, mr] of ranks) {
     if (mr !== r) rankPattern[module] = mr;
     if (alpha === 0 && mr !== r) alphaPattern[module] = mr;

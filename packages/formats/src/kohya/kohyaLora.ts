@@ -4,6 +4,7 @@ import { rankAndAlpha } from "../peft/parsePeftConfig.js";
 import { decodeToFloat32 } from "../dtypeDecode.js";
 import type { Tensor } from "../safetensors/SafetensorsFile.js";
 import { kohyaFlatName, splitKohyaName } from "./kohyaNames.js";
+import { dict } from "../peft/dict.js";
 
 const KEY = /^(lora_(?:unet|te\d?|transformer))_(.+)\.(lora_down\.weight|lora_up\.weight|alpha)$/;
 
@@ -62,13 +63,13 @@ export function kohyaToPeft(tensors: Readonly<Record<string, Tensor>>, options: 
   }
   if (groups.size === 0) throw new FormatError("UnknownFormat", "kohya: expected tensors named lora_unet_/lora_te_<module>.lora_down.weight, found none");
 
-  const adapters: Record<string, PeftAdapter> = {};
+  const adapters = dict<PeftAdapter>();
   for (const [prefix, group] of groups) {
     const known = options.moduleNames ? (Array.isArray(options.moduleNames) ? options.moduleNames : (options.moduleNames as Record<string, readonly string[]>)[prefix]) : undefined;
     const byFlat = new Map((known ?? []).map((n) => [kohyaFlatName(n), n]));
-    const modules: Record<string, PeftModuleWeights> = {};
-    const ranks: Record<string, number> = {};
-    const alphas: Record<string, number> = {};
+    const modules = dict<PeftModuleWeights>();
+    const ranks = dict<number>();
+    const alphas = dict<number>();
     let guessed = 0;
     for (const [flat, s] of group) {
       if (!s.down || !s.up) throw new FormatError("InvalidConfig", `kohya: expected both lora_down and lora_up for ${prefix}_${flat}, found only ${s.down ? "lora_down" : "lora_up"}`);
@@ -89,8 +90,8 @@ export function kohyaToPeft(tensors: Readonly<Record<string, Tensor>>, options: 
     if (guessed > 0 && !known) warnings.push(`kohya ${prefix}: ${guessed} module names recovered with the underscore heuristic (pass moduleNames to be exact)`);
     const r = mostCommon(Object.values(ranks));
     const alpha = mostCommon(Object.values(alphas));
-    const rankPattern: Record<string, number> = {};
-    const alphaPattern: Record<string, number> = {};
+    const rankPattern = dict<number>();
+    const alphaPattern = dict<number>();
     for (const m of Object.keys(modules)) {
       if (ranks[m] !== r) rankPattern[m] = ranks[m] as number;
       if (alphas[m] !== alpha) alphaPattern[m] = alphas[m] as number;
@@ -127,7 +128,7 @@ export function peftToKohya(adapter: PeftAdapter, options: { prefix?: string } =
   const prefix = options.prefix ?? "lora_unet";
   if (!/^lora_(?:unet|te\d?|transformer)$/.test(prefix)) throw new FormatError("InvalidConfig", `kohya: expected prefix lora_unet, lora_te, lora_te1, lora_te2 or lora_transformer, found ${JSON.stringify(prefix)}`);
   const warnings: string[] = [];
-  const tensors: Record<string, Tensor> = {};
+  const tensors = dict<Tensor>();
   for (const [module, w] of Object.entries(adapter.modules)) {
     if (w.kind === "embedding") {
       warnings.push(`kohya: embedding LoRA on ${module} has no kohya form; dropped`);

@@ -1,5 +1,6 @@
 import { sha256Hex } from "../digest.js";
 import { FormatError, type Result, toResult } from "../errors.js";
+import { dict } from "../peft/dict.js";
 
 /** How a module stores its weight in the Hugging Face checkpoint. */
 export type ModuleLayout = "linear" | "conv1d" | "embedding";
@@ -57,7 +58,7 @@ export function buildManifest(
   modelType: string,
   modules: Readonly<Record<string, { shape: readonly number[]; layout: ModuleLayout; tiedTo?: string }>>,
 ): BaseManifest {
-  const sorted: Record<string, ManifestModule> = {};
+  const sorted = dict<ManifestModule>();
   for (const name of Object.keys(modules).sort(compare)) {
     const m = modules[name] as { shape: readonly number[]; layout: ModuleLayout; tiedTo?: string };
     sorted[name] = { shape: [...m.shape], layout: m.layout, ...featuresOf(m.shape, m.layout), ...(m.tiedTo ? { tiedTo: m.tiedTo } : {}) };

@@ -2,6 +2,7 @@ import { FormatError } from "../errors.js";
 import type { PeftAdapter } from "../peft/PeftAdapter.js";
 import { matchesTarget } from "../peft/peftKeys.js";
 import type { BaseManifest, ManifestModule } from "./BaseManifest.js";
+import { dict } from "../peft/dict.js";
 
 /** One way an adapter does not fit a base, with what was expected and what was found. */
 export interface AdapterMismatch {
@@ -52,7 +53,7 @@ const same = (a: readonly number[], b: readonly number[]) => a.length === b.leng
  * loading it would silently do nothing.
  */
 export function checkAdapterAgainstBase(adapter: PeftAdapter, manifest: BaseManifest): AdapterCheck {
-  const matched: Record<string, string> = {};
+  const matched = dict<string>();
   const mismatches: AdapterMismatch[] = [];
   const warnings: string[] = [];
   const modules = Object.entries(adapter.modules);

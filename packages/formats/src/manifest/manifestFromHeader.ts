@@ -2,6 +2,7 @@ import { FormatError } from "../errors.js";
 import type { TensorInfo } from "../safetensors/parseSafetensorsHeader.js";
 import { type BaseManifest, buildManifest, type ModuleLayout } from "./BaseManifest.js";
 import { architectureOf, backbonePrefix, type HfConfig, tiedHeads } from "./manifestFromConfig.js";
+import { dict } from "../peft/dict.js";
 
 const EMBEDDING = /(?:^|\.)(?:wte|wpe|embed_tokens|\w+_embeddings|embed_positions|shared)$/;
 const CONV1D = /(?:^|\.)(?:c_attn|c_proj|c_fc|q_attn)$/;
@@ -25,7 +26,7 @@ export function manifestFromHeader(
   const modelType = typeof config.model_type === "string" ? config.model_type : "";
   const arch = architectureOf(config, modelType || "unknown");
   const entries = tensors instanceof Map ? [...tensors] : Object.entries(tensors);
-  const modules: Record<string, { shape: number[]; layout: ModuleLayout; tiedTo?: string }> = {};
+  const modules = dict<{ shape: number[]; layout: ModuleLayout; tiedTo?: string }>();
   for (const [name, info] of entries) {
     if (!name.endsWith(".weight") || info.shape.length !== 2) continue;
     const module = name.slice(0, -".weight".length);

@@ -159,9 +159,8 @@ export function serializePeftConfig(config: PeftConfig): Uint8Array {
 function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
   if (typeof v === "object" && v !== null) {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k]);
-    return out;
+    // fromEntries defines own properties, so a key such as "__proto__" stays a plain key.
+    return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
   }
   return v;
 }

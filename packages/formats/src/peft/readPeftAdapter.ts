@@ -5,6 +5,7 @@ import type { Tensor } from "../safetensors/SafetensorsFile.js";
 import type { PeftAdapter, PeftModuleWeights, PeftReadResult } from "./PeftAdapter.js";
 import { matchesTarget, parseModulesToSaveKey, parsePeftKey, stripPrefix } from "./peftKeys.js";
 import { parsePeftConfig, rankAndAlpha } from "./parsePeftConfig.js";
+import { dict } from "./dict.js";
 
 export const PEFT_CONFIG_FILE = "adapter_config.json";
 export const PEFT_WEIGHTS_FILE = "adapter_model.safetensors";
@@ -44,8 +45,8 @@ export function readPeftAdapter(files: Readonly<Record<string, Uint8Array>>): Pe
 
   const file = parseSafetensors(weights);
   const parts = new Map<string, Partial>();
-  const modulesToSave: PeftAdapter["modulesToSave"] = {};
-  const otherTensors: Record<string, Tensor> = {};
+  const modulesToSave: PeftAdapter["modulesToSave"] = dict();
+  const otherTensors = dict<Tensor>();
   for (const key of file.names()) {
     const t = file.getTensor(key);
     const lora = parsePeftKey(key);
@@ -64,14 +65,14 @@ export function readPeftAdapter(files: Readonly<Record<string, Uint8Array>>): Pe
     }
     const save = parseModulesToSaveKey(key) ?? modulesToSaveByConfig(key, config.modules_to_save);
     if (save) {
-      (modulesToSave[save.module] ??= {})[save.param] = t;
+      (modulesToSave[save.module] ??= dict())[save.param] = t;
       continue;
     }
     otherTensors[key] = t;
     warnings.push(`${PEFT_WEIGHTS_FILE}: tensor ${JSON.stringify(key)} is not a LoRA factor; kept as is`);
   }
 
-  const modules: Record<string, PeftModuleWeights> = {};
+  const modules = dict<PeftModuleWeights>();
   for (const [module, p] of parts) {
     if (!p.A || !p.B) {
       throw new FormatError("InvalidConfig", `PEFT adapter: expected both factors for module ${module}, found only ${p.A ? "A" : "B"}`);

@@ -5,10 +5,11 @@ import type { PeftAdapter } from "./PeftAdapter.js";
 import { PEFT_PREFIX, peftKey } from "./peftKeys.js";
 import { serializePeftConfig } from "./parsePeftConfig.js";
 import { MODEL_CARD_FILE, PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from "./readPeftAdapter.js";
+import { dict } from "./dict.js";
 
 /** Every tensor of the adapter under the key PEFT writes it with. */
 export function peftTensors(adapter: PeftAdapter): Record<string, Tensor> {
-  const out: Record<string, Tensor> = {};
+  const out = dict<Tensor>();
   for (const [module, w] of Object.entries(adapter.modules)) {
     if (w.kind === "embedding") {
       out[peftKey(module, "lora_embedding_A")] = w.A;
