@@ -6,10 +6,10 @@ import { readPeftFolder, writePeftFolder } from "@lowrank/formats/node";
 import { fixturePath } from "@lowrank/vitest-config/fixtures";
 import { Command } from "commander";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readBytes } from "./detectInput.js";
 import { runCli } from "../program.js";
 import { captureIO } from "../testing.js";
 import { registerConvert } from "./convert.js";
+import { readBytes } from "./detectInput.js";
 
 let tmp = "";
 beforeAll(async () => {
@@ -36,18 +36,51 @@ function sameTensors(a: PeftAdapter, b: PeftAdapter) {
 
 /** A two-layer Llama adapter (hidden 8, 2 heads, 1 KV head), values i/100. */
 function llama(): PeftAdapter {
-  const t = (shape: number[], k: number) => ({ dtype: "F32" as const, shape, data: new Uint8Array(new Float32Array(shape[0]! * shape[1]!).map((_, i) => (i + k) / 100).buffer) });
+  const t = (shape: number[], k: number) => ({
+    dtype: "F32" as const,
+    shape,
+    data: new Uint8Array(new Float32Array(shape[0]! * shape[1]!).map((_, i) => (i + k) / 100).buffer),
+  });
   const modules: PeftAdapter["modules"] = {};
   let k = 0;
   for (let l = 0; l < 2; l++)
-    for (const [m, nIn, nOut] of [["self_attn.q_proj", 8, 8], ["self_attn.k_proj", 8, 4], ["mlp.down_proj", 12, 8]] as const)
+    for (const [m, nIn, nOut] of [
+      ["self_attn.q_proj", 8, 8],
+      ["self_attn.k_proj", 8, 4],
+      ["mlp.down_proj", 12, 8],
+    ] as const)
       modules[`model.layers.${l}.${m}`] = { kind: "lora", A: t([2, nIn], k++), B: t([nOut, 2], k++) };
   return {
-    config: { peft_type: "LORA", r: 2, lora_alpha: 4, target_modules: ["q_proj", "k_proj", "down_proj"], fan_in_fan_out: false, rank_pattern: {}, alpha_pattern: {}, modules_to_save: null, use_rslora: false, base_model_name_or_path: null, task_type: "CAUSAL_LM" },
-    modules, modulesToSave: {}, otherTensors: {}, metadata: { format: "pt" }, modelCard: null,
+    config: {
+      peft_type: "LORA",
+      r: 2,
+      lora_alpha: 4,
+      target_modules: ["q_proj", "k_proj", "down_proj"],
+      fan_in_fan_out: false,
+      rank_pattern: {},
+      alpha_pattern: {},
+      modules_to_save: null,
+      use_rslora: false,
+      base_model_name_or_path: null,
+      task_type: "CAUSAL_LM",
+    },
+    modules,
+    modulesToSave: {},
+    otherTensors: {},
+    metadata: { format: "pt" },
+    modelCard: null,
   };
 }
-const LLAMA_CONFIG = { architectures: ["LlamaForCausalLM"], model_type: "llama", hidden_size: 8, intermediate_size: 12, num_hidden_layers: 2, num_attention_heads: 2, num_key_value_heads: 1, vocab_size: 32 };
+const LLAMA_CONFIG = {
+  architectures: ["LlamaForCausalLM"],
+  model_type: "llama",
+  hidden_size: 8,
+  intermediate_size: 12,
+  num_hidden_layers: 2,
+  num_attention_heads: 2,
+  num_key_value_heads: 1,
+  vocab_size: 32,
+};
 
 describe("lowrank convert", () => {
   it("PEFT -> GGUF -> PEFT for a Llama adapter, head counts from --base (which also checks shapes)", async () => {
@@ -94,9 +127,27 @@ describe("lowrank convert", () => {
   it("exit 1 with one line for bad input (GPT-2 modules have no GGUF name, wrong base, existing OUT); exit 2 for usage", async () => {
     const gguf = await run(["convert", tigrinya, path.join(tmp, "gpt2.gguf")]);
     expect(gguf.code).toBe(1);
-    expect(gguf.err).toMatch(/^lowrank: gguf lora: expected Llama-family projection modules.*transformer\.h\.0\.attn\.c_attn\n$/);
-    await writeFile(path.join(tmp, "gpt2-512.json"), JSON.stringify({ architectures: ["GPT2LMHeadModel"], model_type: "gpt2", n_embd: 512, n_layer: 12, vocab_size: 50257 }));
-    const wrong = await run(["convert", tigrinya, path.join(tmp, "never"), "--base", path.join(tmp, "gpt2-512.json"), "--json"]);
+    expect(gguf.err).toMatch(
+      /^lowrank: gguf lora: expected Llama-family projection modules.*transformer\.h\.0\.attn\.c_attn\n$/,
+    );
+    await writeFile(
+      path.join(tmp, "gpt2-512.json"),
+      JSON.stringify({
+        architectures: ["GPT2LMHeadModel"],
+        model_type: "gpt2",
+        n_embd: 512,
+        n_layer: 12,
+        vocab_size: 50257,
+      }),
+    );
+    const wrong = await run([
+      "convert",
+      tigrinya,
+      path.join(tmp, "never"),
+      "--base",
+      path.join(tmp, "gpt2-512.json"),
+      "--json",
+    ]);
     expect(wrong.code).toBe(1);
     expect(JSON.parse(wrong.out).error.code).toBe("ShapeMismatch");
     const exists = await run(["convert", tigrinya, path.join(tmp, "tigrinya-f16")]);

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
   assertAdapterFitsBase,
@@ -50,7 +50,9 @@ export interface ConvertResult {
   warnings: string[];
 }
 
-type Source = { kind: "adapters"; adapters: Record<string, PeftAdapter> } | { kind: "tensors"; tensors: Record<string, Tensor>; metadata: Record<string, string> | null };
+type Source =
+  | { kind: "adapters"; adapters: Record<string, PeftAdapter> }
+  | { kind: "tensors"; tensors: Record<string, Tensor>; metadata: Record<string, string> | null };
 
 const DTYPE: Record<ConvertDtype, EncodableDtype> = { f32: "F32", f16: "F16", bf16: "BF16" };
 const FLOATS = new Set(["F32", "F16", "BF16", "F64"]);
@@ -63,7 +65,10 @@ function cast(t: Tensor, dtype: EncodableDtype | undefined): Tensor {
 function castAdapter(a: PeftAdapter, dtype: EncodableDtype | undefined): PeftAdapter {
   if (!dtype) return a;
   const modules = Object.fromEntries(
-    Object.entries(a.modules).map(([m, w]) => [m, { ...w, A: cast(w.A, dtype), B: cast(w.B, dtype), ...(w.bias ? { bias: cast(w.bias, dtype) } : {}) }]),
+    Object.entries(a.modules).map(([m, w]) => [
+      m,
+      { ...w, A: cast(w.A, dtype), B: cast(w.B, dtype), ...(w.bias ? { bias: cast(w.bias, dtype) } : {}) },
+    ]),
   );
   return { ...a, modules };
 }
@@ -79,13 +84,21 @@ async function baseConfig(base: string | undefined): Promise<Record<string, unkn
   }
 }
 
-function heads(opts: ConvertOptions, config: Record<string, unknown> | undefined): { headCount?: number; headCountKv?: number } {
+function heads(
+  opts: ConvertOptions,
+  config: Record<string, unknown> | undefined,
+): { headCount?: number; headCountKv?: number } {
   const h = opts.heads ?? (typeof config?.num_attention_heads === "number" ? config.num_attention_heads : undefined);
   const kv = opts.kvHeads ?? (typeof config?.num_key_value_heads === "number" ? config.num_key_value_heads : h);
   return { ...(h ? { headCount: h } : {}), ...(kv ? { headCountKv: kv } : {}) };
 }
 
-async function load(input: string, opts: ConvertOptions, config: Record<string, unknown> | undefined, warnings: string[]): Promise<Source> {
+async function load(
+  input: string,
+  opts: ConvertOptions,
+  config: Record<string, unknown> | undefined,
+  warnings: string[],
+): Promise<Source> {
   const kind = await detectInput(input);
   if (kind === "peft") {
     const r = await readPeftFolder(input);
@@ -97,7 +110,11 @@ async function load(input: string, opts: ConvertOptions, config: Record<string, 
     warnings.push(...r.warnings);
     return { kind: "adapters", adapters: { "": r.adapter } };
   }
-  if (kind === "hf-model") throw new FormatError("UnknownFormat", `${input}: expected an adapter (PEFT folder, GGUF LoRA, kohya or safetensors file), found a base model folder`);
+  if (kind === "hf-model")
+    throw new FormatError(
+      "UnknownFormat",
+      `${input}: expected an adapter (PEFT folder, GGUF LoRA, kohya or safetensors file), found a base model folder`,
+    );
   const file = parseSafetensors(await readBytes(input));
   const tensors = Object.fromEntries(file.names().map((n) => [n, file.getTensor(n)]));
   if (isKohyaLora(Object.keys(tensors))) {
@@ -114,7 +131,8 @@ async function exists(p: string): Promise<boolean> {
 
 /** Writes a file through a temporary sibling and a rename, so OUT is never half-written. */
 async function writeAtomic(out: string, bytes: Uint8Array, force: boolean | undefined): Promise<void> {
-  if (!force && (await exists(out))) throw new FormatError("IoError", `write ${out}: expected no existing file there, found one (use --force)`);
+  if (!force && (await exists(out)))
+    throw new FormatError("IoError", `write ${out}: expected no existing file there, found one (use --force)`);
   const tmp = path.join(path.dirname(out), `.${path.basename(out)}.tmp-${randomBytes(6).toString("hex")}`);
   try {
     await writeFile(tmp, bytes);
@@ -139,13 +157,20 @@ export async function convert(input: string, out: string, opts: ConvertOptions =
   const to = opts.to ?? defaultTarget(out);
   const dtype = opts.dtype ? DTYPE[opts.dtype] : undefined;
   const warnings: string[] = [];
-  if (!opts.force && (await exists(out))) throw new FormatError("IoError", `write ${out}: expected no existing file or folder there, found one (use --force to replace it)`);
+  if (!opts.force && (await exists(out)))
+    throw new FormatError(
+      "IoError",
+      `write ${out}: expected no existing file or folder there, found one (use --force to replace it)`,
+    );
   const config = await baseConfig(opts.base);
   const source = await load(input, opts, config, warnings);
 
   if (source.kind === "tensors") {
     if (to !== "safetensors") {
-      throw new FormatError("UnknownFormat", `${input}: expected PEFT or kohya LoRA keys to convert to ${to}, found plain tensors (only --to safetensors, e.g. with --dtype, applies)`);
+      throw new FormatError(
+        "UnknownFormat",
+        `${input}: expected PEFT or kohya LoRA keys to convert to ${to}, found plain tensors (only --to safetensors, e.g. with --dtype, applies)`,
+      );
     }
     const tensors = Object.fromEntries(Object.entries(source.tensors).map(([n, t]) => [n, cast(t, dtype)]));
     await writeAtomic(out, serializeSafetensors(tensors, source.metadata), opts.force);
@@ -177,12 +202,17 @@ export async function convert(input: string, out: string, opts: ConvertOptions =
     return { format: to, outputs: [out], tensors: Object.keys(tensors).length, warnings };
   }
   for (const [c, a] of components) {
-    const target = components.length > 1 ? (to === "peft" ? path.join(out, c) : out.replace(/(\.\w+)?$/, `.${c}$1`)) : out;
+    const target =
+      components.length > 1 ? (to === "peft" ? path.join(out, c) : out.replace(/(\.\w+)?$/, `.${c}$1`)) : out;
     if (to === "peft") {
       await writePeftFolder(target, a, { overwrite: opts.force });
       count += Object.keys(peftTensors(a)).length;
     } else if (to === "gguf") {
-      const g = peftToGgufLora(a, { architecture: opts.arch ?? "llama", ...heads(opts, config), ...(dtype && dtype !== "F64" ? { dtype } : {}) });
+      const g = peftToGgufLora(a, {
+        architecture: opts.arch ?? "llama",
+        ...heads(opts, config),
+        ...(dtype && dtype !== "F64" ? { dtype } : {}),
+      });
       warnings.push(...g.warnings);
       await writeAtomic(target, g.bytes, opts.force);
       count += Object.keys(a.modules).length * 2;
@@ -199,7 +229,8 @@ export async function convert(input: string, out: string, opts: ConvertOptions =
 function positiveInt(name: string) {
   return (v: string): number => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new CliError(`${name}: expected a positive integer, found ${JSON.stringify(v)}`, "Usage", EXIT_USAGE);
+    if (!Number.isInteger(n) || n < 1)
+      throw new CliError(`${name}: expected a positive integer, found ${JSON.stringify(v)}`, "Usage", EXIT_USAGE);
     return n;
   };
 }
@@ -210,7 +241,12 @@ export function registerConvert(program: Command, io: CliIO = processIO): void {
     .description("convert an adapter between PEFT folders, GGUF LoRA (llama.cpp), kohya and safetensors")
     .argument("<in>", "PEFT folder, GGUF LoRA, kohya or safetensors file")
     .argument("<out>", "output folder (peft) or file")
-    .addOption(new Option("--to <format>", "output format (default: gguf for *.gguf, safetensors for *.safetensors, else peft)").choices(["peft", "gguf", "kohya", "safetensors"]))
+    .addOption(
+      new Option(
+        "--to <format>",
+        "output format (default: gguf for *.gguf, safetensors for *.safetensors, else peft)",
+      ).choices(["peft", "gguf", "kohya", "safetensors"]),
+    )
     .addOption(new Option("--dtype <dtype>", "element type of the written tensors").choices(["f32", "f16", "bf16"]))
     .option("--arch <name>", "GGUF general.architecture (must equal the base model's)", "llama")
     .option("--base <path>", "base model folder or config.json: head counts for GGUF, and a shape check")

@@ -23,12 +23,18 @@ export async function detectInput(p: string): Promise<InputKind> {
   try {
     info = await stat(p);
   } catch (cause) {
-    throw new FormatError("IoError", `${p}: expected a file or folder, found none (${(cause as Error).message})`, { cause });
+    throw new FormatError("IoError", `${p}: expected a file or folder, found none (${(cause as Error).message})`, {
+      cause,
+    });
   }
   if (info.isDirectory()) {
-    for (const f of ["adapter_config.json", "adapter_model.safetensors", "adapter_model.bin"]) if (await exists(path.join(p, f))) return "peft";
+    for (const f of ["adapter_config.json", "adapter_model.safetensors", "adapter_model.bin"])
+      if (await exists(path.join(p, f))) return "peft";
     if (await exists(path.join(p, "config.json"))) return "hf-model";
-    throw new FormatError("UnknownFormat", `${p}: expected a PEFT adapter folder (adapter_config.json) or a model folder (config.json), found neither`);
+    throw new FormatError(
+      "UnknownFormat",
+      `${p}: expected a PEFT adapter folder (adapter_config.json) or a model folder (config.json), found neither`,
+    );
   }
   const head = new Uint8Array(9);
   const handle = await open(p, "r");
@@ -42,9 +48,15 @@ export async function detectInput(p: string): Promise<InputKind> {
   const n = new DataView(head.buffer).getBigUint64(0, true);
   if (info.size >= 9 && n > 0n && n < BigInt(info.size) && head[8] === 0x7b) return "safetensors";
   if (p.endsWith(".bin") || p.endsWith(".pt") || p.endsWith(".pth") || p.endsWith(".ckpt")) {
-    throw new FormatError("PickleRefused", `${p}: expected safetensors or GGUF, found a PyTorch pickle (it can run code when loaded; convert it with safetensors.torch.save_file where you trust it)`);
+    throw new FormatError(
+      "PickleRefused",
+      `${p}: expected safetensors or GGUF, found a PyTorch pickle (it can run code when loaded; convert it with safetensors.torch.save_file where you trust it)`,
+    );
   }
-  throw new FormatError("UnknownFormat", `${p}: expected a safetensors or GGUF file, found neither (first bytes ${[...head.subarray(0, 4)].map((b) => b.toString(16).padStart(2, "0")).join(" ")})`);
+  throw new FormatError(
+    "UnknownFormat",
+    `${p}: expected a safetensors or GGUF file, found neither (first bytes ${[...head.subarray(0, 4)].map((b) => b.toString(16).padStart(2, "0")).join(" ")})`,
+  );
 }
 
 /** Reads a whole file as bytes, with `IoError` on failure. */

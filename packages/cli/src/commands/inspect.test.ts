@@ -35,7 +35,11 @@ describe("lowrank inspect", () => {
     expect(Object.keys(r).sort()).toEqual(["config", "digest", "format", "metadata", "tensors"]);
     expect(r.format).toBe("peft");
     expect(r.tensors).toHaveLength(72);
-    expect(r.tensors).toContainEqual({ name: "base_model.model.transformer.h.0.attn.c_attn.lora_B.weight", dtype: "F32", shape: [2304, 8] });
+    expect(r.tensors).toContainEqual({
+      name: "base_model.model.transformer.h.0.attn.c_attn.lora_B.weight",
+      dtype: "F32",
+      shape: [2304, 8],
+    });
     expect(r.config).toMatchObject({ r: 8, lora_alpha: 32 });
     expect(r.digest).toMatch(/^[0-9a-f]{64}$/);
   });
@@ -77,7 +81,9 @@ describe("lowrank inspect", () => {
 
   it("bad input: exit 1, one line on stderr, or {error:{code,message}} with --json", async () => {
     const io = captureIO();
-    expect(await runCli(["inspect", fixturePath("gguf-llama2-tiny-random", "ollama-api-test-truncated.gguf"), "--json"], io)).toBe(1);
+    expect(
+      await runCli(["inspect", fixturePath("gguf-llama2-tiny-random", "ollama-api-test-truncated.gguf"), "--json"], io),
+    ).toBe(1);
     expect(JSON.parse(io.out())).toMatchObject({ error: { code: "Truncated" } });
     const plain = captureIO();
     expect(await runCli(["inspect", path.join(tmp, "missing")], plain)).toBe(1);
@@ -94,11 +100,22 @@ describe("lowrank inspect", () => {
   });
 
   it("runs from the command line: npx tsx packages/cli/src/bin.ts inspect ... --json", () => {
-    const r = spawnSync("npx", ["tsx", "--conditions=@lowrank/source", "packages/cli/src/bin.ts", "inspect", fixturePath("peft-dialogpt-small-tiny-lora"), "--json"], {
-      cwd: repoRoot,
-      encoding: "utf8",
-      timeout: 60_000,
-    });
+    const r = spawnSync(
+      "npx",
+      [
+        "tsx",
+        "--conditions=@lowrank/source",
+        "packages/cli/src/bin.ts",
+        "inspect",
+        fixturePath("peft-dialogpt-small-tiny-lora"),
+        "--json",
+      ],
+      {
+        cwd: repoRoot,
+        encoding: "utf8",
+        timeout: 60_000,
+      },
+    );
     expect(r.status).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report.format).toBe("peft");

@@ -22,7 +22,9 @@ export interface InspectReport {
   digest: string;
 }
 
-async function safetensorsHeader(file: string): Promise<{ tensors: InspectReport["tensors"]; metadata: Record<string, string> }> {
+async function safetensorsHeader(
+  file: string,
+): Promise<{ tensors: InspectReport["tensors"]; metadata: Record<string, string> }> {
   const lazy = await openSafetensors(file);
   try {
     return {
@@ -43,12 +45,20 @@ export async function inspect(p: string): Promise<InspectReport> {
   const kind = await detectInput(p);
   if (kind === "peft") {
     const { adapter, warnings } = await readPeftFolder(p);
-    const canonical = { [PEFT_CONFIG_FILE]: await readBytes(path.join(p, PEFT_CONFIG_FILE)), [PEFT_WEIGHTS_FILE]: await readBytes(path.join(p, PEFT_WEIGHTS_FILE)) };
+    const canonical = {
+      [PEFT_CONFIG_FILE]: await readBytes(path.join(p, PEFT_CONFIG_FILE)),
+      [PEFT_WEIGHTS_FILE]: await readBytes(path.join(p, PEFT_WEIGHTS_FILE)),
+    };
     return {
       format: "peft",
       tensors: Object.entries(peftTensors(adapter)).map(([name, t]) => ({ name, dtype: t.dtype, shape: [...t.shape] })),
       config: adapter.config,
-      metadata: { safetensors: adapter.metadata ?? {}, modelCard: adapter.modelCard?.data ?? null, modules: Object.keys(adapter.modules).length, warnings },
+      metadata: {
+        safetensors: adapter.metadata ?? {},
+        modelCard: adapter.modelCard?.data ?? null,
+        modules: Object.keys(adapter.modules).length,
+        warnings,
+      },
       digest: adapterDigest(canonical),
     };
   }
@@ -61,7 +71,12 @@ export async function inspect(p: string): Promise<InspectReport> {
       format: "hf-model",
       tensors: header.tensors,
       config,
-      metadata: { safetensors: header.metadata, architecture: manifest.architecture, modelType: manifest.modelType, modules: Object.keys(manifest.modules).length },
+      metadata: {
+        safetensors: header.metadata,
+        architecture: manifest.architecture,
+        modelType: manifest.modelType,
+        modules: Object.keys(manifest.modules).length,
+      },
       digest: manifest.digest,
     };
   }
@@ -72,7 +87,12 @@ export async function inspect(p: string): Promise<InspectReport> {
       format: "gguf",
       tensors: gguf.tensors.map((t) => ({ name: t.name, dtype: t.type.name, shape: [...t.dims] })),
       config: null,
-      metadata: { version: gguf.header.version, alignment: gguf.header.alignment, dataOffset: gguf.header.dataOffset, ...ggufMetadataToJson(gguf.metadata) },
+      metadata: {
+        version: gguf.header.version,
+        alignment: gguf.header.alignment,
+        dataOffset: gguf.header.dataOffset,
+        ...ggufMetadataToJson(gguf.metadata),
+      },
       digest: sha256Hex(await readBytes(p)),
     };
   }
@@ -97,14 +117,23 @@ function printTable(io: CliIO, r: InspectReport): void {
   io.stdout.write(`format  ${r.format}\ndigest  ${r.digest}\n`);
   if (r.config) {
     const c = r.config as Record<string, unknown>;
-    const keys = ["r", "lora_alpha", "target_modules", "fan_in_fan_out", "base_model_name_or_path", "model_type", "architectures"].filter((k) => c[k] !== undefined);
+    const keys = [
+      "r",
+      "lora_alpha",
+      "target_modules",
+      "fan_in_fan_out",
+      "base_model_name_or_path",
+      "model_type",
+      "architectures",
+    ].filter((k) => c[k] !== undefined);
     for (const k of keys) io.stdout.write(`${k.padEnd(24)}${JSON.stringify(c[k])}\n`);
   }
   const warnings = (r.metadata as { warnings?: string[] }).warnings ?? [];
   for (const w of warnings) io.stdout.write(`warning: ${w}\n`);
   const nameWidth = Math.min(80, Math.max(4, ...r.tensors.map((t) => t.name.length)));
   io.stdout.write(`\n${"name".padEnd(nameWidth)}  ${"dtype".padEnd(6)}  shape\n`);
-  for (const t of r.tensors) io.stdout.write(`${t.name.padEnd(nameWidth)}  ${t.dtype.padEnd(6)}  [${t.shape.join(", ")}]\n`);
+  for (const t of r.tensors)
+    io.stdout.write(`${t.name.padEnd(nameWidth)}  ${t.dtype.padEnd(6)}  [${t.shape.join(", ")}]\n`);
   io.stdout.write(`${r.tensors.length} tensors\n`);
 }
 
@@ -120,4 +149,3 @@ export function registerInspect(program: Command, io: CliIO = processIO): void {
       else printTable(io, report);
     });
 }
-

@@ -94,7 +94,12 @@ describe("GGUF reader on llama-2-tiny-random.gguf", () => {
   it("writes the same bytes back (the writer lays out files as llama.cpp does)", () => {
     const again = serializeGguf({
       metadata: file.metadata,
-      tensors: file.tensors.map((t) => ({ name: t.name, type: t.type.name, dims: t.dims, data: file.getTensor(t.name).data })),
+      tensors: file.tensors.map((t) => ({
+        name: t.name,
+        type: t.type.name,
+        dims: t.dims,
+        data: file.getTensor(t.name).data,
+      })),
     });
     expect(again.length).toBe(bytes.length);
     expect(Buffer.compare(Buffer.from(again), Buffer.from(bytes))).toBe(0);

@@ -28,7 +28,11 @@ abstract class GgufIndex {
   }
   info(name: string): GgufTensorInfo {
     const t = this.#byName.get(name);
-    if (!t) throw new FormatError("TensorNotFound", `gguf: expected a tensor named ${JSON.stringify(name)}, found none among ${this.#byName.size}`);
+    if (!t)
+      throw new FormatError(
+        "TensorNotFound",
+        `gguf: expected a tensor named ${JSON.stringify(name)}, found none among ${this.#byName.size}`,
+      );
     return t;
   }
 }

@@ -37,14 +37,20 @@ const scalarOf: Record<Exclude<GgufValueType, "array">, fc.Arbitrary<GgufArrayIt
 const scalarTypes = Object.keys(scalarOf) as Array<Exclude<GgufValueType, "array">>;
 const flatArray: fc.Arbitrary<GgufArray> = fc
   .constantFrom(...scalarTypes)
-  .chain((t) => fc.array(scalarOf[t], { maxLength: 6 }).map((value) => ({ type: "array" as const, itemType: t, value })));
-const nested: fc.Arbitrary<GgufArray> = fc.array(flatArray, { maxLength: 3 }).map((value) => ({ type: "array", itemType: "array", value }));
+  .chain((t) =>
+    fc.array(scalarOf[t], { maxLength: 6 }).map((value) => ({ type: "array" as const, itemType: t, value })),
+  );
+const nested: fc.Arbitrary<GgufArray> = fc
+  .array(flatArray, { maxLength: 3 })
+  .map((value) => ({ type: "array", itemType: "array", value }));
 const value: fc.Arbitrary<GgufValue> = fc.oneof(
   fc.constantFrom(...scalarTypes).chain((t) => scalarOf[t].map((v) => ({ type: t, value: v }) as GgufValue)),
   flatArray,
   nested,
 );
-const key = fc.stringMatching(/^[a-z][a-z0-9_]{0,8}(\.[a-z][a-z0-9_]{0,8}){0,2}$/).filter((k) => k !== "general.alignment");
+const key = fc
+  .stringMatching(/^[a-z][a-z0-9_]{0,8}(\.[a-z][a-z0-9_]{0,8}){0,2}$/)
+  .filter((k) => k !== "general.alignment");
 const tensor = fc.record({
   name: fc.stringMatching(/^[a-z][a-z0-9_.]{0,20}$/),
   type: fc.constantFrom("F32", "F16", "Q8_0", "I8"),
@@ -64,7 +70,8 @@ const file = fc
       metadata: meta,
       tensors: tensors.map((t) => {
         const ne0 = t.type === "Q8_0" ? 32 * t.blocks : t.blocks;
-        const bytes = t.type === "Q8_0" ? 34 * t.blocks * t.rows : ne0 * t.rows * (t.type === "F32" ? 4 : t.type === "F16" ? 2 : 1);
+        const bytes =
+          t.type === "Q8_0" ? 34 * t.blocks * t.rows : ne0 * t.rows * (t.type === "F32" ? 4 : t.type === "F16" ? 2 : 1);
         return { name: t.name, type: t.type, dims: [ne0, t.rows], data: new Uint8Array(bytes).map((_, i) => i * 7) };
       }),
     };
@@ -87,9 +94,19 @@ describe("GGUF reader properties", () => {
         const f: GgufFile = parseGguf(bytes);
         expect([...f.metadata.keys()]).toEqual([...input.metadata.keys()]);
         for (const [k, v] of input.metadata) expect(normalize(f.metadata.get(k) as GgufValue)).toEqual(normalize(v));
-        expect(f.tensors.map((t) => [t.name, t.type.name, t.dims])).toEqual(input.tensors.map((t) => [t.name, t.type, t.dims]));
+        expect(f.tensors.map((t) => [t.name, t.type.name, t.dims])).toEqual(
+          input.tensors.map((t) => [t.name, t.type, t.dims]),
+        );
         for (const t of input.tensors) expect(f.getTensor(t.name).data).toEqual(t.data);
-        const again = serializeGguf({ metadata: f.metadata, tensors: f.tensors.map((t) => ({ name: t.name, type: t.type.name, dims: t.dims, data: f.getTensor(t.name).data })) });
+        const again = serializeGguf({
+          metadata: f.metadata,
+          tensors: f.tensors.map((t) => ({
+            name: t.name,
+            type: t.type.name,
+            dims: t.dims,
+            data: f.getTensor(t.name).data,
+          })),
+        });
         expect(again).toEqual(bytes);
       }),
       { numRuns: 150 },

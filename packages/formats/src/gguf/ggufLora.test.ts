@@ -36,15 +36,29 @@ function llamaAdapter(config: Partial<PeftConfig> = {}): PeftAdapter {
   };
   const modules: PeftAdapter["modules"] = {};
   for (let l = 0; l < 2; l++) {
-    for (const [m, [nIn, nOut]] of Object.entries(dims)) modules[`model.layers.${l}.${m}`] = { kind: "lora", A: f32([R, nIn]), B: f32([nOut, R]) };
+    for (const [m, [nIn, nOut]] of Object.entries(dims))
+      modules[`model.layers.${l}.${m}`] = { kind: "lora", A: f32([R, nIn]), B: f32([nOut, R]) };
   }
   return {
     config: {
-      peft_type: "LORA", r: R, lora_alpha: 8, target_modules: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
-      fan_in_fan_out: false, rank_pattern: {}, alpha_pattern: {}, modules_to_save: null, use_rslora: false,
-      base_model_name_or_path: "tiny-llama", task_type: "CAUSAL_LM", ...config,
+      peft_type: "LORA",
+      r: R,
+      lora_alpha: 8,
+      target_modules: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+      fan_in_fan_out: false,
+      rank_pattern: {},
+      alpha_pattern: {},
+      modules_to_save: null,
+      use_rslora: false,
+      base_model_name_or_path: "tiny-llama",
+      task_type: "CAUSAL_LM",
+      ...config,
     },
-    modules, modulesToSave: {}, otherTensors: {}, metadata: { format: "pt" }, modelCard: null,
+    modules,
+    modulesToSave: {},
+    otherTensors: {},
+    metadata: { format: "pt" },
+    modelCard: null,
   };
 }
 
@@ -55,7 +69,8 @@ function permuteReference(b: Float32Array, out: number, r: number, heads: number
   for (let h = 0; h < heads; h++)
     for (let a = 0; a < 2; a++)
       for (let i = 0; i < hd / 2; i++)
-        for (let c = 0; c < r; c++) res[((h * (hd / 2) + i) * 2 + a) * r + c] = b[((h * 2 + a) * (hd / 2) + i) * r + c] as number;
+        for (let c = 0; c < r; c++)
+          res[((h * (hd / 2) + i) * 2 + a) * r + c] = b[((h * 2 + a) * (hd / 2) + i) * r + c] as number;
   return res;
 }
 
@@ -75,20 +90,31 @@ describe("PEFT -> GGUF LoRA (llama.cpp's layout)", () => {
 
   it("names tensors blk.N.<kind>.weight.lora_a/b with ne [in, r] and [r, out], A bytes unchanged", () => {
     expect(file.tensors).toHaveLength(28);
-    expect(file.tensors.slice(0, 4).map((t) => t.name)).toEqual(["blk.0.attn_q.weight.lora_a", "blk.0.attn_q.weight.lora_b", "blk.0.attn_k.weight.lora_a", "blk.0.attn_k.weight.lora_b"]);
+    expect(file.tensors.slice(0, 4).map((t) => t.name)).toEqual([
+      "blk.0.attn_q.weight.lora_a",
+      "blk.0.attn_q.weight.lora_b",
+      "blk.0.attn_k.weight.lora_a",
+      "blk.0.attn_k.weight.lora_b",
+    ]);
     const a = file.getTensor("blk.1.ffn_down.weight.lora_a");
     expect(a.info.dims).toEqual([INNER, R]);
     expect(file.getTensor("blk.1.ffn_down.weight.lora_b").info.dims).toEqual([R, HIDDEN]);
     expect(file.getTensor("blk.0.attn_k.weight.lora_b").info.dims).toEqual([R, KV * HEAD_DIM]);
     expect(a.data).toEqual(adapter.modules["model.layers.1.mlp.down_proj"]?.A.data);
-    expect(file.getTensor("blk.0.attn_v.weight.lora_b").data).toEqual(adapter.modules["model.layers.0.self_attn.v_proj"]?.B.data);
+    expect(file.getTensor("blk.0.attn_v.weight.lora_b").data).toEqual(
+      adapter.modules["model.layers.0.self_attn.v_proj"]?.B.data,
+    );
   });
 
   it("permutes B's rows of q (n_head) and k (n_head_kv) as convert_hf_to_gguf's LlamaModel.permute", () => {
     const q = adapter.modules["model.layers.0.self_attn.q_proj"]!.B;
-    expect(floats(file.getTensor("blk.0.attn_q.weight.lora_b").data)).toEqual(permuteReference(floats(q.data), HIDDEN, R, HEADS));
+    expect(floats(file.getTensor("blk.0.attn_q.weight.lora_b").data)).toEqual(
+      permuteReference(floats(q.data), HIDDEN, R, HEADS),
+    );
     const k = adapter.modules["model.layers.1.self_attn.k_proj"]!.B;
-    expect(floats(file.getTensor("blk.1.attn_k.weight.lora_b").data)).toEqual(permuteReference(floats(k.data), KV * HEAD_DIM, R, KV));
+    expect(floats(file.getTensor("blk.1.attn_k.weight.lora_b").data)).toEqual(
+      permuteReference(floats(k.data), KV * HEAD_DIM, R, KV),
+    );
   });
 
   it("round-trips GGUF -> PEFT exactly (config kept in lowrank.peft_config)", () => {
@@ -107,10 +133,25 @@ describe("PEFT -> GGUF LoRA (llama.cpp's layout)", () => {
   it("rebuilds a config from a file without our key (as llama.cpp's converter writes them)", () => {
     const metadata = new Map(file.metadata);
     metadata.delete(PEFT_CONFIG_KEY);
-    const plain = serializeGguf({ metadata, tensors: file.tensors.map((t) => ({ name: t.name, type: t.type.name, dims: t.dims, data: file.getTensor(t.name).data })) });
+    const plain = serializeGguf({
+      metadata,
+      tensors: file.tensors.map((t) => ({
+        name: t.name,
+        type: t.type.name,
+        dims: t.dims,
+        data: file.getTensor(t.name).data,
+      })),
+    });
     const { adapter: back } = ggufLoraToPeft(parseGguf(plain), { headCount: HEADS, headCountKv: KV });
-    expect(back.config).toMatchObject({ r: R, lora_alpha: 8, rank_pattern: {}, target_modules: ["down_proj", "gate_proj", "k_proj", "o_proj", "q_proj", "up_proj", "v_proj"] });
-    expect(back.modules["model.layers.0.self_attn.q_proj"]?.B).toEqual(adapter.modules["model.layers.0.self_attn.q_proj"]?.B);
+    expect(back.config).toMatchObject({
+      r: R,
+      lora_alpha: 8,
+      rank_pattern: {},
+      target_modules: ["down_proj", "gate_proj", "k_proj", "o_proj", "q_proj", "up_proj", "v_proj"],
+    });
+    expect(back.modules["model.layers.0.self_attn.q_proj"]?.B).toEqual(
+      adapter.modules["model.layers.0.self_attn.q_proj"]?.B,
+    );
   });
 
   it("folds alpha_pattern into B so llama.cpp's one alpha gives PEFT's scale, and unfolds on the way back", () => {
@@ -119,7 +160,8 @@ describe("PEFT -> GGUF LoRA (llama.cpp's layout)", () => {
     const orig = floats(withPattern.modules["model.layers.0.self_attn.v_proj"]!.B.data);
     const stored = floats(out.getTensor("blk.0.attn_v.weight.lora_b").data);
     // llama.cpp: scale = alpha / r = 8 / 4; PEFT: 32 / 4. So stored B = 4 x original.
-    for (let i = 0; i < orig.length; i++) expect((8 / R) * (stored[i] as number)).toBeCloseTo((32 / R) * (orig[i] as number), 6);
+    for (let i = 0; i < orig.length; i++)
+      expect((8 / R) * (stored[i] as number)).toBeCloseTo((32 / R) * (orig[i] as number), 6);
     const back = ggufLoraToPeft(out, { headCount: HEADS, headCountKv: KV }).adapter;
     expect(floats(back.modules["model.layers.0.self_attn.v_proj"]!.B.data)).toEqual(orig);
   });
@@ -134,7 +176,8 @@ describe("PEFT -> GGUF LoRA (llama.cpp's layout)", () => {
     expect(b.dtype).toBe("F16");
     const view = new DataView(b.data.buffer, b.data.byteOffset);
     // F16 keeps ~3 decimal digits for values in [-0.5, 0.5].
-    for (let i = 0; i < a.length; i++) expect(Math.abs(halfToFloat(view.getUint16(2 * i, true)) - (a[i] as number))).toBeLessThan(3e-4);
+    for (let i = 0; i < a.length; i++)
+      expect(Math.abs(halfToFloat(view.getUint16(2 * i, true)) - (a[i] as number))).toBeLessThan(3e-4);
   });
 
   it("refuses modules llama.cpp has no LoRA name for, missing head counts, and non-adapter GGUFs", () => {
@@ -142,7 +185,9 @@ describe("PEFT -> GGUF LoRA (llama.cpp's layout)", () => {
     gpt2.modules = { "transformer.h.0.attn.c_attn": gpt2.modules["model.layers.0.mlp.up_proj"]! };
     expect(() => peftToGgufLora(gpt2)).toThrow(expect.objectContaining({ code: "InvalidConfig" }));
     expect(() => peftToGgufLora(adapter)).toThrow(expect.objectContaining({ code: "InvalidConfig" }));
-    const model = parseGguf(new Uint8Array(readFileSync(fixturePath("gguf-llama2-tiny-random", "llama-2-tiny-random.gguf"))));
+    const model = parseGguf(
+      new Uint8Array(readFileSync(fixturePath("gguf-llama2-tiny-random", "llama-2-tiny-random.gguf"))),
+    );
     expect(() => ggufLoraToPeft(model)).toThrow(expect.objectContaining({ code: "InvalidGguf" }));
   });
 });

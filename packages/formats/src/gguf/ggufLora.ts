@@ -1,6 +1,7 @@
 import type { Dtype } from "../dtype.js";
 import { decodeToFloat32, encodeFromFloat32 } from "../dtypeDecode.js";
 import { FormatError } from "../errors.js";
+import { dict } from "../peft/dict.js";
 import type { PeftAdapter, PeftConfig, PeftModuleWeights } from "../peft/PeftAdapter.js";
 import { parsePeftConfig, rankAndAlpha } from "../peft/parsePeftConfig.js";
 import type { Tensor } from "../safetensors/SafetensorsFile.js";
@@ -9,7 +10,6 @@ import { ggmlTypeToDtype } from "./ggmlTypes.js";
 import { ggufToHfModule, hfToGgufTensorName, LLAMA_MODULES, reorderRows, ropeRowOrder } from "./llamaNames.js";
 import { type GgufTensorInput, serializeGguf } from "./serializeGguf.js";
 import type { GgufValue } from "./types.js";
-import { dict } from "../peft/dict.js";
 
 /** Our own metadata key (namespaced as the spec asks): the PEFT config, so PEFT -> GGUF -> PEFT keeps it. */
 export const PEFT_CONFIG_KEY = "lowrank.peft_config";
@@ -48,7 +48,10 @@ function foldFactor(module: string, config: PeftConfig, r: number): number {
 function headsFor(kind: string, options: GgufLoraOptions, module: string): number {
   const heads = kind === "attn_k" ? (options.headCountKv ?? options.headCount) : options.headCount;
   if (!heads) {
-    throw new FormatError("InvalidConfig", `gguf lora: expected the base's head count to permute ${module} as llama.cpp does, found none (give headCount / headCountKv, or --base)`);
+    throw new FormatError(
+      "InvalidConfig",
+      `gguf lora: expected the base's head count to permute ${module} as llama.cpp does, found none (give headCount / headCountKv, or --base)`,
+    );
   }
   return heads;
 }
@@ -60,7 +63,10 @@ function headsFor(kind: string, options: GgufLoraOptions, module: string): numbe
  * does. GGUF holds one alpha: per-module alpha (alpha_pattern) and rsLoRA scales are folded into
  * B (a warning says so). Only Llama-family projection modules have GGUF names; others are refused.
  */
-export function peftToGgufLora(adapter: PeftAdapter, options: GgufLoraOptions = {}): { bytes: Uint8Array; warnings: string[] } {
+export function peftToGgufLora(
+  adapter: PeftAdapter,
+  options: GgufLoraOptions = {},
+): { bytes: Uint8Array; warnings: string[] } {
   const architecture = options.architecture ?? "llama";
   const warnings: string[] = [];
   const config = adapter.config;
@@ -74,9 +80,14 @@ export function peftToGgufLora(adapter: PeftAdapter, options: GgufLoraOptions = 
     }
     return { module, name, w };
   });
-  if (entries.length === 0) throw new FormatError("NoMatchingModules", "gguf lora: expected at least one LoRA module, found none");
-  if (Object.keys(adapter.modulesToSave).length > 0) warnings.push(`modules_to_save (${Object.keys(adapter.modulesToSave).join(", ")}) cannot be stored in a GGUF LoRA and were dropped`);
-  if (Object.keys(adapter.otherTensors).length > 0) warnings.push(`${Object.keys(adapter.otherTensors).length} non-LoRA tensors were dropped`);
+  if (entries.length === 0)
+    throw new FormatError("NoMatchingModules", "gguf lora: expected at least one LoRA module, found none");
+  if (Object.keys(adapter.modulesToSave).length > 0)
+    warnings.push(
+      `modules_to_save (${Object.keys(adapter.modulesToSave).join(", ")}) cannot be stored in a GGUF LoRA and were dropped`,
+    );
+  if (Object.keys(adapter.otherTensors).length > 0)
+    warnings.push(`${Object.keys(adapter.otherTensors).length} non-LoRA tensors were dropped`);
   entries.sort((a, b) => blockOrder(a.name) - blockOrder(b.name));
   const tensors: GgufTensorInput[] = [];
   let dtype: GgufLoraDtype | undefined = options.dtype;
@@ -86,7 +97,8 @@ export function peftToGgufLora(adapter: PeftAdapter, options: GgufLoraOptions = 
     const [r = 0, nIn = 0] = w.A.shape;
     const [nOut = 0] = w.B.shape;
     const factor = foldFactor(module, config, r);
-    if (factor !== 1) warnings.push(`module ${module}: PEFT scale folded into lora_b (x${factor}) since GGUF holds one alpha`);
+    if (factor !== 1)
+      warnings.push(`module ${module}: PEFT scale folded into lora_b (x${factor}) since GGUF holds one alpha`);
     let b = recode(w.B, dtype, factor);
     const kind = name.split(".")[2] as string;
     if (architecture === "llama" && (kind === "attn_q" || kind === "attn_k")) {
@@ -119,7 +131,10 @@ function blockOrder(name: string): number {
  * metadata key when present, else is rebuilt: r (rank_pattern where ranks differ), lora_alpha,
  * target_modules from the tensors. Quantized LoRA tensors (Q8_0...) are refused.
  */
-export function ggufLoraToPeft(file: GgufFile, options: Pick<GgufLoraOptions, "headCount" | "headCountKv"> = {}): { adapter: PeftAdapter; warnings: string[] } {
+export function ggufLoraToPeft(
+  file: GgufFile,
+  options: Pick<GgufLoraOptions, "headCount" | "headCountKv"> = {},
+): { adapter: PeftAdapter; warnings: string[] } {
   const warnings: string[] = [];
   if (file.getString("general.type") !== "adapter" || file.getString("adapter.type") !== "lora") {
     throw new FormatError(
@@ -137,7 +152,10 @@ export function ggufLoraToPeft(file: GgufFile, options: Pick<GgufLoraOptions, "h
         warnings.push(`${t.name}: norm tensor ignored (llama.cpp ignores it too)`);
         continue;
       }
-      throw new FormatError("InvalidGguf", `gguf lora: expected tensors named <base>.lora_a / .lora_b, found ${t.name}`);
+      throw new FormatError(
+        "InvalidGguf",
+        `gguf lora: expected tensors named <base>.lora_a / .lora_b, found ${t.name}`,
+      );
     }
     const slot = halves.get(m[1] as string) ?? {};
     slot[m[2] as "a" | "b"] = t.name;
@@ -149,18 +167,33 @@ export function ggufLoraToPeft(file: GgufFile, options: Pick<GgufLoraOptions, "h
   const modules = dict<PeftModuleWeights>();
   const ranks = new Map<string, number>();
   for (const [base, { a, b }] of halves) {
-    if (!a || !b) throw new FormatError("InvalidGguf", `gguf lora: expected both ${base}.lora_a and .lora_b, found only lora_${a ? "a" : "b"}`);
+    if (!a || !b)
+      throw new FormatError(
+        "InvalidGguf",
+        `gguf lora: expected both ${base}.lora_a and .lora_b, found only lora_${a ? "a" : "b"}`,
+      );
     const module = ggufToHfModule(base);
-    if (!module) throw new FormatError("InvalidGguf", `gguf lora: expected a Llama-family tensor name (blk.N.attn_q.weight...), found ${base}`);
+    if (!module)
+      throw new FormatError(
+        "InvalidGguf",
+        `gguf lora: expected a Llama-family tensor name (blk.N.attn_q.weight...), found ${base}`,
+      );
     const ta = file.getTensor(a);
     const tb = file.getTensor(b);
     const dtype = ggmlTypeToDtype(ta.info.type);
     if (!dtype || ta.info.type !== tb.info.type || ta.info.dims.length !== 2 || tb.info.dims.length !== 2) {
-      throw new FormatError("UnsupportedDtype", `gguf lora: expected 2-D F32/F16/BF16 factors for ${base}, found ${ta.info.type.name} [${ta.info.dims}] and ${tb.info.type.name} [${tb.info.dims}]`);
+      throw new FormatError(
+        "UnsupportedDtype",
+        `gguf lora: expected 2-D F32/F16/BF16 factors for ${base}, found ${ta.info.type.name} [${ta.info.dims}] and ${tb.info.type.name} [${tb.info.dims}]`,
+      );
     }
     const [nIn = 0, r = 0] = ta.info.dims;
     const [rb = 0, nOut = 0] = tb.info.dims;
-    if (r !== rb) throw new FormatError("ShapeMismatch", `gguf lora: expected ${a} ne [in, r] and ${b} ne [r, out] with the same r, found [${ta.info.dims}] and [${tb.info.dims}]`);
+    if (r !== rb)
+      throw new FormatError(
+        "ShapeMismatch",
+        `gguf lora: expected ${a} ne [in, r] and ${b} ne [r, out] with the same r, found [${ta.info.dims}] and [${tb.info.dims}]`,
+      );
     let bData: Uint8Array = tb.data.slice();
     const kind = base.split(".")[2] as string;
     if (architecture === "llama" && (kind === "attn_q" || kind === "attn_k")) {
@@ -168,16 +201,30 @@ export function ggufLoraToPeft(file: GgufFile, options: Pick<GgufLoraOptions, "h
     }
     if (config) {
       const factor = foldFactor(module, config, r);
-      if (factor !== 1) bData = encodeFromFloat32(dtype as GgufLoraDtype, decodeToFloat32(dtype, bData, { copy: true }).map((v) => v / factor));
+      if (factor !== 1)
+        bData = encodeFromFloat32(
+          dtype as GgufLoraDtype,
+          decodeToFloat32(dtype, bData, { copy: true }).map((v) => v / factor),
+        );
     }
-    modules[module] = { kind: "lora", A: { dtype, shape: [r, nIn], data: ta.data.slice() }, B: { dtype: dtype as Dtype, shape: [nOut, r], data: bData } };
+    modules[module] = {
+      kind: "lora",
+      A: { dtype, shape: [r, nIn], data: ta.data.slice() },
+      B: { dtype: dtype as Dtype, shape: [nOut, r], data: bData },
+    };
     ranks.set(module, r);
   }
   if (!config) {
     config = rebuildConfig(ranks, alpha, file.getString("general.name"));
-    if (alpha === 0) warnings.push("adapter.lora.alpha is 0 or missing: llama.cpp then applies scale 1, so lora_alpha is set to each module's rank");
+    if (alpha === 0)
+      warnings.push(
+        "adapter.lora.alpha is 0 or missing: llama.cpp then applies scale 1, so lora_alpha is set to each module's rank",
+      );
   }
-  return { adapter: { config, modules, modulesToSave: {}, otherTensors: {}, metadata: { format: "pt" }, modelCard: null }, warnings };
+  return {
+    adapter: { config, modules, modulesToSave: {}, otherTensors: {}, metadata: { format: "pt" }, modelCard: null },
+    warnings,
+  };
 }
 
 function rebuildConfig(ranks: Map<string, number>, alpha: number, name: string | undefined): PeftConfig {
@@ -208,4 +255,3 @@ function rebuildConfig(ranks: Map<string, number>, alpha: number, name: string |
     inference_mode: true,
   };
 }
-

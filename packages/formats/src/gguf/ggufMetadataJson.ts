@@ -8,7 +8,11 @@ function item(v: GgufArrayItem, maxArray: number): unknown {
 
 function arrayJson(items: readonly GgufArrayItem[], itemType: string, maxArray: number): unknown {
   if (items.length <= maxArray) return items.map((v) => item(v, maxArray));
-  return { type: `array[${itemType}]`, length: items.length, first: items.slice(0, maxArray).map((v) => item(v, maxArray)) };
+  return {
+    type: `array[${itemType}]`,
+    length: items.length,
+    first: items.slice(0, maxArray).map((v) => item(v, maxArray)),
+  };
 }
 
 /**

@@ -56,7 +56,11 @@ function valueType(c: GgufCursor, where: string): GgufValueType {
   return t;
 }
 
-function scalar(c: GgufCursor, type: Exclude<GgufValueType, "array">, where: string): number | bigint | boolean | string {
+function scalar(
+  c: GgufCursor,
+  type: Exclude<GgufValueType, "array">,
+  where: string,
+): number | bigint | boolean | string {
   switch (type) {
     case "u8":
       return c.u8(where);
@@ -83,7 +87,8 @@ function scalar(c: GgufCursor, type: Exclude<GgufValueType, "array">, where: str
     case "bool": {
       const at = c.pos;
       const b = c.u8(where);
-      if (b > 1) throw new FormatError("InvalidGguf", `gguf: expected a bool (0 or 1) for ${where} at offset ${at}, found ${b}`);
+      if (b > 1)
+        throw new FormatError("InvalidGguf", `gguf: expected a bool (0 or 1) for ${where} at offset ${at}, found ${b}`);
       return b === 1;
     }
   }
@@ -91,7 +96,10 @@ function scalar(c: GgufCursor, type: Exclude<GgufValueType, "array">, where: str
 
 function array(c: GgufCursor, where: string, depth: number): GgufArray {
   if (depth > MAX_ARRAY_DEPTH) {
-    throw new FormatError("InvalidGguf", `gguf: expected arrays nested at most ${MAX_ARRAY_DEPTH} deep in ${where}, found deeper`);
+    throw new FormatError(
+      "InvalidGguf",
+      `gguf: expected arrays nested at most ${MAX_ARRAY_DEPTH} deep in ${where}, found deeper`,
+    );
   }
   const itemType = valueType(c, `${where} item`);
   const n = c.count(`${where} length`, minBytes(itemType));
@@ -136,7 +144,10 @@ export function parseGgufHeader(bytes: Uint8Array, fileSize = bytes.length): Ggu
   const c = new GgufCursor(bytes, fileSize);
   const magic = c.u32("magic");
   if (magic !== GGUF_MAGIC) {
-    throw new FormatError("InvalidGguf", `gguf: expected magic "GGUF" (47 47 55 46), found ${hex(bytes.subarray(0, 4))}`);
+    throw new FormatError(
+      "InvalidGguf",
+      `gguf: expected magic "GGUF" (47 47 55 46), found ${hex(bytes.subarray(0, 4))}`,
+    );
   }
   const version = c.u32("version");
   if (version !== 2 && version !== 3) {
@@ -155,8 +166,10 @@ export function parseGgufHeader(bytes: Uint8Array, fileSize = bytes.length): Ggu
   const metadata = new Map<string, GgufValue>();
   for (let i = 0; i < kvCount; i++) {
     const key = c.string(`metadata key #${i}`, MAX_KEY_BYTES);
-    if (key.length === 0) throw new FormatError("InvalidGguf", `gguf: expected a non-empty metadata key #${i}, found ""`);
-    if (metadata.has(key)) throw new FormatError("InvalidGguf", `gguf: expected unique metadata keys, found ${JSON.stringify(key)} twice`);
+    if (key.length === 0)
+      throw new FormatError("InvalidGguf", `gguf: expected a non-empty metadata key #${i}, found ""`);
+    if (metadata.has(key))
+      throw new FormatError("InvalidGguf", `gguf: expected unique metadata keys, found ${JSON.stringify(key)} twice`);
     const type = valueType(c, key);
     metadata.set(key, readValue(c, type, key));
   }
@@ -166,8 +179,10 @@ export function parseGgufHeader(bytes: Uint8Array, fileSize = bytes.length): Ggu
   const names = new Set<string>();
   for (let i = 0; i < tensorCount; i++) {
     const name = c.string(`tensor #${i} name`, GGUF_MAX_TENSOR_NAME_BYTES);
-    if (name.length === 0) throw new FormatError("InvalidGguf", `gguf: expected a non-empty name for tensor #${i}, found ""`);
-    if (names.has(name)) throw new FormatError("InvalidGguf", `gguf: expected unique tensor names, found ${JSON.stringify(name)} twice`);
+    if (name.length === 0)
+      throw new FormatError("InvalidGguf", `gguf: expected a non-empty name for tensor #${i}, found ""`);
+    if (names.has(name))
+      throw new FormatError("InvalidGguf", `gguf: expected unique tensor names, found ${JSON.stringify(name)} twice`);
     names.add(name);
     const nDims = c.u32(`${name} n_dimensions`);
     if (nDims < 1 || nDims > GGUF_MAX_DIMS) {
@@ -178,11 +193,17 @@ export function parseGgufHeader(bytes: Uint8Array, fileSize = bytes.length): Ggu
     const type = ggmlType(c.u32(`${name} type`), `gguf tensor ${name}`);
     const offset = safeNumber(c.u64(`${name} offset`), `${name} offset`);
     if (offset % alignment !== 0) {
-      throw new FormatError("InvalidGguf", `gguf: expected ${name}'s offset to be a multiple of ${alignment}, found ${offset}`);
+      throw new FormatError(
+        "InvalidGguf",
+        `gguf: expected ${name}'s offset to be a multiple of ${alignment}, found ${offset}`,
+      );
     }
     const byteLength = ggmlByteLength(type, dims, `gguf tensor ${name}`);
     if (byteLength > BigInt(fileSize)) {
-      throw new FormatError("Truncated", `gguf: ${name} needs ${byteLength} bytes, expected at most the file size ${fileSize}`);
+      throw new FormatError(
+        "Truncated",
+        `gguf: ${name} needs ${byteLength} bytes, expected at most the file size ${fileSize}`,
+      );
     }
     tensors.push({ name, type, dims, offset, byteLength: Number(byteLength) });
   }
@@ -204,7 +225,10 @@ function checkLayout(tensors: readonly GgufTensorInfo[]): number {
   let prev = "";
   for (const t of sorted) {
     if (t.offset < end) {
-      throw new FormatError("InvalidGguf", `gguf: expected ${t.name} to start at or after ${end} (end of ${prev}), found offset ${t.offset}`);
+      throw new FormatError(
+        "InvalidGguf",
+        `gguf: expected ${t.name} to start at or after ${end} (end of ${prev}), found offset ${t.offset}`,
+      );
     }
     end = t.offset + t.byteLength;
     prev = t.name;

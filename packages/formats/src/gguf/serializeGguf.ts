@@ -89,30 +89,35 @@ function writeItem(w: ByteWriter, type: GgufValueType, v: GgufArrayItem, where: 
   switch (type) {
     case "string":
       if (typeof v !== "string") throw bad();
-      return w.string(v);
+      w.string(v);
+      return;
     case "bool":
       if (typeof v !== "boolean") throw bad();
-      return w.num("u8", v ? 1 : 0);
+      w.num("u8", v ? 1 : 0);
+      return;
     case "u64":
     case "i64":
       if (typeof v !== "bigint") throw bad();
       if (type === "u64" ? v < 0n || v >= 1n << 64n : v < -(1n << 63n) || v >= 1n << 63n) throw bad();
-      return w.big(type, v);
+      w.big(type, v);
+      return;
     case "f32":
     case "f64":
       if (typeof v !== "number") throw bad();
-      return w.num(type, v);
+      w.num(type, v);
+      return;
     case "array": {
       if (typeof v !== "object" || v === null || v.type !== "array") throw bad();
       w.num("u32", GGUF_VALUE_TYPES.indexOf(v.itemType));
       w.big("u64", BigInt(v.value.length));
-      v.value.forEach((item, i) => writeItem(w, v.itemType, item, `${where}[${i}]`));
+      for (let i = 0; i < v.value.length; i++) writeItem(w, v.itemType, v.value[i] as GgufArrayItem, `${where}[${i}]`);
       return;
     }
     default: {
       const range = INT_RANGES[type] as readonly [number, number];
       if (typeof v !== "number" || !Number.isInteger(v) || v < range[0] || v > range[1]) throw bad();
-      return w.num(type, v);
+      w.num(type, v);
+      return;
     }
   }
 }
@@ -128,7 +133,10 @@ export function serializeGguf(input: GgufInput): Uint8Array {
   let alignment = GGUF_DEFAULT_ALIGNMENT;
   if (alignEntry) {
     if (alignEntry.type !== "u32" || alignEntry.value <= 0 || (alignEntry.value & (alignEntry.value - 1)) !== 0) {
-      throw new FormatError("InvalidGguf", `gguf write: expected general.alignment to be a u32 power of two, found ${alignEntry.type} ${String(alignEntry.value)}`);
+      throw new FormatError(
+        "InvalidGguf",
+        `gguf write: expected general.alignment to be a u32 power of two, found ${alignEntry.type} ${String(alignEntry.value)}`,
+      );
     }
     alignment = alignEntry.value;
   }
@@ -138,7 +146,8 @@ export function serializeGguf(input: GgufInput): Uint8Array {
   w.big("u64", BigInt(input.tensors.length));
   w.big("u64", BigInt(entries.length));
   for (const [key, value] of entries) {
-    if (key.length === 0) throw new FormatError("InvalidGguf", `gguf write: expected non-empty metadata keys, found ""`);
+    if (key.length === 0)
+      throw new FormatError("InvalidGguf", `gguf write: expected non-empty metadata keys, found ""`);
     w.string(key);
     w.num("u32", GGUF_VALUE_TYPES.indexOf(value.type));
     writeItem(w, value.type, value.type === "array" ? value : (value.value as GgufArrayItem), key);
@@ -147,18 +156,31 @@ export function serializeGguf(input: GgufInput): Uint8Array {
   const names = new Set<string>();
   for (const t of input.tensors) {
     const type = ggmlTypeByName(t.type);
-    if (!type) throw new FormatError("InvalidGguf", `gguf write: expected a ggml type name for ${t.name}, found ${JSON.stringify(t.type)}`);
+    if (!type)
+      throw new FormatError(
+        "InvalidGguf",
+        `gguf write: expected a ggml type name for ${t.name}, found ${JSON.stringify(t.type)}`,
+      );
     const nameBytes = encoder.encode(t.name).length;
     if (nameBytes === 0 || nameBytes > GGUF_MAX_TENSOR_NAME_BYTES || names.has(t.name)) {
-      throw new FormatError("InvalidGguf", `gguf write: expected a unique tensor name of 1..${GGUF_MAX_TENSOR_NAME_BYTES} bytes, found ${JSON.stringify(t.name)}`);
+      throw new FormatError(
+        "InvalidGguf",
+        `gguf write: expected a unique tensor name of 1..${GGUF_MAX_TENSOR_NAME_BYTES} bytes, found ${JSON.stringify(t.name)}`,
+      );
     }
     names.add(t.name);
     if (t.dims.length < 1 || t.dims.length > GGUF_MAX_DIMS) {
-      throw new FormatError("InvalidGguf", `gguf write: expected 1..${GGUF_MAX_DIMS} dims for ${t.name}, found ${t.dims.length}`);
+      throw new FormatError(
+        "InvalidGguf",
+        `gguf write: expected 1..${GGUF_MAX_DIMS} dims for ${t.name}, found ${t.dims.length}`,
+      );
     }
     const size = ggmlByteLength(type, t.dims, `gguf write ${t.name}`);
     if (size !== BigInt(t.data.length)) {
-      throw new FormatError("InvalidTensorData", `gguf write: expected ${size} bytes for ${t.name} (${t.type} [${t.dims}]), found ${t.data.length}`);
+      throw new FormatError(
+        "InvalidTensorData",
+        `gguf write: expected ${size} bytes for ${t.name} (${t.type} [${t.dims}]), found ${t.data.length}`,
+      );
     }
     w.string(t.name);
     w.num("u32", t.dims.length);

@@ -12,8 +12,15 @@ import { splitKohyaName } from "./kohyaNames.js";
 // No real kohya file is among the fixtures: these are synthetic, built the way sd-scripts names
 // its keys (`lora_unet_<diffusers path with _>.lora_down.weight`, `.lora_up.weight`, `.alpha`).
 let seed = 3;
-const rand = () => ((seed = (seed * 48271) % 2147483647) / 2147483647) - 0.5;
-const f32 = (shape: number[]): Tensor => ({ dtype: "F32", shape, data: new Uint8Array(new Float32Array(shape.reduce((a, b) => a * b, 1)).map(rand).buffer) });
+const rand = () => {
+  seed = (seed * 48271) % 2147483647;
+  return seed / 2147483647 - 0.5;
+};
+const f32 = (shape: number[]): Tensor => ({
+  dtype: "F32",
+  shape,
+  data: new Uint8Array(new Float32Array(shape.reduce((a, b) => a * b, 1)).map(rand).buffer),
+});
 const alpha = (v: number): Tensor => ({ dtype: "F16", shape: [], data: encodeFromFloat32("F16", [v]) });
 
 const UNET_Q = "down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q";
@@ -45,7 +52,9 @@ describe("kohya <-> PEFT", () => {
 
   it("splits names with the heuristic", () => {
     expect(splitKohyaName("down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_out_0")).toBe(UNET_OUT);
-    expect(splitKohyaName("text_model_encoder_layers_11_self_attn_out_proj")).toBe("text_model.encoder.layers.11.self_attn.out_proj");
+    expect(splitKohyaName("text_model_encoder_layers_11_self_attn_out_proj")).toBe(
+      "text_model.encoder.layers.11.self_attn.out_proj",
+    );
   });
 
   it("converts: down=A, up=B (bytes unchanged), alpha/rank patterns, one adapter per component", () => {
@@ -57,9 +66,16 @@ describe("kohya <-> PEFT", () => {
     expect(Object.keys(adapters).sort()).toEqual(["te", "unet"]);
     const unet = adapters.unet!;
     expect(Object.keys(unet.modules).sort()).toEqual([UNET_CONV, UNET_Q, UNET_OUT].sort());
-    expect(unet.modules[UNET_Q]?.A.data).toEqual(file[`lora_unet_${UNET_Q.replace(/\./g, "_")}.lora_down.weight`]?.data);
+    expect(unet.modules[UNET_Q]?.A.data).toEqual(
+      file[`lora_unet_${UNET_Q.replace(/\./g, "_")}.lora_down.weight`]?.data,
+    );
     expect(unet.modules[UNET_CONV]?.B.shape).toEqual([320, 8, 1, 1]);
-    expect(unet.config).toMatchObject({ r: 4, lora_alpha: 2, rank_pattern: { [UNET_CONV]: 8 }, alpha_pattern: { [UNET_CONV]: 1 } });
+    expect(unet.config).toMatchObject({
+      r: 4,
+      lora_alpha: 2,
+      rank_pattern: { [UNET_CONV]: 8 },
+      alpha_pattern: { [UNET_CONV]: 1 },
+    });
     expect(rankAndAlpha(UNET_CONV, unet.config)).toEqual({ r: 8, alpha: 1 });
     expect(rankAndAlpha(UNET_Q, unet.config)).toEqual({ r: 4, alpha: 2 });
     // Missing .alpha: kohya's default alpha = rank.
@@ -71,7 +87,9 @@ describe("kohya <-> PEFT", () => {
   });
 
   it("uses the given module names when there are any (exact, no heuristic)", () => {
-    const { adapters, warnings } = kohyaToPeft(kohyaFile(), { moduleNames: { lora_unet: [UNET_Q, UNET_OUT, UNET_CONV], lora_te: [TE_Q] } });
+    const { adapters, warnings } = kohyaToPeft(kohyaFile(), {
+      moduleNames: { lora_unet: [UNET_Q, UNET_OUT, UNET_CONV], lora_te: [TE_Q] },
+    });
     expect(warnings).toEqual([]);
     expect(Object.keys(adapters.unet!.modules)).toContain(UNET_OUT);
   });

@@ -1,10 +1,10 @@
+import { decodeToFloat32 } from "../dtypeDecode.js";
 import { FormatError } from "../errors.js";
+import { dict } from "../peft/dict.js";
 import type { PeftAdapter, PeftConfig, PeftModuleWeights } from "../peft/PeftAdapter.js";
 import { rankAndAlpha } from "../peft/parsePeftConfig.js";
-import { decodeToFloat32 } from "../dtypeDecode.js";
 import type { Tensor } from "../safetensors/SafetensorsFile.js";
 import { kohyaFlatName, splitKohyaName } from "./kohyaNames.js";
-import { dict } from "../peft/dict.js";
 
 const KEY = /^(lora_(?:unet|te\d?|transformer))_(.+)\.(lora_down\.weight|lora_up\.weight|alpha)$/;
 
@@ -32,7 +32,11 @@ function mostCommon(values: number[]): number {
 
 function scalar(t: Tensor, key: string): number {
   const v = decodeToFloat32(t.dtype, t.data, { copy: true });
-  if (v.length !== 1 || !Number.isFinite(v[0])) throw new FormatError("InvalidTensorData", `kohya: expected ${key} to hold one finite number, found ${v.length} values`);
+  if (v.length !== 1 || !Number.isFinite(v[0]))
+    throw new FormatError(
+      "InvalidTensorData",
+      `kohya: expected ${key} to hold one finite number, found ${v.length} values`,
+    );
   return v[0] as number;
 }
 
@@ -43,7 +47,10 @@ function scalar(t: Tensor, key: string): number {
  * the others; a missing `.alpha` means alpha = rank (kohya's default, scale 1). Ranks that differ
  * go into rank_pattern. target_modules lists the full module names.
  */
-export function kohyaToPeft(tensors: Readonly<Record<string, Tensor>>, options: KohyaToPeftOptions = {}): { adapters: Record<string, PeftAdapter>; warnings: string[] } {
+export function kohyaToPeft(
+  tensors: Readonly<Record<string, Tensor>>,
+  options: KohyaToPeftOptions = {},
+): { adapters: Record<string, PeftAdapter>; warnings: string[] } {
   const warnings: string[] = [];
   const groups = new Map<string, Map<string, { down?: Tensor; up?: Tensor; alpha?: number }>>();
   for (const [key, t] of Object.entries(tensors)) {
@@ -61,21 +68,36 @@ export function kohyaToPeft(tensors: Readonly<Record<string, Tensor>>, options: 
     group.set(flat, slot);
     groups.set(prefix, group);
   }
-  if (groups.size === 0) throw new FormatError("UnknownFormat", "kohya: expected tensors named lora_unet_/lora_te_<module>.lora_down.weight, found none");
+  if (groups.size === 0)
+    throw new FormatError(
+      "UnknownFormat",
+      "kohya: expected tensors named lora_unet_/lora_te_<module>.lora_down.weight, found none",
+    );
 
   const adapters = dict<PeftAdapter>();
   for (const [prefix, group] of groups) {
-    const known = options.moduleNames ? (Array.isArray(options.moduleNames) ? options.moduleNames : (options.moduleNames as Record<string, readonly string[]>)[prefix]) : undefined;
+    const known = options.moduleNames
+      ? Array.isArray(options.moduleNames)
+        ? options.moduleNames
+        : (options.moduleNames as Record<string, readonly string[]>)[prefix]
+      : undefined;
     const byFlat = new Map((known ?? []).map((n) => [kohyaFlatName(n), n]));
     const modules = dict<PeftModuleWeights>();
     const ranks = dict<number>();
     const alphas = dict<number>();
     let guessed = 0;
     for (const [flat, s] of group) {
-      if (!s.down || !s.up) throw new FormatError("InvalidConfig", `kohya: expected both lora_down and lora_up for ${prefix}_${flat}, found only ${s.down ? "lora_down" : "lora_up"}`);
+      if (!s.down || !s.up)
+        throw new FormatError(
+          "InvalidConfig",
+          `kohya: expected both lora_down and lora_up for ${prefix}_${flat}, found only ${s.down ? "lora_down" : "lora_up"}`,
+        );
       const r = s.down.shape[0] ?? 0;
       if (s.up.shape[1] !== r || s.down.shape.length !== s.up.shape.length) {
-        throw new FormatError("ShapeMismatch", `kohya: expected ${prefix}_${flat} lora_down [r, in...] and lora_up [out, r...], found [${s.down.shape}] and [${s.up.shape}]`);
+        throw new FormatError(
+          "ShapeMismatch",
+          `kohya: expected ${prefix}_${flat} lora_down [r, in...] and lora_up [out, r...], found [${s.down.shape}] and [${s.up.shape}]`,
+        );
       }
       let module = byFlat.get(flat);
       if (!module) {
@@ -87,7 +109,10 @@ export function kohyaToPeft(tensors: Readonly<Record<string, Tensor>>, options: 
       ranks[module] = r;
       alphas[module] = s.alpha ?? r;
     }
-    if (guessed > 0 && !known) warnings.push(`kohya ${prefix}: ${guessed} module names recovered with the underscore heuristic (pass moduleNames to be exact)`);
+    if (guessed > 0 && !known)
+      warnings.push(
+        `kohya ${prefix}: ${guessed} module names recovered with the underscore heuristic (pass moduleNames to be exact)`,
+      );
     const r = mostCommon(Object.values(ranks));
     const alpha = mostCommon(Object.values(alphas));
     const rankPattern = dict<number>();
@@ -113,7 +138,14 @@ export function kohyaToPeft(tensors: Readonly<Record<string, Tensor>>, options: 
       inference_mode: true,
     };
     const component = prefix.slice("lora_".length);
-    adapters[component] = { config, modules, modulesToSave: {}, otherTensors: {}, metadata: { format: "pt" }, modelCard: null };
+    adapters[component] = {
+      config,
+      modules,
+      modulesToSave: {},
+      otherTensors: {},
+      metadata: { format: "pt" },
+      modelCard: null,
+    };
   }
   return { adapters, warnings };
 }
@@ -124,9 +156,16 @@ export function kohyaToPeft(tensors: Readonly<Record<string, Tensor>>, options: 
  * an F32 scalar `.alpha`. Lossy: modules_to_save, LoRA biases, embedding LoRA and other tensors
  * have no kohya form and are dropped with a warning; module names lose their dots.
  */
-export function peftToKohya(adapter: PeftAdapter, options: { prefix?: string } = {}): { tensors: Record<string, Tensor>; metadata: Record<string, string>; warnings: string[] } {
+export function peftToKohya(
+  adapter: PeftAdapter,
+  options: { prefix?: string } = {},
+): { tensors: Record<string, Tensor>; metadata: Record<string, string>; warnings: string[] } {
   const prefix = options.prefix ?? "lora_unet";
-  if (!/^lora_(?:unet|te\d?|transformer)$/.test(prefix)) throw new FormatError("InvalidConfig", `kohya: expected prefix lora_unet, lora_te, lora_te1, lora_te2 or lora_transformer, found ${JSON.stringify(prefix)}`);
+  if (!/^lora_(?:unet|te\d?|transformer)$/.test(prefix))
+    throw new FormatError(
+      "InvalidConfig",
+      `kohya: expected prefix lora_unet, lora_te, lora_te1, lora_te2 or lora_transformer, found ${JSON.stringify(prefix)}`,
+    );
   const warnings: string[] = [];
   const tensors = dict<Tensor>();
   for (const [module, w] of Object.entries(adapter.modules)) {
@@ -142,9 +181,12 @@ export function peftToKohya(adapter: PeftAdapter, options: { prefix?: string } =
     tensors[`${key}.lora_up.weight`] = w.B;
     tensors[`${key}.alpha`] = { dtype: "F32", shape: [], data: new Uint8Array(new Float32Array([effective]).buffer) };
   }
-  if (Object.keys(tensors).length === 0) throw new FormatError("NoMatchingModules", "kohya: expected at least one linear or conv LoRA module, found none");
-  if (Object.keys(adapter.modulesToSave).length > 0) warnings.push(`kohya: modules_to_save (${Object.keys(adapter.modulesToSave).join(", ")}) dropped`);
-  if (Object.keys(adapter.otherTensors).length > 0) warnings.push(`kohya: ${Object.keys(adapter.otherTensors).length} non-LoRA tensors dropped`);
+  if (Object.keys(tensors).length === 0)
+    throw new FormatError("NoMatchingModules", "kohya: expected at least one linear or conv LoRA module, found none");
+  if (Object.keys(adapter.modulesToSave).length > 0)
+    warnings.push(`kohya: modules_to_save (${Object.keys(adapter.modulesToSave).join(", ")}) dropped`);
+  if (Object.keys(adapter.otherTensors).length > 0)
+    warnings.push(`kohya: ${Object.keys(adapter.otherTensors).length} non-LoRA tensors dropped`);
   const metadata = {
     ss_network_module: "networks.lora",
     ss_network_dim: String(adapter.config.r),

@@ -47,7 +47,10 @@ export function manifestListing(architecture: string, modules: Readonly<Record<s
   return `${lines.join("\n")}\n`;
 }
 
-export function featuresOf(shape: readonly number[], layout: ModuleLayout): { inFeatures: number; outFeatures: number } {
+export function featuresOf(
+  shape: readonly number[],
+  layout: ModuleLayout,
+): { inFeatures: number; outFeatures: number } {
   const [d0 = 0, d1 = 0] = shape;
   return layout === "linear" ? { inFeatures: d1, outFeatures: d0 } : { inFeatures: d0, outFeatures: d1 };
 }
@@ -61,7 +64,12 @@ export function buildManifest(
   const sorted = dict<ManifestModule>();
   for (const name of Object.keys(modules).sort(compare)) {
     const m = modules[name] as { shape: readonly number[]; layout: ModuleLayout; tiedTo?: string };
-    sorted[name] = { shape: [...m.shape], layout: m.layout, ...featuresOf(m.shape, m.layout), ...(m.tiedTo ? { tiedTo: m.tiedTo } : {}) };
+    sorted[name] = {
+      shape: [...m.shape],
+      layout: m.layout,
+      ...featuresOf(m.shape, m.layout),
+      ...(m.tiedTo ? { tiedTo: m.tiedTo } : {}),
+    };
   }
   return {
     format: "lowrank.base-manifest",
@@ -88,12 +96,19 @@ export function parseManifest(input: string | Uint8Array | unknown): BaseManifes
     try {
       raw = JSON.parse(typeof input === "string" ? input : new TextDecoder().decode(input));
     } catch (cause) {
-      throw new FormatError("InvalidConfig", `base manifest: expected JSON, found a syntax error (${(cause as Error).message})`, { cause });
+      throw new FormatError(
+        "InvalidConfig",
+        `base manifest: expected JSON, found a syntax error (${(cause as Error).message})`,
+        { cause },
+      );
     }
   }
   const o = raw as Partial<BaseManifest> | null;
   if (typeof o !== "object" || o === null || o.format !== "lowrank.base-manifest" || o.version !== 1) {
-    throw new FormatError("InvalidConfig", `base manifest: expected {"format":"lowrank.base-manifest","version":1,...}, found ${JSON.stringify(raw)?.slice(0, 80)}`);
+    throw new FormatError(
+      "InvalidConfig",
+      `base manifest: expected {"format":"lowrank.base-manifest","version":1,...}, found ${JSON.stringify(raw)?.slice(0, 80)}`,
+    );
   }
   if (typeof o.architecture !== "string" || typeof o.modules !== "object" || o.modules === null) {
     throw new FormatError("InvalidConfig", "base manifest: expected architecture (string) and modules (object)");
@@ -106,11 +121,18 @@ export function parseManifest(input: string | Uint8Array | unknown): BaseManifes
       m.shape.length === 2 &&
       m.shape.every((d) => Number.isInteger(d) && d >= 0) &&
       (m.layout === "linear" || m.layout === "conv1d" || m.layout === "embedding");
-    if (!ok) throw new FormatError("InvalidConfig", `base manifest: expected module ${name} to have a 2-D shape and a layout, found ${JSON.stringify(m)}`);
+    if (!ok)
+      throw new FormatError(
+        "InvalidConfig",
+        `base manifest: expected module ${name} to have a 2-D shape and a layout, found ${JSON.stringify(m)}`,
+      );
   }
   const built = buildManifest(o.architecture, typeof o.modelType === "string" ? o.modelType : "", o.modules);
   if (o.digest !== undefined && o.digest !== built.digest) {
-    throw new FormatError("InvalidConfig", `base manifest: expected digest ${built.digest} for its modules, found ${String(o.digest)}`);
+    throw new FormatError(
+      "InvalidConfig",
+      `base manifest: expected digest ${built.digest} for its modules, found ${String(o.digest)}`,
+    );
   }
   return built;
 }

@@ -1,8 +1,8 @@
 import { FormatError } from "../errors.js";
+import { dict } from "../peft/dict.js";
 import type { PeftAdapter } from "../peft/PeftAdapter.js";
 import { matchesTarget } from "../peft/peftKeys.js";
 import type { BaseManifest, ManifestModule } from "./BaseManifest.js";
-import { dict } from "../peft/dict.js";
 
 /** One way an adapter does not fit a base, with what was expected and what was found. */
 export interface AdapterMismatch {
@@ -93,11 +93,14 @@ export function checkAdapterAgainstBase(adapter: PeftAdapter, manifest: BaseMani
         message: `module ${module}: expected lora_A [${expected.A}] and lora_B [${expected.B}] for ${m.layout} weight [${m.shape}], found [${actual.A}] and [${actual.B}]`,
       });
     }
-    if (m.layout === "conv1d" && !adapter.config.fan_in_fan_out) warnings.push(`module ${module} is a Conv1D ([in, out]) but fan_in_fan_out is false; PEFT sets it to true`);
-    if (m.layout === "linear" && adapter.config.fan_in_fan_out) warnings.push(`module ${module} is nn.Linear ([out, in]) but fan_in_fan_out is true; PEFT sets it to false`);
+    if (m.layout === "conv1d" && !adapter.config.fan_in_fan_out)
+      warnings.push(`module ${module} is a Conv1D ([in, out]) but fan_in_fan_out is false; PEFT sets it to true`);
+    if (m.layout === "linear" && adapter.config.fan_in_fan_out)
+      warnings.push(`module ${module} is nn.Linear ([out, in]) but fan_in_fan_out is true; PEFT sets it to false`);
   }
   const targets = adapter.config.target_modules;
-  const targetHits = targets == null ? 1 : Object.keys(manifest.modules).filter((n) => matchesTarget(n, targets)).length;
+  const targetHits =
+    targets == null ? 1 : Object.keys(manifest.modules).filter((n) => matchesTarget(n, targets)).length;
   if (Object.keys(matched).length === 0 || targetHits === 0) {
     throw new FormatError(
       "NoMatchingModules",

@@ -10,7 +10,16 @@ import { manifestFromConfig } from "./manifestFromConfig.js";
 import { readBaseManifest } from "./node.js";
 
 // The real `gpt2` config.json (n_embd 768, 12 layers, GPT2LMHeadModel), written here by hand.
-const GPT2 = { architectures: ["GPT2LMHeadModel"], model_type: "gpt2", n_embd: 768, n_layer: 12, n_head: 12, n_inner: null, n_positions: 1024, vocab_size: 50257 };
+const GPT2 = {
+  architectures: ["GPT2LMHeadModel"],
+  model_type: "gpt2",
+  n_embd: 768,
+  n_layer: 12,
+  n_head: 12,
+  n_inner: null,
+  n_positions: 1024,
+  vocab_size: 50257,
+};
 const tigrinya = (await readPeftFolder(fixturePath("peft-gpt2-tigrinya-lora"))).adapter;
 const dialogpt = (await readPeftFolder(fixturePath("peft-dialogpt-small-tiny-lora"))).adapter;
 const json = (dir: string) => JSON.parse(readFileSync(fixturePath(dir, "config.json"), "utf8"));
@@ -19,8 +28,17 @@ describe("manifests from config and from real checkpoints", () => {
   it("builds GPT-2 (LM head) from config: Conv1D shapes [in, out], tied lm_head, digest over the listing", () => {
     const m = manifestFromConfig(GPT2);
     expect(Object.keys(m.modules)).toHaveLength(2 + 12 * 4 + 1);
-    expect(m.modules["transformer.h.0.attn.c_attn"]).toEqual({ shape: [768, 2304], layout: "conv1d", inFeatures: 768, outFeatures: 2304 });
-    expect(m.modules["transformer.h.11.mlp.c_proj"]).toMatchObject({ shape: [3072, 768], inFeatures: 3072, outFeatures: 768 });
+    expect(m.modules["transformer.h.0.attn.c_attn"]).toEqual({
+      shape: [768, 2304],
+      layout: "conv1d",
+      inFeatures: 768,
+      outFeatures: 2304,
+    });
+    expect(m.modules["transformer.h.11.mlp.c_proj"]).toMatchObject({
+      shape: [3072, 768],
+      inFeatures: 3072,
+      outFeatures: 768,
+    });
     expect(m.modules.lm_head).toMatchObject({ tiedTo: "transformer.wte", shape: [50257, 768] });
     // Independent digest: the listing rebuilt here by hand.
     const lines = Object.entries(m.modules)
@@ -47,16 +65,34 @@ describe("manifests from config and from real checkpoints", () => {
     expect(lm.modules["transformer.h.0.mlp.c_fc"]).toMatchObject({ shape: [2, 8], inFeatures: 2, outFeatures: 8 });
     expect(lm.modules.lm_head).toMatchObject({ tiedTo: "transformer.wte", shape: [50257, 2] });
     const bert = await readBaseManifest(fixturePath("hf-bert-tiniest"));
-    expect(bert.modules["bert.encoder.layer.0.intermediate.dense"]).toMatchObject({ shape: [8, 4], layout: "linear", inFeatures: 4, outFeatures: 8 });
+    expect(bert.modules["bert.encoder.layer.0.intermediate.dense"]).toMatchObject({
+      shape: [8, 4],
+      layout: "linear",
+      inFeatures: 4,
+      outFeatures: 8,
+    });
     expect(bert.modules["bert.embeddings.word_embeddings"]).toMatchObject({ layout: "embedding", shape: [30522, 4] });
     expect(bert.modules["cls.predictions.decoder"]).toMatchObject({ tiedTo: "bert.embeddings.word_embeddings" });
   });
 
   it("builds Llama from config (GQA: k/v narrower than q)", () => {
-    const m = manifestFromConfig({ architectures: ["LlamaForCausalLM"], model_type: "llama", hidden_size: 64, intermediate_size: 172, num_hidden_layers: 2, num_attention_heads: 8, num_key_value_heads: 2, vocab_size: 100 });
+    const m = manifestFromConfig({
+      architectures: ["LlamaForCausalLM"],
+      model_type: "llama",
+      hidden_size: 64,
+      intermediate_size: 172,
+      num_hidden_layers: 2,
+      num_attention_heads: 8,
+      num_key_value_heads: 2,
+      vocab_size: 100,
+    });
     expect(m.modules["model.layers.1.self_attn.q_proj"]?.shape).toEqual([64, 64]);
     expect(m.modules["model.layers.1.self_attn.k_proj"]?.shape).toEqual([16, 64]);
-    expect(m.modules["model.layers.0.mlp.down_proj"]).toMatchObject({ shape: [64, 172], inFeatures: 172, outFeatures: 64 });
+    expect(m.modules["model.layers.0.mlp.down_proj"]).toMatchObject({
+      shape: [64, 172],
+      inFeatures: 172,
+      outFeatures: 64,
+    });
     expect(m.modules.lm_head).toMatchObject({ shape: [100, 64], layout: "linear" });
     expect(m.modules.lm_head?.tiedTo).toBeUndefined();
   });
@@ -95,9 +131,15 @@ describe("checkAdapterAgainstBase", () => {
     expect(check.ok).toBe(false);
     expect(check.mismatches).toHaveLength(36);
     const m = check.mismatches.find((x) => x.module === "transformer.h.0.attn.c_attn");
-    expect(m).toMatchObject({ reason: "shape", expected: { A: [8, 512], B: [1536, 8] }, actual: { A: [8, 768], B: [2304, 8] } });
+    expect(m).toMatchObject({
+      reason: "shape",
+      expected: { A: [8, 512], B: [1536, 8] },
+      actual: { A: [8, 768], B: [2304, 8] },
+    });
     expect(m?.message).toContain("[8,512]");
-    expect(() => assertAdapterFitsBase(tigrinya, manifestFromConfig({ ...GPT2, n_embd: 512 }))).toThrow(expect.objectContaining({ code: "ShapeMismatch" }));
+    expect(() => assertAdapterFitsBase(tigrinya, manifestFromConfig({ ...GPT2, n_embd: 512 }))).toThrow(
+      expect.objectContaining({ code: "ShapeMismatch" }),
+    );
   });
 
   it("6 layers: the 18 modules of layers 6-11 are reported missing, the rest match", () => {
@@ -109,8 +151,12 @@ describe("checkAdapterAgainstBase", () => {
 
   it("a BERT base: NoMatchingModules, never a silent no-op", async () => {
     const bert = await readBaseManifest(fixturePath("hf-bert-tiniest"));
-    expect(() => checkAdapterAgainstBase(tigrinya, bert)).toThrow(expect.objectContaining({ code: "NoMatchingModules" }));
+    expect(() => checkAdapterAgainstBase(tigrinya, bert)).toThrow(
+      expect.objectContaining({ code: "NoMatchingModules" }),
+    );
     const empty: PeftAdapter = { ...tigrinya, modules: {} };
-    expect(() => checkAdapterAgainstBase(empty, manifestFromConfig(GPT2))).toThrow(expect.objectContaining({ code: "NoMatchingModules" }));
+    expect(() => checkAdapterAgainstBase(empty, manifestFromConfig(GPT2))).toThrow(
+      expect.objectContaining({ code: "NoMatchingModules" }),
+    );
   });
 });

@@ -7,7 +7,10 @@ export type HfConfig = Record<string, unknown>;
 function int(config: HfConfig, key: string, fallback?: number): number {
   const v = config[key] ?? fallback;
   if (typeof v !== "number" || !Number.isInteger(v) || v < 0) {
-    throw new FormatError("InvalidConfig", `config.json: expected ${key} to be a non-negative integer, found ${JSON.stringify(config[key])}`);
+    throw new FormatError(
+      "InvalidConfig",
+      `config.json: expected ${key} to be a non-negative integer, found ${JSON.stringify(config[key])}`,
+    );
   }
   return v;
 }
@@ -20,7 +23,10 @@ export function architectureOf(config: HfConfig, fallback: string): string {
 
 function modelTypeOf(config: HfConfig): string {
   if (typeof config.model_type !== "string") {
-    throw new FormatError("InvalidConfig", `config.json: expected model_type (a string), found ${JSON.stringify(config.model_type)}`);
+    throw new FormatError(
+      "InvalidConfig",
+      `config.json: expected model_type (a string), found ${JSON.stringify(config.model_type)}`,
+    );
   }
   return config.model_type;
 }
@@ -29,18 +35,25 @@ function modelTypeOf(config: HfConfig): string {
 export function backbonePrefix(modelType: string, architecture: string): string {
   if (modelType === "gpt2") return architecture === "GPT2Model" ? "" : "transformer.";
   if (modelType === "bert") return architecture === "BertModel" ? "" : "bert.";
-  if (modelType === "llama" || modelType === "mistral" || modelType === "qwen2") return architecture.endsWith("Model") && !architecture.includes("For") ? "" : "model.";
+  if (modelType === "llama" || modelType === "mistral" || modelType === "qwen2")
+    return architecture.endsWith("Model") && !architecture.includes("For") ? "" : "model.";
   return "";
 }
 
 /** Modules whose weight is tied to another and therefore absent from checkpoints. */
-export function tiedHeads(modelType: string, architecture: string, config: HfConfig, p: string): Record<string, string> {
+export function tiedHeads(
+  modelType: string,
+  architecture: string,
+  config: HfConfig,
+  p: string,
+): Record<string, string> {
   const tie = config.tie_word_embeddings;
   if (modelType === "gpt2" && architecture === "GPT2LMHeadModel" && tie !== false) return { lm_head: `${p}wte` };
   if (modelType === "bert" && /^Bert(LMHeadModel|ForMaskedLM|ForPreTraining)$/.test(architecture) && tie !== false) {
     return { "cls.predictions.decoder": `${p}embeddings.word_embeddings` };
   }
-  if ((modelType === "llama" || modelType === "mistral" || modelType === "qwen2") && p === "model." && tie === true) return { lm_head: `${p}embed_tokens` };
+  if ((modelType === "llama" || modelType === "mistral" || modelType === "qwen2") && p === "model." && tie === true)
+    return { lm_head: `${p}embed_tokens` };
   return {};
 }
 
@@ -68,7 +81,10 @@ function bert(config: HfConfig, arch: string): Modules {
   const p = backbonePrefix("bert", arch);
   const m: Modules = {
     [`${p}embeddings.word_embeddings`]: { shape: [int(config, "vocab_size"), d], layout: "embedding" },
-    [`${p}embeddings.position_embeddings`]: { shape: [int(config, "max_position_embeddings", 512), d], layout: "embedding" },
+    [`${p}embeddings.position_embeddings`]: {
+      shape: [int(config, "max_position_embeddings", 512), d],
+      layout: "embedding",
+    },
     [`${p}embeddings.token_type_embeddings`]: { shape: [int(config, "type_vocab_size", 2), d], layout: "embedding" },
   };
   for (let i = 0; i < int(config, "num_hidden_layers"); i++) {
@@ -79,8 +95,10 @@ function bert(config: HfConfig, arch: string): Modules {
     m[`${l}output.dense`] = { shape: [d, inner], layout: "linear" };
   }
   // Heads of the usual classes (BertModel has a pooler; the LM heads a transform).
-  if (arch === "BertModel" || /^BertFor(Sequence|Multiple|NextSentence|PreTraining)/.test(arch)) m[`${p}pooler.dense`] = { shape: [d, d], layout: "linear" };
-  if (/^Bert(LMHeadModel|ForMaskedLM|ForPreTraining)$/.test(arch)) m["cls.predictions.transform.dense"] = { shape: [d, d], layout: "linear" };
+  if (arch === "BertModel" || /^BertFor(Sequence|Multiple|NextSentence|PreTraining)/.test(arch))
+    m[`${p}pooler.dense`] = { shape: [d, d], layout: "linear" };
+  if (/^Bert(LMHeadModel|ForMaskedLM|ForPreTraining)$/.test(arch))
+    m["cls.predictions.transform.dense"] = { shape: [d, d], layout: "linear" };
   return m;
 }
 
@@ -117,13 +135,20 @@ export function manifestFromConfig(config: HfConfig): BaseManifest {
   const modelType = modelTypeOf(config);
   let arch: string;
   let modules: Modules;
-  if (modelType === "gpt2") modules = gpt2(config, (arch = architectureOf(config, "GPT2LMHeadModel")));
-  else if (modelType === "bert") modules = bert(config, (arch = architectureOf(config, "BertModel")));
-  else if (modelType === "llama" || modelType === "mistral" || modelType === "qwen2") {
+  if (modelType === "gpt2") {
+    arch = architectureOf(config, "GPT2LMHeadModel");
+    modules = gpt2(config, arch);
+  } else if (modelType === "bert") {
+    arch = architectureOf(config, "BertModel");
+    modules = bert(config, arch);
+  } else if (modelType === "llama" || modelType === "mistral" || modelType === "qwen2") {
     arch = architectureOf(config, "LlamaForCausalLM");
     modules = llama(config, arch, modelType);
   } else {
-    throw new FormatError("InvalidConfig", `config.json: expected model_type gpt2, bert, llama, mistral or qwen2 to build a manifest without weights, found ${JSON.stringify(modelType)}`);
+    throw new FormatError(
+      "InvalidConfig",
+      `config.json: expected model_type gpt2, bert, llama, mistral or qwen2 to build a manifest without weights, found ${JSON.stringify(modelType)}`,
+    );
   }
   const p = backbonePrefix(modelType, arch);
   for (const [head, target] of Object.entries(tiedHeads(modelType, arch, config, p))) {

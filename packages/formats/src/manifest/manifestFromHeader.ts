@@ -1,8 +1,8 @@
 import { FormatError } from "../errors.js";
+import { dict } from "../peft/dict.js";
 import type { TensorInfo } from "../safetensors/parseSafetensorsHeader.js";
 import { type BaseManifest, buildManifest, type ModuleLayout } from "./BaseManifest.js";
 import { architectureOf, backbonePrefix, type HfConfig, tiedHeads } from "./manifestFromConfig.js";
-import { dict } from "../peft/dict.js";
 
 const EMBEDDING = /(?:^|\.)(?:wte|wpe|embed_tokens|\w+_embeddings|embed_positions|shared)$/;
 const CONV1D = /(?:^|\.)(?:c_attn|c_proj|c_fc|q_attn)$/;
@@ -10,7 +10,8 @@ const CONV1D = /(?:^|\.)(?:c_attn|c_proj|c_fc|q_attn)$/;
 /** Layout of a module from its name and model type (GPT-2 family: Conv1D for c_attn/c_proj/c_fc). */
 export function layoutOf(module: string, modelType: string): ModuleLayout {
   if (EMBEDDING.test(module)) return "embedding";
-  if ((modelType === "gpt2" || modelType === "gpt_bigcode" || modelType === "dialogpt") && CONV1D.test(module)) return "conv1d";
+  if ((modelType === "gpt2" || modelType === "gpt_bigcode" || modelType === "dialogpt") && CONV1D.test(module))
+    return "conv1d";
   return "linear";
 }
 
@@ -33,7 +34,10 @@ export function manifestFromHeader(
     modules[module] = { shape: info.shape.map(Number), layout: layoutOf(module, modelType) };
   }
   if (Object.keys(modules).length === 0) {
-    throw new FormatError("NoMatchingModules", `base checkpoint: expected 2-D <module>.weight tensors, found none among ${entries.length} tensors`);
+    throw new FormatError(
+      "NoMatchingModules",
+      `base checkpoint: expected 2-D <module>.weight tensors, found none among ${entries.length} tensors`,
+    );
   }
   const p = backbonePrefix(modelType, arch);
   for (const [head, target] of Object.entries(tiedHeads(modelType, arch, config, p))) {

@@ -15,12 +15,18 @@ export async function readBaseManifest(dir: string): Promise<BaseManifest> {
   try {
     config = JSON.parse(await readFile(join(dir, "config.json"), "utf8"));
   } catch (cause) {
-    throw new FormatError("InvalidConfig", `${join(dir, "config.json")}: expected a readable JSON config, found ${(cause as Error).message}`, { cause });
+    throw new FormatError(
+      "InvalidConfig",
+      `${join(dir, "config.json")}: expected a readable JSON config, found ${(cause as Error).message}`,
+      { cause },
+    );
   }
   const shapes = new Map<string, { shape: readonly number[] }>();
   let files = ["model.safetensors"];
   try {
-    const index = JSON.parse(await readFile(join(dir, "model.safetensors.index.json"), "utf8")) as { weight_map?: Record<string, string> };
+    const index = JSON.parse(await readFile(join(dir, "model.safetensors.index.json"), "utf8")) as {
+      weight_map?: Record<string, string>;
+    };
     if (index.weight_map) files = [...new Set(Object.values(index.weight_map))].sort();
   } catch {
     // not sharded

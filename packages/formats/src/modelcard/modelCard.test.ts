@@ -13,9 +13,15 @@ describe("model cards", () => {
   });
 
   it("parses PEFT-style front matter and keeps the body exactly", () => {
-    const text = "---\nbase_model: gpt2\nlibrary_name: peft\ntags:\n- lora\n- base_model:adapter:gpt2\nlicense: mit\n---\n\n# Model Card\n\nbody: not yaml\n";
+    const text =
+      "---\nbase_model: gpt2\nlibrary_name: peft\ntags:\n- lora\n- base_model:adapter:gpt2\nlicense: mit\n---\n\n# Model Card\n\nbody: not yaml\n";
     const card = parseModelCard(text);
-    expect(card.data).toEqual({ base_model: "gpt2", library_name: "peft", tags: ["lora", "base_model:adapter:gpt2"], license: "mit" });
+    expect(card.data).toEqual({
+      base_model: "gpt2",
+      library_name: "peft",
+      tags: ["lora", "base_model:adapter:gpt2"],
+      license: "mit",
+    });
     expect(card.body).toBe("\n# Model Card\n\nbody: not yaml\n");
     expect(parseModelCard(serializeModelCard(card))).toEqual(card);
   });
@@ -28,8 +34,16 @@ describe("model cards", () => {
   });
 
   it("builds the PEFT card fields, keeping existing data", () => {
-    const card = peftModelCard({ baseModel: "gpt2", license: "apache-2.0" }, { data: { license: "mit", tags: ["x"] }, body: "\nhi\n" });
-    expect(card.data).toEqual({ license: "mit", tags: ["x", "base_model:adapter:gpt2", "lora"], base_model: "gpt2", library_name: "peft" });
+    const card = peftModelCard(
+      { baseModel: "gpt2", license: "apache-2.0" },
+      { data: { license: "mit", tags: ["x"] }, body: "\nhi\n" },
+    );
+    expect(card.data).toEqual({
+      license: "mit",
+      tags: ["x", "base_model:adapter:gpt2", "lora"],
+      base_model: "gpt2",
+      library_name: "peft",
+    });
     expect(card.body).toBe("\nhi\n");
     const again = parseModelCard(serializeModelCard(card));
     expect(again.data).toEqual(card.data);

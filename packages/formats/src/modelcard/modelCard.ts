@@ -20,11 +20,17 @@ export function parseModelCard(input: string | Uint8Array): ModelCard {
   if (!m) return { data: null, body: text };
   const doc = parseDocument(m[1] as string, { uniqueKeys: true });
   if (doc.errors.length > 0) {
-    throw new FormatError("InvalidConfig", `README.md: expected YAML front matter, found an error (${doc.errors[0]?.message.split("\n")[0]})`);
+    throw new FormatError(
+      "InvalidConfig",
+      `README.md: expected YAML front matter, found an error (${doc.errors[0]?.message.split("\n")[0]})`,
+    );
   }
   const data: unknown = doc.toJS() ?? {};
   if (typeof data !== "object" || data === null || Array.isArray(data)) {
-    throw new FormatError("InvalidConfig", `README.md: expected the front matter to be a mapping, found ${Array.isArray(data) ? "a list" : typeof data}`);
+    throw new FormatError(
+      "InvalidConfig",
+      `README.md: expected the front matter to be a mapping, found ${Array.isArray(data) ? "a list" : typeof data}`,
+    );
   }
   const bodyStart = (m.index ?? 0) + m[0].length + (text.startsWith("\uFEFF") ? 1 : 0);
   return { data: data as Record<string, unknown>, body: text.slice(bodyStart) };

@@ -1,5 +1,5 @@
-import type { Tensor } from "../safetensors/SafetensorsFile.js";
 import type { ModelCard } from "../modelcard/modelCard.js";
+import type { Tensor } from "../safetensors/SafetensorsFile.js";
 
 /**
  * `adapter_config.json` of a LoRA adapter. The known fields are typed; every other key the file

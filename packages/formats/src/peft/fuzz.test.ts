@@ -65,12 +65,15 @@ describe("PEFT config parser properties", () => {
 
   it("random edits of a real config give a config or InvalidConfig", () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }), (edits) => {
-        const bytes = new TextEncoder().encode(real);
-        for (const [at, b] of edits) bytes[at % bytes.length] = b;
-        const c = code(() => parsePeftConfig(bytes));
-        expect(["ok", "InvalidConfig"]).toContain(c);
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }),
+        (edits) => {
+          const bytes = new TextEncoder().encode(real);
+          for (const [at, b] of edits) bytes[at % bytes.length] = b;
+          const c = code(() => parsePeftConfig(bytes));
+          expect(["ok", "InvalidConfig"]).toContain(c);
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -95,14 +98,32 @@ describe("PEFT config parser properties", () => {
     });
     const key = fc.oneof(
       fc.string(),
-      fc.tuple(fc.constantFrom("a", "b.c", "x.y.z", "__proto__", "constructor"), fc.constantFrom("lora_A.weight", "lora_B.weight", "lora_B.bias", "lora_embedding_A", "lora_embedding_B", "modules_to_save.weight")).map(([m, p]) => `base_model.model.${m}.${p}`),
+      fc
+        .tuple(
+          fc.constantFrom("a", "b.c", "x.y.z", "__proto__", "constructor"),
+          fc.constantFrom(
+            "lora_A.weight",
+            "lora_B.weight",
+            "lora_B.bias",
+            "lora_embedding_A",
+            "lora_embedding_B",
+            "modules_to_save.weight",
+          ),
+        )
+        .map(([m, p]) => `base_model.model.${m}.${p}`),
     );
     fc.assert(
       fc.property(fc.dictionary(key, tensor, { maxKeys: 5 }), fc.integer({ min: 1, max: 4 }), (tensors, r) => {
         const inputs = Object.fromEntries(
-          Object.entries(tensors).map(([k, t]) => [k, { ...t, data: new Uint8Array(t.shape.reduce((a, b) => a * b, 1) * (t.dtype === "F32" ? 4 : 2)) }]),
+          Object.entries(tensors).map(([k, t]) => [
+            k,
+            { ...t, data: new Uint8Array(t.shape.reduce((a, b) => a * b, 1) * (t.dtype === "F32" ? 4 : 2)) },
+          ]),
         );
-        const files = { "adapter_config.json": new TextEncoder().encode(JSON.stringify({ r })), "adapter_model.safetensors": serializeSafetensors(inputs) };
+        const files = {
+          "adapter_config.json": new TextEncoder().encode(JSON.stringify({ r })),
+          "adapter_model.safetensors": serializeSafetensors(inputs),
+        };
         const c = code(() => readPeftAdapter(files));
         expect(c).not.toBe("");
         expect(({} as Record<string, unknown>).weight).toBeUndefined(); // no prototype pollution

@@ -4,11 +4,19 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { FormatError } from "../errors.js";
 import type { PeftAdapter, PeftReadResult } from "./PeftAdapter.js";
-import { MODEL_CARD_FILE, PEFT_CONFIG_FILE, PEFT_PICKLE_FILE, PEFT_WEIGHTS_FILE, readPeftAdapter } from "./readPeftAdapter.js";
+import {
+  MODEL_CARD_FILE,
+  PEFT_CONFIG_FILE,
+  PEFT_PICKLE_FILE,
+  PEFT_WEIGHTS_FILE,
+  readPeftAdapter,
+} from "./readPeftAdapter.js";
 import { writePeftAdapter } from "./writePeftAdapter.js";
 
 function ioError(action: string, path: string, cause: unknown): FormatError {
-  return new FormatError("IoError", `${action} ${path}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  return new FormatError("IoError", `${action} ${path}: ${cause instanceof Error ? cause.message : String(cause)}`, {
+    cause,
+  });
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -31,7 +39,8 @@ export async function readPeftFolder(dir: string): Promise<PeftReadResult> {
   } catch (cause) {
     throw ioError("read", dir, cause);
   }
-  if (!info.isDirectory()) throw new FormatError("IoError", `read ${dir}: expected a PEFT adapter folder, found a file`);
+  if (!info.isDirectory())
+    throw new FormatError("IoError", `read ${dir}: expected a PEFT adapter folder, found a file`);
   const files: Record<string, Uint8Array> = {};
   for (const name of [PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE, MODEL_CARD_FILE]) {
     const path = join(dir, name);
@@ -52,13 +61,21 @@ export async function readPeftFolder(dir: string): Promise<PeftReadResult> {
  * is renamed into place at the end, so a failure leaves no half-written `dir`. An existing `dir` is
  * refused (`IoError`) unless `overwrite` is set, in which case it is replaced as a whole.
  */
-export async function writePeftFolder(dir: string, adapter: PeftAdapter, options: { overwrite?: boolean } = {}): Promise<void> {
+export async function writePeftFolder(
+  dir: string,
+  adapter: PeftAdapter,
+  options: { overwrite?: boolean } = {},
+): Promise<void> {
   const files = writePeftAdapter(adapter);
   const parent = dirname(dir);
   const tag = randomBytes(6).toString("hex");
   const tmp = join(parent, `.${basename(dir)}.tmp-${tag}`);
   const present = await exists(dir);
-  if (present && !options.overwrite) throw new FormatError("IoError", `write ${dir}: expected no existing file or folder there, found one (overwrite not set)`);
+  if (present && !options.overwrite)
+    throw new FormatError(
+      "IoError",
+      `write ${dir}: expected no existing file or folder there, found one (overwrite not set)`,
+    );
   try {
     await mkdir(parent, { recursive: true });
     await mkdir(tmp);

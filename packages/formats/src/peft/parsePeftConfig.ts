@@ -80,16 +80,25 @@ export function parsePeftConfig(input: Uint8Array | string | unknown): { config:
     try {
       text = typeof input === "string" ? input : decoder.decode(input);
     } catch (cause) {
-      throw new FormatError("InvalidConfig", "adapter_config.json: expected UTF-8 text, found invalid bytes", { cause });
+      throw new FormatError("InvalidConfig", "adapter_config.json: expected UTF-8 text, found invalid bytes", {
+        cause,
+      });
     }
     try {
       raw = JSON.parse(text);
     } catch (cause) {
-      throw new FormatError("InvalidConfig", `adapter_config.json: expected JSON, found a syntax error (${(cause as Error).message})`, { cause });
+      throw new FormatError(
+        "InvalidConfig",
+        `adapter_config.json: expected JSON, found a syntax error (${(cause as Error).message})`,
+        { cause },
+      );
     }
   }
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-    throw new FormatError("InvalidConfig", `adapter_config.json: expected a JSON object, found ${Array.isArray(raw) ? "an array" : typeof raw}`);
+    throw new FormatError(
+      "InvalidConfig",
+      `adapter_config.json: expected a JSON object, found ${Array.isArray(raw) ? "an array" : typeof raw}`,
+    );
   }
   const obj = raw as Record<string, unknown>;
   const peftType = obj.peft_type ?? "LORA";
@@ -126,11 +135,15 @@ export function parsePeftConfig(input: Uint8Array | string | unknown): { config:
   };
   const warnings = Object.keys(obj)
     .filter((k) => !KNOWN_LORA_CONFIG_KEYS.has(k))
-    .map((k) => `adapter_config.json: unknown key ${JSON.stringify(k)} kept as is (written by a newer or another tool?)`);
+    .map(
+      (k) => `adapter_config.json: unknown key ${JSON.stringify(k)} kept as is (written by a newer or another tool?)`,
+    );
   return { config, warnings };
 }
 
-export function safeParsePeftConfig(input: Uint8Array | string | unknown): Result<{ config: PeftConfig; warnings: string[] }> {
+export function safeParsePeftConfig(
+  input: Uint8Array | string | unknown,
+): Result<{ config: PeftConfig; warnings: string[] }> {
   return toResult(() => parsePeftConfig(input));
 }
 
@@ -160,7 +173,11 @@ function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
   if (typeof v === "object" && v !== null) {
     // fromEntries defines own properties, so a key such as "__proto__" stays a plain key.
-    return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]),
+    );
   }
   return v;
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, readdirSync, existsSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fixturePath } from "@lowrank/vitest-config/fixtures";
@@ -82,7 +82,10 @@ describe("PEFT folders: real adapters", () => {
       const b = writePeftAdapter(second.adapter);
       for (const f of Object.keys(a)) expect(Buffer.compare(Buffer.from(a[f]!), Buffer.from(b[f]!)), f).toBe(0);
       // The config file is PEFT's own layout: sorted keys, indent 2; tigrinya's original is byte-identical.
-      if (name === "tigrinya") expect(new TextDecoder().decode(a["adapter_config.json"])).toBe(readFileSync(join(dir, "adapter_config.json"), "utf8"));
+      if (name === "tigrinya")
+        expect(new TextDecoder().decode(a["adapter_config.json"])).toBe(
+          readFileSync(join(dir, "adapter_config.json"), "utf8"),
+        );
     });
   }
 });
@@ -118,13 +121,24 @@ describe("PEFT folders: refusals and edge cases", () => {
       "base_model.model.score.weight": f32([2, 6], 6),
       "base_model.model.model.layers.0.self_attn.q_proj.lora_magnitude_vector": f32([6], 7),
     };
-    const config = { r: 4, lora_alpha: 8, target_modules: ["q_proj", "embed_tokens"], modules_to_save: ["score"], peft_type: "LORA" };
-    const files = { "adapter_config.json": new TextEncoder().encode(JSON.stringify(config)), "adapter_model.safetensors": serializeSafetensors(tensors) };
+    const config = {
+      r: 4,
+      lora_alpha: 8,
+      target_modules: ["q_proj", "embed_tokens"],
+      modules_to_save: ["score"],
+      peft_type: "LORA",
+    };
+    const files = {
+      "adapter_config.json": new TextEncoder().encode(JSON.stringify(config)),
+      "adapter_model.safetensors": serializeSafetensors(tensors),
+    };
     const { adapter, warnings } = readPeftAdapter(files);
     expect(adapter.modules["model.embed_tokens"]?.kind).toBe("embedding");
     expect(adapter.modules["model.layers.0.self_attn.q_proj"]?.bias?.shape).toEqual([6]);
     expect(Object.keys(adapter.modulesToSave)).toEqual(["score"]);
-    expect(Object.keys(adapter.otherTensors)).toEqual(["base_model.model.model.layers.0.self_attn.q_proj.lora_magnitude_vector"]);
+    expect(Object.keys(adapter.otherTensors)).toEqual([
+      "base_model.model.model.layers.0.self_attn.q_proj.lora_magnitude_vector",
+    ]);
     expect(warnings).toHaveLength(1);
     const back = parseSafetensors(writePeftAdapter(adapter)["adapter_model.safetensors"]!);
     expect(back.names().sort()).toEqual(Object.keys(tensors).sort());
@@ -139,14 +153,54 @@ describe("PEFT folders: refusals and edge cases", () => {
       const r = safeReadPeftAdapter(files);
       return r.ok ? "ok" : r.error.code;
     };
-    expect(code({ "adapter_config.json": cfg({ r: 2 }), "adapter_model.safetensors": st({ "base_model.model.x.lora_A.weight": A, "base_model.model.x.lora_B.weight": B }) })).toBe("ok");
-    expect(code({ "adapter_config.json": cfg({ r: 2 }), "adapter_model.safetensors": st({ "base_model.model.x.lora_A.weight": A }) })).toBe("InvalidConfig");
-    expect(code({ "adapter_config.json": cfg({ r: 4 }), "adapter_model.safetensors": st({ "base_model.model.x.lora_A.weight": A, "base_model.model.x.lora_B.weight": B }) })).toBe("ShapeMismatch");
-    expect(code({ "adapter_config.json": cfg({ r: 2, rank_pattern: { x: 2 } }), "adapter_model.safetensors": st({ "base_model.model.x.lora_A.weight": A, "base_model.model.x.lora_B.weight": B }) })).toBe("ok");
-    for (const bad of [{ r: 0 }, { r: 2.5 }, { peft_type: "IA3" }, { target_modules: 3 }, { alpha_pattern: { a: "x" } }, [1]]) {
-      expect(code({ "adapter_config.json": cfg(bad), "adapter_model.safetensors": st({}) }), JSON.stringify(bad)).toBe("InvalidConfig");
+    expect(
+      code({
+        "adapter_config.json": cfg({ r: 2 }),
+        "adapter_model.safetensors": st({
+          "base_model.model.x.lora_A.weight": A,
+          "base_model.model.x.lora_B.weight": B,
+        }),
+      }),
+    ).toBe("ok");
+    expect(
+      code({
+        "adapter_config.json": cfg({ r: 2 }),
+        "adapter_model.safetensors": st({ "base_model.model.x.lora_A.weight": A }),
+      }),
+    ).toBe("InvalidConfig");
+    expect(
+      code({
+        "adapter_config.json": cfg({ r: 4 }),
+        "adapter_model.safetensors": st({
+          "base_model.model.x.lora_A.weight": A,
+          "base_model.model.x.lora_B.weight": B,
+        }),
+      }),
+    ).toBe("ShapeMismatch");
+    expect(
+      code({
+        "adapter_config.json": cfg({ r: 2, rank_pattern: { x: 2 } }),
+        "adapter_model.safetensors": st({
+          "base_model.model.x.lora_A.weight": A,
+          "base_model.model.x.lora_B.weight": B,
+        }),
+      }),
+    ).toBe("ok");
+    for (const bad of [
+      { r: 0 },
+      { r: 2.5 },
+      { peft_type: "IA3" },
+      { target_modules: 3 },
+      { alpha_pattern: { a: "x" } },
+      [1],
+    ]) {
+      expect(code({ "adapter_config.json": cfg(bad), "adapter_model.safetensors": st({}) }), JSON.stringify(bad)).toBe(
+        "InvalidConfig",
+      );
     }
-    expect(code({ "adapter_config.json": new TextEncoder().encode("{"), "adapter_model.safetensors": st({}) })).toBe("InvalidConfig");
+    expect(code({ "adapter_config.json": new TextEncoder().encode("{"), "adapter_model.safetensors": st({}) })).toBe(
+      "InvalidConfig",
+    );
   });
 
   it("writes atomically: an existing folder is refused unless overwrite, and no temp folder is left", async () => {
@@ -158,7 +212,10 @@ describe("PEFT folders: refusals and edge cases", () => {
     expect(existsSync(join(out, "README.md"))).toBe(false);
     expect(readdirSync(tmp).filter((n) => n.includes(".tmp-") || n.includes(".old-"))).toEqual([]);
     // A failing write (a tensor whose bytes disagree with its shape) leaves nothing behind.
-    const broken = { ...adapter, otherTensors: { bad: { dtype: "F32" as const, shape: [3], data: new Uint8Array(5) } } };
+    const broken = {
+      ...adapter,
+      otherTensors: { bad: { dtype: "F32" as const, shape: [3], data: new Uint8Array(5) } },
+    };
     await expect(writePeftFolder(join(tmp, "never"), broken)).rejects.toBeTruthy();
     expect(existsSync(join(tmp, "never"))).toBe(false);
     expect(readdirSync(tmp).filter((n) => n.includes(".tmp-"))).toEqual([]);

@@ -2,10 +2,10 @@ import { FormatError, type Result, toResult } from "../errors.js";
 import { parseModelCard } from "../modelcard/modelCard.js";
 import { parseSafetensors } from "../safetensors/parseSafetensors.js";
 import type { Tensor } from "../safetensors/SafetensorsFile.js";
-import type { PeftAdapter, PeftModuleWeights, PeftReadResult } from "./PeftAdapter.js";
-import { matchesTarget, parseModulesToSaveKey, parsePeftKey, stripPrefix } from "./peftKeys.js";
-import { parsePeftConfig, rankAndAlpha } from "./parsePeftConfig.js";
 import { dict } from "./dict.js";
+import type { PeftAdapter, PeftModuleWeights, PeftReadResult } from "./PeftAdapter.js";
+import { parsePeftConfig, rankAndAlpha } from "./parsePeftConfig.js";
+import { matchesTarget, parseModulesToSaveKey, parsePeftKey, stripPrefix } from "./peftKeys.js";
 
 export const PEFT_CONFIG_FILE = "adapter_config.json";
 export const PEFT_WEIGHTS_FILE = "adapter_model.safetensors";
@@ -35,9 +35,13 @@ export function readPeftAdapter(files: Readonly<Record<string, Uint8Array>>): Pe
   const weights = files[PEFT_WEIGHTS_FILE];
   if (!weights) {
     if (files[PEFT_PICKLE_FILE]) throw new FormatError("PickleRefused", pickleRefusedMessage());
-    throw new FormatError("InvalidConfig", `PEFT adapter: expected ${PEFT_WEIGHTS_FILE}, found ${Object.keys(files).join(", ") || "no files"}`);
+    throw new FormatError(
+      "InvalidConfig",
+      `PEFT adapter: expected ${PEFT_WEIGHTS_FILE}, found ${Object.keys(files).join(", ") || "no files"}`,
+    );
   }
-  if (files[PEFT_PICKLE_FILE]) warnings.push(`${PEFT_PICKLE_FILE} ignored (never unpickled); ${PEFT_WEIGHTS_FILE} used instead`);
+  if (files[PEFT_PICKLE_FILE])
+    warnings.push(`${PEFT_PICKLE_FILE} ignored (never unpickled); ${PEFT_WEIGHTS_FILE} used instead`);
   const configBytes = files[PEFT_CONFIG_FILE];
   if (!configBytes) throw new FormatError("InvalidConfig", `PEFT adapter: expected ${PEFT_CONFIG_FILE}, found none`);
   const { config, warnings: configWarnings } = parsePeftConfig(configBytes);
@@ -54,7 +58,10 @@ export function readPeftAdapter(files: Readonly<Record<string, Uint8Array>>): Pe
       const slot = parts.get(lora.module) ?? {};
       const kind = lora.part.startsWith("lora_embedding") ? "embedding" : "lora";
       if (slot.kind && slot.kind !== kind) {
-        throw new FormatError("InvalidConfig", `PEFT adapter: module ${lora.module} has both lora_A/B and lora_embedding_A/B tensors`);
+        throw new FormatError(
+          "InvalidConfig",
+          `PEFT adapter: module ${lora.module} has both lora_A/B and lora_embedding_A/B tensors`,
+        );
       }
       slot.kind = kind;
       if (lora.part === "lora_B.bias") slot.bias = t;
@@ -65,7 +72,9 @@ export function readPeftAdapter(files: Readonly<Record<string, Uint8Array>>): Pe
     }
     const save = parseModulesToSaveKey(key) ?? modulesToSaveByConfig(key, config.modules_to_save);
     if (save) {
-      (modulesToSave[save.module] ??= dict())[save.param] = t;
+      const params = modulesToSave[save.module] ?? dict<Tensor>();
+      params[save.param] = t;
+      modulesToSave[save.module] = params;
       continue;
     }
     otherTensors[key] = t;
@@ -75,12 +84,17 @@ export function readPeftAdapter(files: Readonly<Record<string, Uint8Array>>): Pe
   const modules = dict<PeftModuleWeights>();
   for (const [module, p] of parts) {
     if (!p.A || !p.B) {
-      throw new FormatError("InvalidConfig", `PEFT adapter: expected both factors for module ${module}, found only ${p.A ? "A" : "B"}`);
+      throw new FormatError(
+        "InvalidConfig",
+        `PEFT adapter: expected both factors for module ${module}, found only ${p.A ? "A" : "B"}`,
+      );
     }
     checkFactorShapes(module, p.A, p.B, rankAndAlpha(module, config).r);
     modules[module] = { kind: p.kind ?? "lora", A: p.A, B: p.B, ...(p.bias ? { bias: p.bias } : {}) };
     if (Array.isArray(config.target_modules) && !matchesTarget(module, config.target_modules)) {
-      warnings.push(`module ${module} has LoRA weights but is not matched by target_modules ${JSON.stringify(config.target_modules)}`);
+      warnings.push(
+        `module ${module} has LoRA weights but is not matched by target_modules ${JSON.stringify(config.target_modules)}`,
+      );
     }
   }
   if (Object.keys(modules).length === 0) warnings.push(`${PEFT_WEIGHTS_FILE}: no LoRA factors found`);
@@ -96,7 +110,14 @@ export function readPeftAdapter(files: Readonly<Record<string, Uint8Array>>): Pe
     }
   }
   return {
-    adapter: { config, modules, modulesToSave, otherTensors, metadata: file.metadata ? { ...file.metadata } : null, modelCard },
+    adapter: {
+      config,
+      modules,
+      modulesToSave,
+      otherTensors,
+      metadata: file.metadata ? { ...file.metadata } : null,
+      modelCard,
+    },
     warnings,
   };
 }
@@ -126,6 +147,9 @@ export function checkFactorShapes(module: string, A: Tensor, B: Tensor, r: numbe
     );
   }
   if (rankA !== r) {
-    throw new FormatError("ShapeMismatch", `module ${module}: expected rank ${r} (from r / rank_pattern), found lora_A [${A.shape}]`);
+    throw new FormatError(
+      "ShapeMismatch",
+      `module ${module}: expected rank ${r} (from r / rank_pattern), found lora_A [${A.shape}]`,
+    );
   }
 }

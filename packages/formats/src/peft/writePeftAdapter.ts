@@ -1,11 +1,11 @@
 import { serializeModelCard } from "../modelcard/modelCard.js";
 import type { Tensor } from "../safetensors/SafetensorsFile.js";
 import { serializeSafetensors } from "../safetensors/serializeSafetensors.js";
-import type { PeftAdapter } from "./PeftAdapter.js";
-import { PEFT_PREFIX, peftKey } from "./peftKeys.js";
-import { serializePeftConfig } from "./parsePeftConfig.js";
-import { MODEL_CARD_FILE, PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from "./readPeftAdapter.js";
 import { dict } from "./dict.js";
+import type { PeftAdapter } from "./PeftAdapter.js";
+import { serializePeftConfig } from "./parsePeftConfig.js";
+import { PEFT_PREFIX, peftKey } from "./peftKeys.js";
+import { MODEL_CARD_FILE, PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from "./readPeftAdapter.js";
 
 /** Every tensor of the adapter under the key PEFT writes it with. */
 export function peftTensors(adapter: PeftAdapter): Record<string, Tensor> {
