@@ -110,7 +110,7 @@ export default sentiment;
 export const sentimentReport = {
   title: "Sentiment: Amazon → Yelp and IMDB",
   notes: [
-    "Data: `sentiment@5.0.2`'s `test/fixtures/{amazon,yelp,imdb}.json`, 1,000 labelled sentences each (one null entry per file skipped, so 999 rows), each split once with seed 0 into 799 train and 200 test sentences. Test sentences are never trained on.",
+    "Data: `sentiment@5.0.2`'s `test/fixtures/{amazon,yelp,imdb}.json`, 1,001 labelled sentences each (500 positive; the loader skips null entries, none occur in 5.0.2), each split once with seed 0 into 801 train and 200 test sentences. Test sentences are never trained on.",
     `Features: the sentiment package's own tokenizer (\`sentiment/lib/tokenize\`), word unigrams and bigrams hashed (FNV-1a) into ${SENTIMENT_FEATURES} buckets, log(1 + count), L2-normalized; hashing means Yelp and IMDB words unseen on Amazon still have features for an adapter to use.`,
     `Base: MLP ${SENTIMENT_FEATURES}-${HIDDEN}-2 (ReLU, dropout 0.3) trained on Amazon (15 epochs, Adam 1e-3, batch 32). Adapters: LoRA on fc1 and head, lora_alpha = 2r, 15 epochs at Adam 3e-3; full fine-tunes: every weight, 15 epochs at Adam 1e-3. With 200 test sentences one point is two sentences, so differences of a point or two are within noise.`,
   ],
