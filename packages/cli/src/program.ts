@@ -1,9 +1,9 @@
 import { Command, CommanderError } from "commander";
 import { registerConvert } from "./commands/convert.js";
 import { registerDoctor } from "./commands/doctor.js";
-import { registerInspect } from "./commands/inspect.js";
 import { registerForward } from "./commands/forward.js";
 import { registerGenerate } from "./commands/generate.js";
+import { registerInspect } from "./commands/inspect.js";
 import { registerMerge } from "./commands/merge.js";
 import { registerServe } from "./commands/serve.js";
 import { registerTrain } from "./commands/train.js";
@@ -44,7 +44,12 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
     return EXIT_OK;
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return EXIT_OK;
+      if (
+        error.code === "commander.helpDisplayed" ||
+        error.code === "commander.version" ||
+        error.code === "commander.help"
+      )
+        return EXIT_OK;
       return EXIT_USAGE;
     }
     const { code, message } = describeError(error);

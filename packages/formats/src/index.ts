@@ -12,6 +12,87 @@ export {
   toResult,
   toResultAsync,
 } from "./errors.js";
+// GGUF
+export { GgufFile, LazyGguf, openGguf, parseGguf, safeOpenGguf, safeParseGguf } from "./gguf/GgufFile.js";
+export {
+  dtypeToGgmlType,
+  type GgmlType,
+  ggmlByteLength,
+  ggmlType,
+  ggmlTypeByName,
+  ggmlTypeToDtype,
+} from "./gguf/ggmlTypes.js";
+export {
+  type GgufLoraDtype,
+  type GgufLoraOptions,
+  ggufLoraToPeft,
+  PEFT_CONFIG_KEY,
+  peftToGgufLora,
+} from "./gguf/ggufLora.js";
+export { ggufMetadataToJson } from "./gguf/ggufMetadataJson.js";
+export { ggufToHfModule, hfToGgufTensorName, LLAMA_MODULES } from "./gguf/llamaNames.js";
+export { GGUF_DEFAULT_ALIGNMENT, parseGgufHeader } from "./gguf/parseGgufHeader.js";
+export { type GgufInput, type GgufTensorInput, serializeGguf } from "./gguf/serializeGguf.js";
+export {
+  GGUF_VALUE_TYPES,
+  type GgufArray,
+  type GgufArrayItem,
+  type GgufHeader,
+  type GgufTensor,
+  type GgufTensorInfo,
+  type GgufValue,
+  type GgufValueType,
+} from "./gguf/types.js";
+// kohya
+export { isKohyaLora, type KohyaToPeftOptions, kohyaToPeft, peftToKohya } from "./kohya/kohyaLora.js";
+// Base manifests
+export {
+  type BaseManifest,
+  buildManifest,
+  type ManifestModule,
+  type ModuleLayout,
+  manifestListing,
+  parseManifest,
+  safeParseManifest,
+  serializeManifest,
+} from "./manifest/BaseManifest.js";
+export {
+  type AdapterCheck,
+  type AdapterMismatch,
+  assertAdapterFitsBase,
+  checkAdapterAgainstBase,
+  resolveModule,
+} from "./manifest/checkAdapterAgainstBase.js";
+export { type HfConfig, manifestFromConfig } from "./manifest/manifestFromConfig.js";
+export { layoutOf, manifestFromHeader } from "./manifest/manifestFromHeader.js";
+export {
+  type ModelCard,
+  parseModelCard,
+  peftModelCard,
+  safeParseModelCard,
+  serializeModelCard,
+} from "./modelcard/modelCard.js";
+// PEFT adapters and model cards
+export type { PeftAdapter, PeftConfig, PeftModuleWeights, PeftReadResult } from "./peft/PeftAdapter.js";
+export {
+  KNOWN_LORA_CONFIG_KEYS,
+  loraScale,
+  parsePeftConfig,
+  rankAndAlpha,
+  safeParsePeftConfig,
+  serializePeftConfig,
+} from "./peft/parsePeftConfig.js";
+export { matchesTarget, PEFT_PREFIX, type PeftKeyPart, parsePeftKey, patternValue, peftKey } from "./peft/peftKeys.js";
+export {
+  MODEL_CARD_FILE,
+  PEFT_CONFIG_FILE,
+  PEFT_PICKLE_FILE,
+  PEFT_WEIGHTS_FILE,
+  pickleRefusedMessage,
+  readPeftAdapter,
+  safeReadPeftAdapter,
+} from "./peft/readPeftAdapter.js";
+export { peftTensors, writePeftAdapter } from "./peft/writePeftAdapter.js";
 export { LENGTH_PREFIX_BYTES, MAX_HEADER_BYTES, readHeaderLength } from "./safetensors/headerLength.js";
 export {
   type ByteSource,
@@ -37,65 +118,3 @@ export {
   type TensorInputs,
 } from "./safetensors/serializeSafetensors.js";
 export { toFloat32, toTypedArray } from "./safetensors/toFloat32.js";
-// GGUF
-export { GgufFile, LazyGguf, openGguf, parseGguf, safeOpenGguf, safeParseGguf } from "./gguf/GgufFile.js";
-export { type GgmlType, ggmlByteLength, ggmlType, ggmlTypeByName, ggmlTypeToDtype, dtypeToGgmlType } from "./gguf/ggmlTypes.js";
-export { type GgufLoraDtype, type GgufLoraOptions, ggufLoraToPeft, PEFT_CONFIG_KEY, peftToGgufLora } from "./gguf/ggufLora.js";
-export { ggufMetadataToJson } from "./gguf/ggufMetadataJson.js";
-export { ggufToHfModule, hfToGgufTensorName, LLAMA_MODULES } from "./gguf/llamaNames.js";
-export { GGUF_DEFAULT_ALIGNMENT, parseGgufHeader } from "./gguf/parseGgufHeader.js";
-export { type GgufInput, type GgufTensorInput, serializeGguf } from "./gguf/serializeGguf.js";
-export {
-  GGUF_VALUE_TYPES,
-  type GgufArray,
-  type GgufArrayItem,
-  type GgufHeader,
-  type GgufTensor,
-  type GgufTensorInfo,
-  type GgufValue,
-  type GgufValueType,
-} from "./gguf/types.js";
-// PEFT adapters and model cards
-export type { PeftAdapter, PeftConfig, PeftModuleWeights, PeftReadResult } from "./peft/PeftAdapter.js";
-export { matchesTarget, PEFT_PREFIX, type PeftKeyPart, parsePeftKey, patternValue, peftKey } from "./peft/peftKeys.js";
-export {
-  KNOWN_LORA_CONFIG_KEYS,
-  loraScale,
-  parsePeftConfig,
-  rankAndAlpha,
-  safeParsePeftConfig,
-  serializePeftConfig,
-} from "./peft/parsePeftConfig.js";
-export {
-  MODEL_CARD_FILE,
-  PEFT_CONFIG_FILE,
-  PEFT_PICKLE_FILE,
-  PEFT_WEIGHTS_FILE,
-  pickleRefusedMessage,
-  readPeftAdapter,
-  safeReadPeftAdapter,
-} from "./peft/readPeftAdapter.js";
-export { peftTensors, writePeftAdapter } from "./peft/writePeftAdapter.js";
-export { type ModelCard, parseModelCard, peftModelCard, safeParseModelCard, serializeModelCard } from "./modelcard/modelCard.js";
-// Base manifests
-export {
-  type BaseManifest,
-  buildManifest,
-  type ManifestModule,
-  type ModuleLayout,
-  manifestListing,
-  parseManifest,
-  safeParseManifest,
-  serializeManifest,
-} from "./manifest/BaseManifest.js";
-export {
-  type AdapterCheck,
-  type AdapterMismatch,
-  assertAdapterFitsBase,
-  checkAdapterAgainstBase,
-  resolveModule,
-} from "./manifest/checkAdapterAgainstBase.js";
-export { type HfConfig, manifestFromConfig } from "./manifest/manifestFromConfig.js";
-export { layoutOf, manifestFromHeader } from "./manifest/manifestFromHeader.js";
-// kohya
-export { isKohyaLora, type KohyaToPeftOptions, kohyaToPeft, peftToKohya } from "./kohya/kohyaLora.js";
