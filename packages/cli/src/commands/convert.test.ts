@@ -97,7 +97,9 @@ describe("lowrank convert", () => {
     expect(file.info("blk.1.ffn_down.weight.lora_a").dims).toEqual([12, 2]);
     const back = path.join(tmp, "llama-back");
     expect((await run(["convert", gguf, back, "--heads", "2", "--kv-heads", "1"])).code).toBe(0);
-    sameTensors(llama(), (await readPeftFolder(back)).adapter);
+    const backAdapter = (await readPeftFolder(back)).adapter;
+    sameTensors(llama(), backAdapter);
+    expect(backAdapter.modelCard?.data).toMatchObject({ library_name: "peft", tags: ["lora"] });
   });
 
   it("in-process on a fresh Command: tigrinya PEFT -> kohya -> PEFT keeps every tensor and r/alpha", async () => {

@@ -14,6 +14,7 @@ import {
   type PeftAdapter,
   parseGguf,
   parseSafetensors,
+  peftModelCard,
   peftTensors,
   peftToGgufLora,
   peftToKohya,
@@ -205,7 +206,9 @@ export async function convert(input: string, out: string, opts: ConvertOptions =
     const target =
       components.length > 1 ? (to === "peft" ? path.join(out, c) : out.replace(/(\.\w+)?$/, `.${c}$1`)) : out;
     if (to === "peft") {
-      await writePeftFolder(target, a, { overwrite: opts.force });
+      // A folder PEFT and the Hub recognise: add the model card PEFT writes when the source had none.
+      const card = a.modelCard ?? peftModelCard({ baseModel: a.config.base_model_name_or_path });
+      await writePeftFolder(target, { ...a, modelCard: card }, { overwrite: opts.force });
       count += Object.keys(peftTensors(a)).length;
     } else if (to === "gguf") {
       const g = peftToGgufLora(a, {
