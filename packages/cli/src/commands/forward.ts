@@ -94,6 +94,12 @@ export interface ForwardOutput {
   adapter?: { dir: string; scale: number; digest?: string };
 }
 
+/** The `adapter` entry of a {@link ForwardOutput}: none without `--adapter`. */
+function adapterField(spec: AdapterSpec | undefined, lora: AdapterWeights | undefined): Pick<ForwardOutput, "adapter"> {
+  if (!spec) return {};
+  return { adapter: { dir: spec.dir, scale: spec.scale, ...(lora?.digest ? { digest: lora.digest } : {}) } };
+}
+
 export async function forwardCommand(opts: {
   base: string;
   adapter?: AdapterSpec;
@@ -159,15 +165,7 @@ export async function forwardCommand(opts: {
       shape: [ids.length, width],
       architecture: model.architecture,
       base: model.manifest().digest,
-      ...(opts.adapter
-        ? {
-            adapter: {
-              dir: opts.adapter.dir,
-              scale: opts.adapter.scale,
-              ...(lora?.digest ? { digest: lora.digest } : {}),
-            },
-          }
-        : {}),
+      ...adapterField(opts.adapter, lora),
     };
   } finally {
     disposeLoaded(loaded);
@@ -198,15 +196,7 @@ async function classify(
     shape: [1, scores.length],
     architecture: model.architecture,
     base: model.manifest().digest,
-    ...(opts.adapter
-      ? {
-          adapter: {
-            dir: opts.adapter.dir,
-            scale: opts.adapter.scale,
-            ...(lora?.digest ? { digest: lora.digest } : {}),
-          },
-        }
-      : {}),
+    ...adapterField(opts.adapter, lora),
   };
 }
 
