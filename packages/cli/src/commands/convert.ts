@@ -25,7 +25,7 @@ import { readPeftFolder, writePeftFolder } from "@lowrank/formats/node";
 import { type Command, Option } from "commander";
 import { CliError, EXIT_USAGE } from "../errors.js";
 import { type CliIO, printJson, processIO } from "../output.js";
-import { detectInput, readBytes } from "./detectInput.js";
+import { detectInput, exists, readBytes } from "./detectInput.js";
 
 export type ConvertTarget = "peft" | "gguf" | "kohya" | "safetensors";
 export type ConvertDtype = "f32" | "f16" | "bf16";
@@ -124,10 +124,6 @@ async function load(
     return { kind: "adapters", adapters: r.adapters };
   }
   return { kind: "tensors", tensors, metadata: file.metadata ? { ...file.metadata } : null };
-}
-
-async function exists(p: string): Promise<boolean> {
-  return (await stat(p).catch(() => null)) !== null;
 }
 
 /** Writes a file through a temporary sibling and a rename, so OUT is never half-written. */

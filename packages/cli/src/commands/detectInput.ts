@@ -4,7 +4,8 @@ import { FormatError } from "@lowrank/formats";
 
 export type InputKind = "peft" | "hf-model" | "gguf" | "safetensors";
 
-async function exists(p: string): Promise<boolean> {
+/** Whether anything (file or folder) is at `p`. */
+export async function exists(p: string): Promise<boolean> {
   try {
     await stat(p);
     return true;
