@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { isRuntimeError, RuntimeError } from "../backend/errors.js";
 import { AdapterCache, type AdapterCacheStats } from "./AdapterCache.js";
+import { bgmv, registerLoraKernels } from "@lowrank/core";
 import { type GatherLoraKernel, LoraBatchPlan } from "./LoraBatchPlan.js";
 import { MergedWeights } from "./MergedWeights.js";
 import { peftLoader } from "./peftLoader.js";
@@ -28,8 +29,11 @@ export interface EngineOptions {
   cacheBytes?: number;
   /** Turns an adapter source (folder, bytes) into weights (default: PEFT format); `custom` sources load themselves. */
   loader?: AdapterLoader;
-  /** Gathered LoRA kernel (e.g. @lowrank/core's bgmv); default: the portable tf-ops path. */
-  kernel?: GatherLoraKernel;
+  /**
+   * Gathered LoRA kernel for heterogeneous batches. Default: @lowrank/core's `bgmv` (custom kernels on
+   * cpu and webgpu, the fastest measured op composition on wasm). `"portable"`: stacked batched matmuls.
+   */
+  kernel?: GatherLoraKernel | "portable";
 }
 
 export interface AdapterInfo {
@@ -88,6 +92,7 @@ const SEP = "\u0000";
  */
 export class Engine {
   readonly mode: "unmerged" | "merged";
+  private readonly gatherKernel: GatherLoraKernel | undefined;
   private readonly opts: Required<Omit<EngineOptions, "loader" | "kernel" | "mode">>;
   private readonly bases = new Map<string, BaseSlot>();
   private readonly registry = new Map<string, { source: AdapterSource; digest?: string }>();
@@ -101,6 +106,12 @@ export class Engine {
 
   constructor(private readonly options: EngineOptions = {}) {
     this.mode = options.mode ?? "unmerged";
+    if (options.kernel === "portable") this.gatherKernel = undefined;
+    else if (options.kernel) this.gatherKernel = options.kernel;
+    else {
+      registerLoraKernels();
+      this.gatherKernel = (x, As, Bs, idx, scales) => bgmv(x, As, Bs, idx, scales);
+    }
     this.opts = {
       maxBatchSize: options.maxBatchSize ?? 32,
       maxWaitMs: options.maxWaitMs ?? 2,
@@ -409,7 +420,7 @@ export class Engine {
       const flat = base.inputDtype === "int32" ? new Int32Array(rows.length * (rows[0]?.req.input.length ?? 0)) : new Float32Array(rows.length * (rows[0]?.req.input.length ?? 0));
       rows.forEach((p, i) => flat.set(p.req.input as ArrayLike<number>, i * p.req.input.length));
       const input = tf.tensor(flat, [rows.length, ...shape], base.inputDtype);
-      const plan = merged ? null : new LoraBatchPlan(rows.map((p) => ({ modules: held.get(p.adapter)?.modules ?? null, scale: p.scale })), this.options.kernel);
+      const plan = merged ? null : new LoraBatchPlan(rows.map((p) => ({ modules: held.get(p.adapter)?.modules ?? null, scale: p.scale })), this.gatherKernel);
       const linear: LinearFn = (name, x) => {
         const mod = base.linearModules.get(name);
         if (!mod) throw new RuntimeError("InvalidArgument", `base '${base.id}' has no linear module '${name}'`);
