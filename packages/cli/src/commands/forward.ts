@@ -100,7 +100,7 @@ function adapterField(spec: AdapterSpec | undefined, lora: AdapterWeights | unde
   return { adapter: { dir: spec.dir, scale: spec.scale, ...(lora?.digest ? { digest: lora.digest } : {}) } };
 }
 
-export async function forwardCommand(opts: {
+export interface ForwardOptions {
   base: string;
   adapter?: AdapterSpec;
   inputIds?: number[];
@@ -109,7 +109,9 @@ export async function forwardCommand(opts: {
   tokenTypeIds?: number[];
   attentionMask?: number[];
   backend?: BackendRequest;
-}): Promise<ForwardOutput> {
+}
+
+export async function forwardCommand(opts: ForwardOptions): Promise<ForwardOutput> {
   await initBackend({ backend: opts.backend ?? "auto" });
   const loaded = await loadBaseAndAdapter(opts.base, opts.adapter);
   try {
@@ -214,20 +216,9 @@ export function registerForward(program: Command, io: CliIO): void {
     .option("--attention-mask <mask>", "BERT only: 1 = attend, 0 = padding, one per input id", parseIntList)
     .option("--backend <name>", "tfjs backend: auto, wasm, cpu, tensorflow, webgpu", "auto")
     .option("--json", 'print {"logits": [[...], ...], ...}')
-    .action(
-      async (opts: {
-        base: string;
-        adapter?: AdapterSpec;
-        inputIds?: number[];
-        input?: number[];
-        tokenTypeIds?: number[];
-        attentionMask?: number[];
-        backend: BackendRequest;
-        json?: boolean;
-      }) => {
-        const result = await forwardCommand(opts);
-        if (opts.json) return printJson(io, result);
-        for (const row of result.logits) io.stdout.write(`${row.map((v) => v.toPrecision(7)).join(" ")}\n`);
-      },
-    );
+    .action(async (opts: ForwardOptions & { backend: BackendRequest; json?: boolean }) => {
+      const result = await forwardCommand(opts);
+      if (opts.json) return printJson(io, result);
+      for (const row of result.logits) io.stdout.write(`${row.map((v) => v.toPrecision(7)).join(" ")}\n`);
+    });
 }
