@@ -6,11 +6,12 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { pnpmCommand } from "@lowrank/vitest-config/pnpm";
 import { afterAll, describe, expect, it } from "vitest";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const published = ["formats", "core", "runtime", "cli"];
-const pnpm = process.env.npm_execpath?.includes("pnpm") ? [process.execPath, process.env.npm_execpath] : ["pnpm"];
+const pnpm = pnpmCommand();
 const work = mkdtempSync(path.join(os.tmpdir(), "lowrank-pack-"));
 
 function run(cmd: string[], cwd: string): string {

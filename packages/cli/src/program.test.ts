@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { pnpmCommand } from "@lowrank/vitest-config/pnpm";
 import { describe, expect, it } from "vitest";
 import { runCli } from "./program.js";
 import { captureIO } from "./testing.js";
@@ -51,7 +52,7 @@ describe("lowrank CLI shell", () => {
   });
 
   it("runs as `pnpm lowrank` from the repository root", () => {
-    const pnpm = process.env.npm_execpath?.includes("pnpm") ? [process.execPath, process.env.npm_execpath] : ["pnpm"];
+    const pnpm = pnpmCommand();
     const r = spawnSync(pnpm[0]!, [...pnpm.slice(1), "lowrank", "doctor", "--json", "--backend", "cpu"], {
       cwd: repoRoot,
       encoding: "utf8",
