@@ -1,7 +1,10 @@
 import * as tf from "@tensorflow/tfjs-core";
+import * as tfl from "@tensorflow/tfjs-layers";
 import { describe, expect, it } from "vitest";
 import { addRef, addRowRef, matmulRef, maxAbsDiff, Rng, randomArray } from "../../test/reference.js";
 import { isCoreError } from "../errors.js";
+import { injectLora } from "../inject/injectLora.js";
+import { trainAdapter } from "../train/trainAdapter.js";
 import { BASE_ADAPTER, LoraLinear } from "./LoraLinear.js";
 
 function expectCode(fn: () => unknown, code: string): void {
@@ -218,5 +221,132 @@ describe("LoraLinear", () => {
       x.dispose();
     }
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe("LoraLinear embedding gradients", () => {
+  /** Reference dA, dB of L = Σ G ⊙ (W[ids] + s·A[ids]·B) on plain arrays (W frozen). */
+  function refEmbeddingGrads(
+    ids: number[],
+    A: Float32Array,
+    B: Float32Array,
+    G: Float32Array,
+    vocab: number,
+    r: number,
+    m: number,
+    s: number,
+  ) {
+    const dA = new Float64Array(vocab * r);
+    const dB = new Float64Array(r * m);
+    ids.forEach((id, i) => {
+      for (let k = 0; k < r; k++)
+        for (let j = 0; j < m; j++) {
+          const g = (G[i * m + j] as number) * s;
+          dA[id * r + k] = (dA[id * r + k] as number) + g * (B[k * m + j] as number);
+          dB[k * m + j] = (dB[k * m + j] as number) + g * (A[id * r + k] as number);
+        }
+    });
+    return { dA, dB };
+  }
+
+  it(`dA, dB match a TypedArray reference (repeated ids) on the ${tf.getBackend()} backend`, () => {
+    const rng = new Rng(31);
+    const vocab = 6;
+    const m = 4;
+    const r = 2;
+    const layer = new LoraLinear({ weight: tf.tensor2d(randomArray(rng, vocab * m), [vocab, m]), embedding: true });
+    const A = randomArray(rng, vocab * r);
+    const B = randomArray(rng, r * m);
+    layer.addAdapter("a", { A: tf.tensor2d(A, [vocab, r]), B: tf.tensor2d(B, [r, m]), alpha: 3 });
+    layer.setActiveAdapters(["a"]);
+    const idList = [1, 4, 1, 0, 5, 1];
+    const ids = tf.tensor2d(idList, [2, 3], "int32");
+    const G = randomArray(rng, idList.length * m);
+    const g = tf.tensor3d(G, [2, 3, m]);
+    const a = layer.getAdapter("a");
+    const { grads, value } = tf.variableGrads(() => tf.sum(tf.mul(layer.forwardEmbedding(ids), g)), [a.A, a.B]);
+    const ref = refEmbeddingGrads(idList, A, B, G, vocab, r, m, a.scaling);
+    expect(grads[a.A.name]?.shape).toEqual([vocab, r]);
+    expect(maxAbsDiff(grads[a.A.name]?.dataSync() ?? [], ref.dA)).toBeLessThan(1e-4);
+    expect(maxAbsDiff(grads[a.B.name]?.dataSync() ?? [], ref.dB)).toBeLessThan(1e-4);
+    expect(Object.keys(grads)).toHaveLength(2);
+    for (const t of Object.values(grads)) t.dispose();
+    value.dispose();
+    ids.dispose();
+    g.dispose();
+    layer.dispose();
+  });
+
+  it("training steps through an embedding adapter keep numTensors stable", () => {
+    const rng = new Rng(32);
+    const vocab = 9;
+    const m = 3;
+    const layer = new LoraLinear({ weight: tf.tensor2d(randomArray(rng, vocab * m), [vocab, m]), embedding: true });
+    layer.addAdapter("a", { r: 2, alpha: 2, seed: 4 });
+    layer.setActiveAdapters(["a"]);
+    const ids = tf.tensor1d([0, 8, 3, 3], "int32");
+    const target = tf.tensor2d(randomArray(rng, 4 * m), [4, m]);
+    const opt = tf.train.sgd(0.1);
+    const loss = () => tf.losses.meanSquaredError(target, layer.forwardEmbedding(ids)) as tf.Scalar;
+    const first = tf.tidy(() => loss().dataSync()[0] as number);
+    const counts: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      opt.minimize(loss, false, layer.adapterVariables());
+      counts.push(tf.memory().numTensors);
+    }
+    const last = tf.tidy(() => loss().dataSync()[0] as number);
+    expect(last).toBeLessThan(first);
+    expect(new Set(counts.slice(1)).size).toBe(1);
+    opt.dispose();
+    ids.dispose();
+    target.dispose();
+    layer.dispose();
+  });
+});
+
+describe("embedding LoRA through injectLora + trainAdapter", () => {
+  it(`trains on ${tf.getBackend()}: loss falls, the base table is untouched, numTensors returns`, async () => {
+    const before = tf.memory().numTensors;
+    const m = tfl.sequential();
+    m.add(
+      tfl.layers.embedding({
+        inputDim: 11,
+        outputDim: 4,
+        inputLength: 3,
+        name: "emb",
+        embeddingsInitializer: tfl.initializers.randomNormal({ seed: 8 }),
+      }),
+    );
+    m.add(tfl.layers.flatten());
+    m.add(tfl.layers.dense({ units: 2, name: "head", kernelInitializer: tfl.initializers.glorotUniform({ seed: 9 }) }));
+    const lora = injectLora(m, { r: 2, lora_alpha: 4, target_modules: ["emb"] });
+    const emb = lora.layers.get("emb");
+    if (!emb) throw new Error("no emb");
+    const W0 = emb.weight.dataSync().slice();
+    const rng = new Rng(12);
+    const ids = Array.from({ length: 48 }, () => rng.int() % 11);
+    const x = tf.tensor2d(ids, [16, 3], "int32");
+    const y = tf.tensor2d(randomArray(rng, 32), [16, 2]);
+    const counts: number[] = [];
+    const res = await trainAdapter({
+      model: lora,
+      data: { x, y },
+      loss: "meanSquaredError",
+      learningRate: 0.05,
+      epochs: 6,
+      batchSize: 8,
+      onStep: () => {
+        counts.push(tf.memory().numTensors);
+      },
+    });
+    expect(res.steps).toBe(12);
+    expect(res.losses.at(-1) as number).toBeLessThan(res.losses[0] as number);
+    expect(new Set(counts.slice(2)).size).toBe(1);
+    expect(maxAbsDiff(emb.weight.dataSync(), W0)).toBe(0);
+    expect(maxAbsDiff(emb.getAdapter("default").A.dataSync(), new Float32Array(22))).toBeGreaterThan(0);
+    lora.dispose();
+    m.dispose();
+    tf.dispose([x, y]);
+    expect(tf.memory().numTensors).toBeLessThanOrEqual(before);
   });
 });

@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { type InitLoraWeights, loraScaling } from "../config/LoraConfig.js";
 import { CoreError } from "../errors.js";
 import { Rng } from "../random.js";
+import { gatherRows } from "./gatherRows.js";
 import { initAdapter } from "./initAdapter.js";
 
 /** Adapter name meaning "no adapter" in a mixed batch (as in PEFT). */
@@ -272,9 +273,10 @@ export class LoraLinear {
     this.assertLive();
     return tf.tidy(() => {
       const flat = tf.cast(tf.reshape(ids, [-1]), "int32");
+      // The frozen base table needs no gradient; the adapter's A rows go through gatherRows, whose
+      // gradient (a scatter-add) runs on every backend (tf.gather's needs UnsortedSegmentSum, missing on wasm).
       let y = tf.gather(this.weight2d(), flat) as tf.Tensor2D;
-      for (const a of this.liveAdapters())
-        y = tf.add(y, tf.mul(tf.matMul(tf.gather(a.A, flat) as tf.Tensor2D, a.B), a.scaling));
+      for (const a of this.liveAdapters()) y = tf.add(y, tf.mul(tf.matMul(gatherRows(a.A, flat), a.B), a.scaling));
       return tf.reshape(y, [...ids.shape, this.outFeatures]);
     });
   }
