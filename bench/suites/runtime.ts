@@ -2,21 +2,24 @@
  * Serving engine benchmarks (wasm): heterogeneous LoRA batches vs one adapter and vs a naive loop,
  * adapter hot-swap latency, memory with 100 adapters resident, and `lowrank serve` throughput.
  */
+
+import { bgmv } from "@lowrank/core";
 import {
+  adapterStacks,
   BASE_ADAPTER,
+  coreBgmvKernel,
   createSyntheticMlp,
   Engine,
   type GatherLoraKernel,
   LoraBatchPlan,
   mlpArrays,
-  referenceMlp,
   type RowAdapter,
+  referenceMlp,
   seededValues,
   startEngineServer,
   syntheticAdapter,
   syntheticAdapterArrays,
 } from "@lowrank/runtime";
-import { bgmv } from "@lowrank/core";
 import * as tf from "@tensorflow/tfjs-core";
 import { type BenchGroup, defineSuite } from "../harness.js";
 
@@ -26,7 +29,9 @@ const R = 16;
 const owned: tf.Tensor[] = [];
 const keep = <T extends tf.Tensor>(t: T): T => (owned.push(t), t);
 
-function adapterModules(count: number): Array<Map<string, { A: tf.Tensor2D; B: tf.Tensor2D; rank: number; scaling: number }>> {
+function adapterModules(
+  count: number,
+): Array<Map<string, { A: tf.Tensor2D; B: tf.Tensor2D; rank: number; scaling: number }>> {
   return Array.from({ length: count }, (_, i) => {
     const A = keep(tf.tensor2d(seededValues(10 + i, D * R, 0.03), [D, R]));
     const B = keep(tf.tensor2d(seededValues(500 + i, R * D, 0.03), [R, D]));
@@ -34,11 +39,18 @@ function adapterModules(count: number): Array<Map<string, { A: tf.Tensor2D; B: t
   });
 }
 
-/** The engine's default gather kernel: @lowrank/core's bgmv. */
-const gathered: GatherLoraKernel = (x, As, Bs, idx, scales) => bgmv(x, As, Bs, idx, scales);
+/** @lowrank/core's bgmv; on wasm the plan uses cached adapter concatenations instead of per-batch stacks. */
+const gathered: GatherLoraKernel = coreBgmvKernel;
+/** The same bgmv behind another function: the plan stacks the batch's adapters for it on every call. */
+const stackedPerBatch: GatherLoraKernel = (x, As, Bs, idx, scales) => bgmv(x, As, Bs, idx, scales);
 
 /** One linear layer over the batch: x·W once, plus each row's LoRA term. */
-function batched(x: tf.Tensor2D, W: tf.Tensor2D, rows: RowAdapter[], kernel: GatherLoraKernel | undefined = gathered): void {
+function batched(
+  x: tf.Tensor2D,
+  W: tf.Tensor2D,
+  rows: RowAdapter[],
+  kernel: GatherLoraKernel | undefined = gathered,
+): void {
   const y = tf.tidy(() => {
     const base = tf.matMul(x, W);
     const delta = new LoraBatchPlan(rows, kernel).delta("layer", x, D);
@@ -57,7 +69,9 @@ function naive(x: tf.Tensor2D, W: tf.Tensor2D, rows: RowAdapter[]): void {
     for (const [mods, idx] of groups) {
       const xg = tf.gather(x, tf.tensor1d(idx, "int32"));
       const m = mods?.get("layer");
-      parts.push(m ? tf.add(tf.matMul(xg, W), tf.mul(tf.matMul(tf.matMul(xg, m.A), m.B), m.scaling)) : tf.matMul(xg, W));
+      parts.push(
+        m ? tf.add(tf.matMul(xg, W), tf.mul(tf.matMul(tf.matMul(xg, m.A), m.B), m.scaling)) : tf.matMul(xg, W),
+      );
     }
     return tf.concat(parts);
   });
@@ -69,10 +83,13 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number;
 }
 
-async function hotSwap(): Promise<Array<{ name: string; value: number; unit: string; reference?: { name: string; value: number } }>> {
+async function hotSwap(): Promise<
+  Array<{ name: string; value: number; unit: string; reference?: { name: string; value: number } }>
+> {
   const engine = new Engine({ maxWaitMs: 0 });
   engine.addBase("b", createSyntheticMlp({ dims: [D, D] }));
-  for (let i = 0; i < 8; i++) engine.registerAdapter(`a${i}`, { kind: "custom", load: (b) => syntheticAdapter(b, { rank: R, seed: i }) });
+  for (let i = 0; i < 8; i++)
+    engine.registerAdapter(`a${i}`, { kind: "custom", load: (b) => syntheticAdapter(b, { rank: R, seed: i }) });
   for (let i = 0; i < 8; i++) await engine.loadAdapter(`a${i}`);
   const input = seededValues(1, D);
   const time = async (adapter: (i: number) => string) => {
@@ -89,7 +106,8 @@ async function hotSwap(): Promise<Array<{ name: string; value: number; unit: str
   const swap = await time((i) => `a${i % 8}`);
   const mergedEngine = new Engine({ mode: "merged", maxWaitMs: 0 });
   mergedEngine.addBase("b", createSyntheticMlp({ dims: [D, D] }));
-  for (let i = 0; i < 2; i++) mergedEngine.registerAdapter(`m${i}`, { kind: "custom", load: (b) => syntheticAdapter(b, { rank: R, seed: i }) });
+  for (let i = 0; i < 2; i++)
+    mergedEngine.registerAdapter(`m${i}`, { kind: "custom", load: (b) => syntheticAdapter(b, { rank: R, seed: i }) });
   for (let i = 0; i < 2; i++) await mergedEngine.loadAdapter(`m${i}`);
   const merged: number[] = [];
   for (let i = 0; i < 40; i++) {
@@ -103,10 +121,20 @@ async function hotSwap(): Promise<Array<{ name: string; value: number; unit: str
   const p50Same = percentile(same, 0.5);
   return [
     { name: "unmerged, same adapter each request p50", value: p50Same, unit: "ms" },
-    { name: "unmerged, switching among 8 adapters p50", value: percentile(swap, 0.5), unit: "ms", reference: { name: "same adapter p50", value: p50Same } },
+    {
+      name: "unmerged, switching among 8 adapters p50",
+      value: percentile(swap, 0.5),
+      unit: "ms",
+      reference: { name: "same adapter p50", value: p50Same },
+    },
     { name: "unmerged, switching among 8 adapters p99", value: percentile(swap, 0.99), unit: "ms" },
     { name: "swap cost (switch p50 - same p50)", value: percentile(swap, 0.5) - p50Same, unit: "ms" },
-    { name: "merged mode, switching every request p50", value: percentile(merged, 0.5), unit: "ms", reference: { name: "same adapter p50", value: p50Same } },
+    {
+      name: "merged mode, switching every request p50",
+      value: percentile(merged, 0.5),
+      unit: "ms",
+      reference: { name: "same adapter p50", value: p50Same },
+    },
     { name: "merged mode, switching every request p99", value: percentile(merged, 0.99), unit: "ms" },
   ];
 }
@@ -117,7 +145,8 @@ async function memory100() {
   const base = createSyntheticMlp({ dims: [D, D, D] });
   const baseBytes = tf.memory().numBytes - start;
   engine.addBase("b", base);
-  for (let i = 0; i < 100; i++) engine.registerAdapter(`a${i}`, { kind: "custom", load: (b) => syntheticAdapter(b, { rank: R, seed: i }) });
+  for (let i = 0; i < 100; i++)
+    engine.registerAdapter(`a${i}`, { kind: "custom", load: (b) => syntheticAdapter(b, { rank: R, seed: i }) });
   for (let i = 0; i < 100; i++) await engine.loadAdapter(`a${i}`);
   const oneAdapter = 2 * (D * R + R * D) * 4;
   const total = tf.memory().numBytes - start;
@@ -125,7 +154,12 @@ async function memory100() {
   const mb = (b: number) => b / 2 ** 20;
   return [
     { name: "base alone", value: mb(baseBytes), unit: "MiB" },
-    { name: "base + 100 adapters resident", value: mb(total), unit: "MiB", reference: { name: "base + 100 x adapter size", value: mb(baseBytes + 100 * oneAdapter) } },
+    {
+      name: "base + 100 adapters resident",
+      value: mb(total),
+      unit: "MiB",
+      reference: { name: "base + 100 x adapter size", value: mb(baseBytes + 100 * oneAdapter) },
+    },
     { name: "leftover after close", value: mb(tf.memory().numBytes - start), unit: "MiB" },
   ];
 }
@@ -152,7 +186,10 @@ async function serveThroughput() {
         const k = i % 21;
         const adapter = k === 20 ? BASE_ADAPTER : `t${k}`;
         const input = Array.from(seededValues(i, 64));
-        const res = await fetch(`${server.url}/v1/forward`, { method: "POST", body: JSON.stringify({ adapter, scale: 1, input }) });
+        const res = await fetch(`${server.url}/v1/forward`, {
+          method: "POST",
+          body: JSON.stringify({ adapter, scale: 1, input }),
+        });
         const body = (await res.json()) as { output: number[] };
         const want = referenceMlp(ref, input, k === 20 ? undefined : expected[k]);
         if (!body.output?.every((v, o) => Math.abs(v - (want[o] as number)) < 1e-4)) wrong++;
@@ -164,7 +201,11 @@ async function serveThroughput() {
   await server.close();
   if (wrong) throw new Error(`${wrong} of ${total} responses differed from their expected output`);
   return [
-    { name: `${total} requests, ${concurrency} concurrent, 20 adapters + base (all checked)`, value: total / seconds, unit: "req/s" },
+    {
+      name: `${total} requests, ${concurrency} concurrent, 20 adapters + base (all checked)`,
+      value: total / seconds,
+      unit: "req/s",
+    },
     { name: "mean rows per batch", value: total / batches, unit: "rows" },
   ];
 }
@@ -172,12 +213,16 @@ async function serveThroughput() {
 export default defineSuite({
   name: "runtime",
   backend: "wasm",
-  dispose: () => tf.dispose(owned.splice(0)),
+  dispose: () => {
+    adapterStacks.clear();
+    tf.dispose(owned.splice(0));
+  },
   groups: async () => {
     const x = keep(tf.tensor2d(seededValues(3, N * D), [N, D]));
     const W = keep(tf.tensor2d(seededValues(4, D * D, 0.03), [D, D]));
     const mods = adapterModules(64);
-    const rowsFor = (k: number): RowAdapter[] => Array.from({ length: N }, (_, i) => ({ modules: mods[i % k] ?? null, scale: 1 }));
+    const rowsFor = (k: number): RowAdapter[] =>
+      Array.from({ length: N }, (_, i) => ({ modules: mods[i % k] ?? null, scale: 1 }));
     const groups: BenchGroup[] = [
       {
         name: `LoRA batch ${N} rows, d=${D}, r=${R}: distinct adapters vs one`,
@@ -188,8 +233,23 @@ export default defineSuite({
           { name: "8 adapters", fn: () => batched(x, W, rowsFor(8)) },
           { name: "32 adapters", fn: () => batched(x, W, rowsFor(32)) },
           { name: "64 adapters", fn: () => batched(x, W, rowsFor(64)) },
-          { name: "32 adapters, portable path (stacked batched matmuls)", fn: () => batched(x, W, rowsFor(32), undefined) },
-          { name: "base only (no LoRA)", fn: () => batched(x, W, rowsFor(1).map((r) => ({ ...r, modules: null }))) },
+          {
+            name: "32 adapters, bgmv on per-batch stacks (previous default)",
+            fn: () => batched(x, W, rowsFor(32), stackedPerBatch),
+          },
+          {
+            name: "32 adapters, portable path (stacked batched matmuls)",
+            fn: () => batched(x, W, rowsFor(32), undefined),
+          },
+          {
+            name: "base only (no LoRA)",
+            fn: () =>
+              batched(
+                x,
+                W,
+                rowsFor(1).map((r) => ({ ...r, modules: null })),
+              ),
+          },
         ],
       },
       {
@@ -202,7 +262,11 @@ export default defineSuite({
         ],
       },
       { name: `hot-swap latency, 1 request, d=${D}`, goal: "swap < 1 ms unmerged", values: hotSwap },
-      { name: `memory, 100 adapters r=${R} on a 2-layer d=${D} base`, goal: "= base + 100 x adapter", values: memory100 },
+      {
+        name: `memory, 100 adapters r=${R} on a 2-layer d=${D} base`,
+        goal: "= base + 100 x adapter",
+        values: memory100,
+      },
       { name: "lowrank serve throughput (HTTP, loopback)", values: serveThroughput },
     ];
     return groups;

@@ -1,4 +1,6 @@
+import { bgmv, LORA_BGMV, loraKernelPath } from "@lowrank/core";
 import * as tf from "@tensorflow/tfjs-core";
+import { type AdapterStackCache, adapterStacks } from "./AdapterStackCache.js";
 import type { ResidentModule } from "./types.js";
 
 /** One example of a batch: the adapter it asked for (null for `__base__`) and its request scale. */
@@ -21,6 +23,13 @@ export type GatherLoraKernel = (
 ) => tf.Tensor2D;
 
 /**
+ * @lowrank/core's `bgmv` as a GatherLoraKernel. When the active backend has no registered bgmv kernel
+ * (wasm), a plan given this kernel skips the per-batch stacking: it multiplies by cached concatenations
+ * of the batch's adapters (see AdapterStackCache) and masks each row to its own adapter's columns.
+ */
+export const coreBgmvKernel: GatherLoraKernel = (x, As, Bs, idx, scales) => bgmv(x, As, Bs, idx, scales);
+
+/**
  * The LoRA side of one heterogeneous batch: for each module, x·W is computed once by the caller for all
  * rows, and `delta` returns each row's own adapter term (zero for rows without one). Must be called
  * inside a tidy: every tensor it makes is an intermediate.
@@ -29,6 +38,7 @@ export class LoraBatchPlan {
   constructor(
     private readonly rows: readonly RowAdapter[],
     private readonly kernel?: GatherLoraKernel,
+    private readonly stacks: AdapterStackCache = adapterStacks,
   ) {}
 
   /** Whether any row has an adapter (else the batch is plain base forward). */
@@ -53,6 +63,10 @@ export class LoraBatchPlan {
       if (scales.every((s) => s === s0)) u = tf.mul(u, s0);
       else u = tf.mul(u, tf.tensor2d(expand(scales, perRow), [n, 1]));
       return tf.matMul(u, first.B);
+    }
+
+    if (this.kernel === coreBgmvKernel && loraKernelPath(LORA_BGMV) === "composed") {
+      return this.concatenated(module, x, mods, scales, perRow);
     }
 
     const rmax = Math.max(...mods.map((m) => m?.rank ?? 0));
@@ -86,6 +100,37 @@ export class LoraBatchPlan {
     const u = tf.mul(tf.matMul(x3, tf.stack(rowA) as tf.Tensor3D), tf.tensor3d(scales, [b, 1, 1]));
     const y = tf.matMul(u, tf.stack(rowB) as tf.Tensor3D);
     return tf.reshape(y, [n, outFeatures]);
+  }
+
+  /**
+   * U = x·[A_1 | ... | A_k], zero all but each row's own adapter block (times its scale), Y = U·[B_1; ...; B_k].
+   * Row i's value is scale_i·(x_i·A)·B as when run alone: the other blocks contribute exact zeros.
+   */
+  private concatenated(
+    module: string,
+    x: tf.Tensor2D,
+    mods: Array<ResidentModule | null>,
+    scales: number[],
+    perRow: number,
+  ): tf.Tensor2D {
+    const members: ResidentModule[] = [];
+    const slot = new Map<ResidentModule, number>();
+    mods.forEach((m, i) => {
+      if (m && scales[i] !== 0 && !slot.has(m)) slot.set(m, members.push(m) - 1);
+    });
+    const stack = this.stacks.get(module, members);
+    const width = stack.offsets[members.length] as number;
+    const n = x.shape[0];
+    const mask = new Float32Array(n * width);
+    mods.forEach((m, i) => {
+      const j = m ? slot.get(m) : undefined;
+      if (j === undefined) return;
+      const from = stack.offsets[j] as number;
+      const to = stack.offsets[j + 1] as number;
+      for (let row = i * perRow; row < (i + 1) * perRow; row++) mask.fill(scales[i] as number, row * width + from, row * width + to);
+    });
+    const u = tf.mul(tf.matMul(x, stack.aCat), tf.tensor2d(mask, [n, width]));
+    return tf.matMul(u, stack.bCat);
   }
 }
 
