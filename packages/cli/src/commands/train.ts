@@ -140,6 +140,8 @@ export async function train(
     return summary;
   } finally {
     lora.dispose();
+    // The base was built for this run: free its weights too (a LinearHost may have no dispose).
+    (base as { dispose?: () => unknown }).dispose?.();
     for (const t of [data.x, data.y, data.test?.x, data.test?.y]) t?.dispose();
   }
 }
