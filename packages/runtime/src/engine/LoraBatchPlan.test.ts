@@ -86,6 +86,55 @@ for (const backend of ["cpu", "wasm"] as const) {
       for (const { m } of adapters) tf.dispose([m.A, m.B]);
       expect(tf.memory().numTensors).toBe(before);
     });
+
+    it("splits many adapters into chunks (positions per example), and keeps an Inf row from leaking", () => {
+      const before = tf.memory().numTensors;
+      const cache = new AdapterStackCache();
+      const adapters = Array.from({ length: 12 }, (_, i) => moduleOf(20 + i, 4 + (i % 3) * 6));
+      const examples = 30;
+      const positions = 3;
+      const pick = Array.from({ length: examples }, (_, i) => (i % 7 === 6 ? -1 : (i * 5) % 12));
+      const rows: RowAdapter[] = pick.map((p, i) => ({
+        modules: p < 0 ? null : new Map([["layer", (adapters[p] as { m: ResidentModule }).m]]),
+        scale: 1 + (i % 4) * 0.25,
+      }));
+      for (const poison of [false, true]) {
+        const xs = seededValues(9, examples * positions * IN);
+        if (poison) xs[4 * positions * IN + 3] = Number.POSITIVE_INFINITY;
+        const y = tf.tidy(() => {
+          const d = new LoraBatchPlan(rows, coreBgmvKernel, cache).delta(
+            "layer",
+            tf.tensor2d(xs, [examples * positions, IN]),
+            OUT,
+          );
+          return d as tf.Tensor2D;
+        });
+        const got = y.dataSync();
+        y.dispose();
+        for (let e = 0; e < examples; e++) {
+          if (poison && e === 4) continue;
+          const ad = adapters[pick[e] as number];
+          for (let p = 0; p < positions; p++) {
+            const row = e * positions + p;
+            const want = ad
+              ? reference(
+                  xs.subarray(row * IN, (row + 1) * IN),
+                  ad.a,
+                  ad.b,
+                  ad.m.rank,
+                  (1 + (e % 4) * 0.25) * ad.m.scaling,
+                )
+              : new Float32Array(OUT);
+            for (let o = 0; o < OUT; o++)
+              expect(Math.abs((got[row * OUT + o] as number) - (want[o] as number))).toBeLessThan(1e-5);
+          }
+        }
+      }
+      if (loraKernelPath(LORA_BGMV) === "composed") expect(cache.size).toBeGreaterThan(1);
+      cache.clear();
+      for (const { m } of adapters) tf.dispose([m.A, m.B]);
+      expect(tf.memory().numTensors).toBe(before);
+    });
   });
 }
 
