@@ -5,7 +5,6 @@
 
 import { bgmv } from "@lowrank/core";
 import {
-  adapterStacks,
   BASE_ADAPTER,
   coreBgmvKernel,
   createSyntheticMlp,
@@ -214,7 +213,6 @@ export default defineSuite({
   name: "runtime",
   backend: "wasm",
   dispose: () => {
-    adapterStacks.clear();
     tf.dispose(owned.splice(0));
   },
   groups: async () => {
@@ -223,6 +221,15 @@ export default defineSuite({
     const mods = adapterModules(64);
     const rowsFor = (k: number): RowAdapter[] =>
       Array.from({ length: N }, (_, i) => ({ modules: mods[i % k] ?? null, scale: 1 }));
+    let shift = 0;
+    /** k adapters per batch, but a new set (and order) on each call, as a server's mixes are. */
+    const rowsShifted = (k: number): RowAdapter[] => {
+      shift = (shift + 7) % mods.length;
+      return Array.from({ length: N }, (_, i) => ({
+        modules: mods[((i % k) * 3 + shift) % mods.length] ?? null,
+        scale: 1,
+      }));
+    };
     const groups: BenchGroup[] = [
       {
         name: `LoRA batch ${N} rows, d=${D}, r=${R}: distinct adapters vs one`,
@@ -233,6 +240,7 @@ export default defineSuite({
           { name: "8 adapters", fn: () => batched(x, W, rowsFor(8)) },
           { name: "32 adapters", fn: () => batched(x, W, rowsFor(32)) },
           { name: "64 adapters", fn: () => batched(x, W, rowsFor(64)) },
+          { name: "32 adapters, a different 32 of 64 every batch", fn: () => batched(x, W, rowsShifted(32)) },
           {
             name: "32 adapters, bgmv on per-batch stacks (previous default)",
             fn: () => batched(x, W, rowsFor(32), stackedPerBatch),

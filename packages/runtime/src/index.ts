@@ -21,7 +21,6 @@ export {
   type EngineStats,
   type GenerateRequest,
 } from "./engine/Engine.js";
-export { type AdapterStack, AdapterStackCache, adapterStacks } from "./engine/AdapterStackCache.js";
 export { coreBgmvKernel, type GatherLoraKernel, LoraBatchPlan, type RowAdapter } from "./engine/LoraBatchPlan.js";
 export { peftAdapterFromBytes, peftLoader, readPeftFiles } from "./engine/peftLoader.js";
 export { ResidentAdapter } from "./engine/ResidentAdapter.js";

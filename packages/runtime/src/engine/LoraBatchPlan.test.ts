@@ -1,8 +1,6 @@
-import { LORA_BGMV, loraKernelPath } from "@lowrank/core";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend/initBackend.js";
-import { AdapterStackCache } from "./AdapterStackCache.js";
 import { coreBgmvKernel, LoraBatchPlan, type RowAdapter } from "./LoraBatchPlan.js";
 import { seededValues } from "./synthetic.js";
 import type { ResidentModule } from "./types.js";
@@ -45,9 +43,8 @@ for (const backend of ["cpu", "wasm"] as const) {
       await initBackend({ backend: previous as "wasm" });
     });
 
-    it("gives each row its own adapter's term (mixed ranks, scales, base rows), cached across batches", () => {
+    it("gives each row its own adapter's term (mixed ranks, scales, base rows), repeated batches", () => {
       const before = tf.memory().numTensors;
-      const cache = new AdapterStackCache();
       const adapters = [moduleOf(1, 2), moduleOf(2, 5), moduleOf(3, 8), moduleOf(4, 3)];
       const pick = [0, 1, -1, 2, 3, 1, 0, -1, 2];
       const scales = [1, 0.5, 1, 2, 0, 1, -1, 1, 3];
@@ -58,11 +55,7 @@ for (const backend of ["cpu", "wasm"] as const) {
       const xs = seededValues(7, pick.length * IN);
       for (let round = 0; round < 2; round++) {
         const y = tf.tidy(() => {
-          const d = new LoraBatchPlan(rows, coreBgmvKernel, cache).delta(
-            "layer",
-            tf.tensor2d(xs, [pick.length, IN]),
-            OUT,
-          );
+          const d = new LoraBatchPlan(rows, coreBgmvKernel).delta("layer", tf.tensor2d(xs, [pick.length, IN]), OUT);
           expect(d).not.toBeNull();
           return d as tf.Tensor2D;
         });
@@ -77,19 +70,12 @@ for (const backend of ["cpu", "wasm"] as const) {
         });
         y.dispose();
       }
-      // a composing backend (wasm) uses one cached concatenation; a registered kernel needs none
-      expect(cache.size).toBe(loraKernelPath(LORA_BGMV) === "composed" ? 1 : 0);
-      if (backend === "wasm") expect(cache.size).toBe(1);
-      cache.release((adapters[2] as { m: ResidentModule }).m);
-      expect(cache.size).toBe(0);
-      expect(cache.totalBytes).toBe(0);
       for (const { m } of adapters) tf.dispose([m.A, m.B]);
       expect(tf.memory().numTensors).toBe(before);
     });
 
-    it("splits many adapters into chunks (positions per example), and keeps an Inf row from leaking", () => {
+    it("runs many adapters on their own rows (positions per example), and keeps an Inf row from leaking", () => {
       const before = tf.memory().numTensors;
-      const cache = new AdapterStackCache();
       const adapters = Array.from({ length: 12 }, (_, i) => moduleOf(20 + i, 4 + (i % 3) * 6));
       const examples = 30;
       const positions = 3;
@@ -102,7 +88,7 @@ for (const backend of ["cpu", "wasm"] as const) {
         const xs = seededValues(9, examples * positions * IN);
         if (poison) xs[4 * positions * IN + 3] = Number.POSITIVE_INFINITY;
         const y = tf.tidy(() => {
-          const d = new LoraBatchPlan(rows, coreBgmvKernel, cache).delta(
+          const d = new LoraBatchPlan(rows, coreBgmvKernel).delta(
             "layer",
             tf.tensor2d(xs, [examples * positions, IN]),
             OUT,
@@ -130,47 +116,8 @@ for (const backend of ["cpu", "wasm"] as const) {
           }
         }
       }
-      if (loraKernelPath(LORA_BGMV) === "composed") expect(cache.size).toBeGreaterThan(1);
-      cache.clear();
       for (const { m } of adapters) tf.dispose([m.A, m.B]);
       expect(tf.memory().numTensors).toBe(before);
     });
   });
 }
-
-describe("AdapterStackCache", () => {
-  it("concatenates without padding, evicts least recently used over its byte cap, drops stale entries", () => {
-    const before = tf.memory().numTensors;
-    const a = moduleOf(1, 2).m;
-    const b = moduleOf(2, 3).m;
-    const c = moduleOf(3, 4).m;
-    const perEntry = (IN * 5 + 5 * OUT) * 4;
-    const cache = new AdapterStackCache(2 * perEntry);
-    const ab = cache.get("l", [a, b]);
-    expect(ab.aCat.shape).toEqual([IN, 5]);
-    expect(ab.bCat.shape).toEqual([5, OUT]);
-    expect([...ab.offsets]).toEqual([0, 2, 5]);
-    const aData = a.A.arraySync();
-    const catData = ab.aCat.arraySync();
-    for (let i = 0; i < IN; i++) expect(catData[i]?.slice(0, 2)).toEqual(aData[i]);
-    expect(cache.get("l", [a, b])).toBe(ab);
-    const ba = cache.get("l", [b, a]);
-    expect(ba).not.toBe(ab);
-    cache.get("l", [a, b]); // now most recent
-    cache.get("m", [a, b]); // third entry: evicts [b, a]
-    expect(cache.size).toBe(2);
-    expect(ba.aCat.isDisposed).toBe(true);
-    expect(ab.aCat.isDisposed).toBe(false);
-    tf.dispose([c.A, c.B]);
-    tf.dispose([b.A, b.B]);
-    const again = cache.get(
-      "l",
-      [a, b].map((m) => (m === b ? moduleOf(2, 3).m : m)),
-    );
-    expect(again).not.toBe(ab);
-    cache.clear();
-    expect(cache.totalBytes).toBe(0);
-    tf.dispose([a.A, a.B, ...(again.members[1] ? [again.members[1].A, again.members[1].B] : [])]);
-    expect(tf.memory().numTensors).toBe(before);
-  });
-});

@@ -1,6 +1,5 @@
 import { bgmv, LORA_BGMV, loraKernelPath } from "@lowrank/core";
 import * as tf from "@tensorflow/tfjs-core";
-import { type AdapterStackCache, adapterStacks } from "./AdapterStackCache.js";
 import type { ResidentModule } from "./types.js";
 
 /** One example of a batch: the adapter it asked for (null for `__base__`) and its request scale. */
@@ -24,8 +23,8 @@ export type GatherLoraKernel = (
 
 /**
  * @lowrank/core's `bgmv` as a GatherLoraKernel. When the active backend has no registered bgmv kernel
- * (wasm), a plan given this kernel skips the per-batch stacking: it multiplies by cached concatenations
- * of the batch's adapters (see AdapterStackCache) and masks each row to its own adapter's columns.
+ * (wasm), a plan given this kernel skips the per-batch stacking and runs each adapter's own A and B on
+ * its rows (see LoraBatchPlan's `segmented`).
  */
 export const coreBgmvKernel: GatherLoraKernel = (x, As, Bs, idx, scales) => bgmv(x, As, Bs, idx, scales);
 
@@ -38,7 +37,6 @@ export class LoraBatchPlan {
   constructor(
     private readonly rows: readonly RowAdapter[],
     private readonly kernel?: GatherLoraKernel,
-    private readonly stacks: AdapterStackCache = adapterStacks,
   ) {}
 
   /** Whether any row has an adapter (else the batch is plain base forward). */
@@ -66,7 +64,7 @@ export class LoraBatchPlan {
     }
 
     if (this.kernel === coreBgmvKernel && loraKernelPath(LORA_BGMV) === "composed") {
-      return this.concatenated(module, x, mods, scales, perRow);
+      return this.segmented(x, mods, scales, perRow);
     }
 
     const rmax = Math.max(...mods.map((m) => m?.rank ?? 0));
@@ -116,19 +114,12 @@ export class LoraBatchPlan {
   }
 
   /**
-   * Adapters side by side: U = x·[A_1 | ... | A_k], zero all but each row's own block (times its scale),
-   * Y = U·[B_1; ...; B_k]; the other blocks contribute exact zeros, so a row equals the request run alone.
-   * Those two matmuls cost k times one adapter's, so with many adapters the rows are first split into
-   * chunks of a few adapters each (rows moved by 0/1 permutation matmuls, exact for finite x) and each
-   * chunk runs the same masked product on its own rows and adapters only.
+   * Per adapter: its rows, scaled, are picked out of x by a 0/1·scale matrix (one small matmul, exact for
+   * finite x), multiplied by the adapter's own A then B, and the parts are put back in row order by a
+   * 0/1 matrix. Every matmul has a resident tensor or x as its right operand (wasm keeps their packed
+   * form), no adapter weights are copied, and the flops are one adapter's worth per row.
    */
-  private concatenated(
-    module: string,
-    x: tf.Tensor2D,
-    mods: Array<ResidentModule | null>,
-    scales: number[],
-    perRow: number,
-  ): tf.Tensor2D {
+  private segmented(x: tf.Tensor2D, mods: Array<ResidentModule | null>, scales: number[], perRow: number): tf.Tensor2D {
     const n = x.shape[0];
     const members: ResidentModule[] = [];
     const rowsOf = new Map<ResidentModule, number[]>();
@@ -143,21 +134,20 @@ export class LoraBatchPlan {
       for (let row = i * perRow; row < (i + 1) * perRow; row++) rows.push(row);
     });
     const rowScale = Float32Array.from(expand(scales, perRow));
-    const chunks = chunkMembers(members, rowsOf);
-    // A non-finite x would leak NaN into other rows through the permutation matmuls (0·Inf): then one chunk.
-    if (chunks.length === 1 || !Number.isFinite(tf.sum(x).dataSync()[0] as number)) {
-      return this.masked(module, x, members, rowsOf, rowScale, [...Array(n).keys()]);
+    // A non-finite x would leak NaN into other rows through the pick matmuls (0·Inf): mask instead.
+    if (members.length === 1 || !Number.isFinite(tf.sum(x).dataSync()[0] as number)) {
+      return masked(x, members, rowsOf, rowScale);
     }
     const order: number[] = [];
-    const parts = chunks.map((chunk) => {
-      const rows = chunk.flatMap((m) => rowsOf.get(m) as number[]);
+    const parts = members.map((m) => {
+      const rows = rowsOf.get(m) as number[];
       const pick = new Float32Array(rows.length * n);
       rows.forEach((row, j) => {
-        pick[j * n + row] = 1;
+        pick[j * n + row] = rowScale[row] as number;
       });
       order.push(...rows);
-      const xg = tf.matMul(tf.tensor2d(pick, [rows.length, n]), x) as tf.Tensor2D;
-      return this.masked(module, xg, chunk, rowsOf, rowScale, rows);
+      const xs = tf.matMul(tf.tensor2d(pick, [rows.length, n]), x);
+      return tf.matMul(tf.matMul(xs, m.A), m.B);
     });
     const place = new Float32Array(n * order.length);
     order.forEach((row, j) => {
@@ -165,60 +155,43 @@ export class LoraBatchPlan {
     });
     return tf.matMul(tf.tensor2d(place, [n, order.length]), tf.concat(parts, 0));
   }
-
-  /** Masked product for `rows` (x's rows, in that order) over `members` only. */
-  private masked(
-    module: string,
-    x: tf.Tensor2D,
-    members: ResidentModule[],
-    rowsOf: Map<ResidentModule, number[]>,
-    rowScale: Float32Array,
-    rows: number[],
-  ): tf.Tensor2D {
-    const single = members.length === 1 ? (members[0] as ResidentModule) : undefined;
-    const stack = single
-      ? { aCat: single.A, bCat: single.B, offsets: Int32Array.of(0, single.rank) }
-      : this.stacks.get(module, members);
-    const width = stack.offsets[members.length] as number;
-    const position = new Map(rows.map((row, j) => [row, j]));
-    const mask = new Float32Array(rows.length * width);
-    members.forEach((m, j) => {
-      const from = stack.offsets[j] as number;
-      const to = stack.offsets[j + 1] as number;
-      for (const row of rowsOf.get(m) as number[]) {
-        const at = position.get(row);
-        if (at !== undefined) mask.fill(rowScale[row] as number, at * width + from, at * width + to);
-      }
-    });
-    const u = tf.mul(tf.matMul(x, stack.aCat), tf.tensor2d(mask, [rows.length, width]));
-    return tf.matMul(u, stack.bCat);
-  }
 }
 
 /**
- * Consecutive adapters per chunk while (rows × adapter columns) stays within a small budget; measured
- * on wasm (d=1024, r=16, 64 rows): 1 adapter per chunk at 8 adapters, 2-4 at 32-64 beat one big product.
+ * All rows against all `members` side by side: U = x·[A_1 | ... | A_k], zero all but each row's own
+ * block (times its scale), Y = U·[B_1; ...; B_k]. k times the flops, but rows stay apart even when x
+ * holds Inf or NaN.
  */
-const CHUNK_BUDGET = 256;
-function chunkMembers(members: ResidentModule[], rowsOf: Map<ResidentModule, number[]>): ResidentModule[][] {
-  const chunks: ResidentModule[][] = [];
-  let current: ResidentModule[] = [];
-  let rows = 0;
-  let cols = 0;
+function masked(
+  x: tf.Tensor2D,
+  members: ResidentModule[],
+  rowsOf: Map<ResidentModule, number[]>,
+  rowScale: Float32Array,
+): tf.Tensor2D {
+  const n = x.shape[0];
+  const aCat =
+    members.length === 1
+      ? (members[0] as ResidentModule).A
+      : tf.concat(
+          members.map((m) => m.A),
+          1,
+        );
+  const bCat =
+    members.length === 1
+      ? (members[0] as ResidentModule).B
+      : tf.concat(
+          members.map((m) => m.B),
+          0,
+        );
+  const width = aCat.shape[1];
+  const mask = new Float32Array(n * width);
+  let from = 0;
   for (const m of members) {
-    const r = (rowsOf.get(m) as number[]).length;
-    if (current.length && (rows + r) * (cols + m.rank) > CHUNK_BUDGET) {
-      chunks.push(current);
-      current = [];
-      rows = 0;
-      cols = 0;
-    }
-    current.push(m);
-    rows += r;
-    cols += m.rank;
+    for (const row of rowsOf.get(m) as number[])
+      mask.fill(rowScale[row] as number, row * width + from, row * width + from + m.rank);
+    from += m.rank;
   }
-  if (current.length) chunks.push(current);
-  return chunks;
+  return tf.matMul(tf.mul(tf.matMul(x, aCat), tf.tensor2d(mask, [n, width])), bCat);
 }
 
 function expand(values: number[], times: number): number[] {

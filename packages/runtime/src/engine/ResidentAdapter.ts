@@ -1,6 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { RuntimeError } from "../backend/errors.js";
-import { adapterStacks } from "./AdapterStackCache.js";
 import type { AdapterWeights, ResidentModule, ServableBase } from "./types.js";
 
 /**
@@ -82,9 +81,6 @@ export class ResidentAdapter {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const m of this.modules.values()) {
-      adapterStacks.release(m);
-      tf.dispose([m.A, m.B]);
-    }
+    for (const m of this.modules.values()) tf.dispose([m.A, m.B]);
   }
 }
