@@ -114,10 +114,10 @@ export class LoraBatchPlan {
   }
 
   /**
-   * Per adapter: its rows, scaled, are picked out of x by a 0/1·scale matrix (one small matmul, exact for
-   * finite x), multiplied by the adapter's own A then B, and the parts are put back in row order by a
-   * 0/1 matrix. Every matmul has a resident tensor or x as its right operand (wasm keeps their packed
-   * form), no adapter weights are copied, and the flops are one adapter's worth per row.
+   * Per adapter: its rows, scaled, are picked out of x by a 0/1·scale matrix (one small matmul, exact
+   * for finite x), multiplied by the adapter's own A then B, and the parts are scattered back to their
+   * rows. Every matmul's right operand is x or a resident tensor (wasm keeps their packed form), no
+   * adapter weights are copied, and the flops are one adapter's worth per row.
    */
   private segmented(x: tf.Tensor2D, mods: Array<ResidentModule | null>, scales: number[], perRow: number): tf.Tensor2D {
     const n = x.shape[0];
@@ -149,11 +149,8 @@ export class LoraBatchPlan {
       const xs = tf.matMul(tf.tensor2d(pick, [rows.length, n]), x);
       return tf.matMul(tf.matMul(xs, m.A), m.B);
     });
-    const place = new Float32Array(n * order.length);
-    order.forEach((row, j) => {
-      place[row * order.length + j] = 1;
-    });
-    return tf.matMul(tf.tensor2d(place, [n, order.length]), tf.concat(parts, 0));
+    const outF = (members[0] as ResidentModule).B.shape[1];
+    return tf.scatterND(tf.tensor2d(order, [order.length, 1], "int32"), tf.concat(parts, 0), [n, outF]) as tf.Tensor2D;
   }
 }
 
