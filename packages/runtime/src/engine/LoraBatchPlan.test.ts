@@ -74,6 +74,37 @@ for (const backend of ["cpu", "wasm"] as const) {
       expect(tf.memory().numTensors).toBe(before);
     });
 
+    it("one adapter with base rows and differing scales: each row its own scale, base rows zero", () => {
+      const before = tf.memory().numTensors;
+      const ad = moduleOf(5, 6);
+      const scales = [1, 0, 2, -0.5, 1];
+      const rows: RowAdapter[] = scales.map((scale, i) => ({
+        modules: i === 1 ? null : new Map([["layer", ad.m]]),
+        scale,
+      }));
+      const xs = seededValues(11, rows.length * IN);
+      const y = tf.tidy(
+        () =>
+          new LoraBatchPlan(rows, coreBgmvKernel).delta(
+            "layer",
+            tf.tensor2d(xs, [rows.length, IN]),
+            OUT,
+          ) as tf.Tensor2D,
+      );
+      const got = y.dataSync();
+      y.dispose();
+      scales.forEach((s, i) => {
+        const want =
+          i === 1
+            ? new Float32Array(OUT)
+            : reference(xs.subarray(i * IN, (i + 1) * IN), ad.a, ad.b, ad.m.rank, s * ad.m.scaling);
+        for (let o = 0; o < OUT; o++)
+          expect(Math.abs((got[i * OUT + o] as number) - (want[o] as number))).toBeLessThan(1e-5);
+      });
+      tf.dispose([ad.m.A, ad.m.B]);
+      expect(tf.memory().numTensors).toBe(before);
+    });
+
     it("runs many adapters on their own rows (positions per example), and keeps an Inf row from leaking", () => {
       const before = tf.memory().numTensors;
       const adapters = Array.from({ length: 12 }, (_, i) => moduleOf(20 + i, 4 + (i % 3) * 6));

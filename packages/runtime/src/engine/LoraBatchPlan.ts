@@ -24,7 +24,7 @@ export type GatherLoraKernel = (
 /**
  * @lowrank/core's `bgmv` as a GatherLoraKernel. When the active backend has no registered bgmv kernel
  * (wasm), a plan given this kernel skips the per-batch stacking and runs each adapter's own A and B on
- * its rows (see LoraBatchPlan's `segmented`).
+ * its own rows instead (gather, two small matmuls, scatter).
  */
 export const coreBgmvKernel: GatherLoraKernel = (x, As, Bs, idx, scales) => bgmv(x, As, Bs, idx, scales);
 
@@ -114,10 +114,11 @@ export class LoraBatchPlan {
   }
 
   /**
-   * Per adapter: its rows, scaled, are picked out of x by a 0/1·scale matrix (one small matmul, exact
-   * for finite x), multiplied by the adapter's own A then B, and the parts are scattered back to their
-   * rows. Every matmul's right operand is x or a resident tensor (wasm keeps their packed form), no
-   * adapter weights are copied, and the flops are one adapter's worth per row.
+   * Per adapter: its rows are gathered from x (gatherND, an exact copy), multiplied by the adapter's own
+   * A, scaled, multiplied by its B, and the parts are scattered back to their rows. No adapter weights
+   * are copied, every matmul's right operand is a resident tensor (wasm keeps its packed form), and the
+   * flops are one adapter's worth per row, so the cost grows with the number of adapters only by the
+   * few small ops each one adds.
    */
   private segmented(x: tf.Tensor2D, mods: Array<ResidentModule | null>, scales: number[], perRow: number): tf.Tensor2D {
     const n = x.shape[0];
@@ -134,61 +135,29 @@ export class LoraBatchPlan {
       for (let row = i * perRow; row < (i + 1) * perRow; row++) rows.push(row);
     });
     const rowScale = Float32Array.from(expand(scales, perRow));
-    // A non-finite x would leak NaN into other rows through the pick matmuls (0·Inf): mask instead.
-    if (members.length === 1 || !Number.isFinite(tf.sum(x).dataSync()[0] as number)) {
-      return masked(x, members, rowsOf, rowScale);
+    const only = members.length === 1 ? (members[0] as ResidentModule) : undefined;
+    if (only) {
+      // One adapter, some rows without it or with other scales: all rows, each times its scale (0 = none).
+      return tf.matMul(tf.mul(tf.matMul(x, only.A), tf.tensor2d(rowScale, [n, 1])), only.B);
     }
     const order: number[] = [];
     const parts = members.map((m) => {
       const rows = rowsOf.get(m) as number[];
-      const pick = new Float32Array(rows.length * n);
-      rows.forEach((row, j) => {
-        pick[j * n + row] = rowScale[row] as number;
-      });
       order.push(...rows);
-      const xs = tf.matMul(tf.tensor2d(pick, [rows.length, n]), x);
-      return tf.matMul(tf.matMul(xs, m.A), m.B);
+      const u = tf.matMul(tf.gatherND(x, tf.tensor2d(rows, [rows.length, 1], "int32")) as tf.Tensor2D, m.A);
+      const s0 = rowScale[rows[0] as number] as number;
+      const same = rows.every((r) => rowScale[r] === s0);
+      const scale = same
+        ? tf.scalar(s0)
+        : tf.tensor2d(
+            rows.map((r) => rowScale[r] as number),
+            [rows.length, 1],
+          );
+      return tf.matMul(tf.mul(u, scale), m.B);
     });
     const outF = (members[0] as ResidentModule).B.shape[1];
     return tf.scatterND(tf.tensor2d(order, [order.length, 1], "int32"), tf.concat(parts, 0), [n, outF]) as tf.Tensor2D;
   }
-}
-
-/**
- * All rows against all `members` side by side: U = x·[A_1 | ... | A_k], zero all but each row's own
- * block (times its scale), Y = U·[B_1; ...; B_k]. k times the flops, but rows stay apart even when x
- * holds Inf or NaN.
- */
-function masked(
-  x: tf.Tensor2D,
-  members: ResidentModule[],
-  rowsOf: Map<ResidentModule, number[]>,
-  rowScale: Float32Array,
-): tf.Tensor2D {
-  const n = x.shape[0];
-  const aCat =
-    members.length === 1
-      ? (members[0] as ResidentModule).A
-      : tf.concat(
-          members.map((m) => m.A),
-          1,
-        );
-  const bCat =
-    members.length === 1
-      ? (members[0] as ResidentModule).B
-      : tf.concat(
-          members.map((m) => m.B),
-          0,
-        );
-  const width = aCat.shape[1];
-  const mask = new Float32Array(n * width);
-  let from = 0;
-  for (const m of members) {
-    for (const row of rowsOf.get(m) as number[])
-      mask.fill(rowScale[row] as number, row * width + from, row * width + from + m.rank);
-    from += m.rank;
-  }
-  return tf.matMul(tf.mul(tf.matMul(x, aCat), tf.tensor2d(mask, [n, width])), bCat);
 }
 
 function expand(values: number[], times: number): number[] {
