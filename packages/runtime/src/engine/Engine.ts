@@ -1,8 +1,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { isRuntimeError, RuntimeError } from "../backend/errors.js";
 import { AdapterCache, type AdapterCacheStats } from "./AdapterCache.js";
-import { bgmv, registerLoraKernels } from "@lowrank/core";
-import { type GatherLoraKernel, LoraBatchPlan } from "./LoraBatchPlan.js";
+import { registerLoraKernels } from "@lowrank/core";
+import { coreBgmvKernel, type GatherLoraKernel, LoraBatchPlan } from "./LoraBatchPlan.js";
 import { MergedWeights } from "./MergedWeights.js";
 import { peftLoader } from "./peftLoader.js";
 import { ResidentAdapter } from "./ResidentAdapter.js";
@@ -110,7 +110,7 @@ export class Engine {
     else if (options.kernel) this.gatherKernel = options.kernel;
     else {
       registerLoraKernels();
-      this.gatherKernel = (x, As, Bs, idx, scales) => bgmv(x, As, Bs, idx, scales);
+      this.gatherKernel = coreBgmvKernel;
     }
     this.opts = {
       maxBatchSize: options.maxBatchSize ?? 32,
