@@ -49,7 +49,8 @@ async function runGroup(suite: BenchSuite, group: BenchGroup, backend: string): 
     const baseMedian = baselineCase ? medians.get(baselineCase.name) : undefined;
     if (baselineCase && baseMedian) {
       for (const row of rows) {
-        if (row.medianMs !== undefined) Object.assign(row, { ratio: row.medianMs / baseMedian, ratioOf: baselineCase.name });
+        if (row.medianMs !== undefined)
+          Object.assign(row, { ratio: row.medianMs / baseMedian, ratioOf: baselineCase.name });
       }
     }
   }
@@ -69,7 +70,9 @@ async function runGroup(suite: BenchSuite, group: BenchGroup, backend: string): 
 
 async function main() {
   const filter = process.argv[2];
-  const files = (await readdir(path.join(here, "suites"))).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts")).sort();
+  const files = (await readdir(path.join(here, "suites")))
+    .filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))
+    .sort();
   const rows: BenchRow[] = [];
   const started = Date.now();
   for (const file of files) {
@@ -87,7 +90,13 @@ async function main() {
         try {
           rows.push(...(await runGroup(suite, group, info.backend)));
         } catch (error) {
-          rows.push({ suite: suite.name, group: group.name, name: "(group)", backend: info.backend, error: String(error) });
+          rows.push({
+            suite: suite.name,
+            group: group.name,
+            name: "(group)",
+            backend: info.backend,
+            error: String(error),
+          });
         }
       }
     } finally {

@@ -8,7 +8,17 @@ describe("renderTable", () => {
   it("prints one row per case with ratio to the baseline and rates", () => {
     const rows: BenchRow[] = [
       { suite: "s", group: "g", name: "base", backend: "wasm", medianMs: 2, p99Ms: 3, ratio: 1, ratioOf: "base" },
-      { suite: "s", group: "g", name: "lora", backend: "wasm", medianMs: 0.5, rate: { value: 42.123, unit: "GFLOP/s" }, ratio: 0.25, ratioOf: "base", goal: "≤ 1.10x" },
+      {
+        suite: "s",
+        group: "g",
+        name: "lora",
+        backend: "wasm",
+        medianMs: 0.5,
+        rate: { value: 42.123, unit: "GFLOP/s" },
+        ratio: 0.25,
+        ratioOf: "base",
+        goal: "≤ 1.10x",
+      },
       { suite: "s", group: "g", name: "bad", backend: "wasm", error: "boom\nstack" },
     ];
     const md = renderTable(rows, meta).split("\n");

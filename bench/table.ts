@@ -14,7 +14,10 @@ function fmtNum(v: number): string {
 }
 
 /** One markdown table: median, p99, rate or value, and ratio to the group's baseline. */
-export function renderTable(rows: BenchRow[], meta: { date: string; node: string; cpus: number; cpuModel: string; durationS: number }): string {
+export function renderTable(
+  rows: BenchRow[],
+  meta: { date: string; node: string; cpus: number; cpuModel: string; durationS: number },
+): string {
   const lines = [
     `Benchmarks, ${meta.date} (Node ${meta.node}, ${meta.cpus} × ${meta.cpuModel}, ${meta.durationS} s)`,
     "",
@@ -30,7 +33,9 @@ export function renderTable(rows: BenchRow[], meta: { date: string; node: string
           ? `${fmtNum(r.value.value)} ${r.value.unit}`
           : "";
     const ratio = r.ratio !== undefined ? `${r.ratio.toFixed(2)}x ${r.ratioOf ? `of ${r.ratioOf}` : ""}`.trim() : "";
-    lines.push(`| ${r.suite} | ${r.group} | ${r.name} | ${r.backend} | ${fmtMs(r.medianMs)} | ${fmtMs(r.p99Ms)} | ${rate} | ${ratio} | ${r.goal ?? ""} |`);
+    lines.push(
+      `| ${r.suite} | ${r.group} | ${r.name} | ${r.backend} | ${fmtMs(r.medianMs)} | ${fmtMs(r.p99Ms)} | ${rate} | ${ratio} | ${r.goal ?? ""} |`,
+    );
   }
   return lines.join("\n");
 }

@@ -15,7 +15,12 @@ const pnpm = pnpmCommand();
 const work = mkdtempSync(path.join(os.tmpdir(), "lowrank-pack-"));
 
 function run(cmd: string[], cwd: string): string {
-  return execFileSync(cmd[0]!, cmd.slice(1), { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 << 20 });
+  return execFileSync(cmd[0]!, cmd.slice(1), {
+    cwd,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+    maxBuffer: 64 << 20,
+  });
 }
 
 const check = `
@@ -74,7 +79,9 @@ describe("published packages", () => {
       tfBackend: "wasm",
     });
     // The bin works from the installed package too.
-    const doctor = JSON.parse(run([path.join(app, "node_modules", ".bin", "lowrank"), "doctor", "--json", "--backend", "cpu"], app));
+    const doctor = JSON.parse(
+      run([path.join(app, "node_modules", ".bin", "lowrank"), "doctor", "--json", "--backend", "cpu"], app),
+    );
     expect(doctor.backend.name).toBe("cpu");
   });
 });

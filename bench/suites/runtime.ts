@@ -26,7 +26,10 @@ const N = 64;
 const D = 1024;
 const R = 16;
 const owned: tf.Tensor[] = [];
-const keep = <T extends tf.Tensor>(t: T): T => (owned.push(t), t);
+const keep = <T extends tf.Tensor>(t: T): T => {
+  owned.push(t);
+  return t;
+};
 
 function adapterModules(
   count: number,
@@ -63,7 +66,9 @@ function batched(
 function naive(x: tf.Tensor2D, W: tf.Tensor2D, rows: RowAdapter[]): void {
   const y = tf.tidy(() => {
     const groups = new Map<RowAdapter["modules"], number[]>();
-    rows.forEach((r, i) => groups.set(r.modules, [...(groups.get(r.modules) ?? []), i]));
+    rows.forEach((r, i) => {
+      groups.set(r.modules, [...(groups.get(r.modules) ?? []), i]);
+    });
     const parts: tf.Tensor[] = [];
     for (const [mods, idx] of groups) {
       const xg = tf.gather(x, tf.tensor1d(idx, "int32"));
@@ -169,7 +174,9 @@ async function serveThroughput() {
   const base = createSyntheticMlp({ dims });
   engine.addBase("b", base);
   const specs = Array.from({ length: 20 }, (_, i) => ({ rank: 4 + (i % 3) * 4, seed: i }));
-  specs.forEach((s, i) => engine.registerAdapter(`t${i}`, { kind: "custom", load: (b) => syntheticAdapter(b, s) }));
+  specs.forEach((s, i) => {
+    engine.registerAdapter(`t${i}`, { kind: "custom", load: (b) => syntheticAdapter(b, s) });
+  });
   const server = await startEngineServer({ engine, port: 0 });
   const ref = mlpArrays(base);
   const expected = specs.map((s) => syntheticAdapterArrays(base, s));

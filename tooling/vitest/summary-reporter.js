@@ -22,7 +22,9 @@ export default class SummaryReporter {
       if (mod.state() === "failed" && mod.children.size === 0) failed++;
     }
     if (process.env.CI === "true" && skippedNames.length) {
-      process.stdout.write(`\nSkipped under CI (each must state its reason in its name):\n${skippedNames.map((n) => `  - ${n}`).join("\n")}\n`);
+      process.stdout.write(
+        `\nSkipped under CI (each must state its reason in its name):\n${skippedNames.map((n) => `  - ${n}`).join("\n")}\n`,
+      );
     }
     process.stdout.write(`\n${passed} passed, ${failed} failed, ${skipped} skipped\n`);
   }

@@ -1,4 +1,4 @@
-export { createProgram, runCli } from "./program.js";
+export { type DoctorReport, doctor } from "./commands/doctor.js";
 export { CliError, EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE } from "./errors.js";
 export type { CliIO } from "./output.js";
-export { doctor, type DoctorReport } from "./commands/doctor.js";
+export { createProgram, runCli } from "./program.js";

@@ -13,7 +13,10 @@ describe("dataLocations", () => {
   });
 
   it("honours LOWRANK_DATA_DIR and redacts the password of DATABASE_URL", () => {
-    const where = dataLocations({ LOWRANK_DATA_DIR: "/srv/lowrank", DATABASE_URL: "postgres://u:secret@db:5432/x" }, "/");
+    const where = dataLocations(
+      { LOWRANK_DATA_DIR: "/srv/lowrank", DATABASE_URL: "postgres://u:secret@db:5432/x" },
+      "/",
+    );
     expect(where.blobs.location).toBe("/srv/lowrank/blobs");
     expect(where.database.kind).toBe("postgres");
     expect(where.database.location).not.toContain("secret");

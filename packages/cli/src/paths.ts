@@ -15,7 +15,9 @@ function workspaceRoot(from: string): string {
  * (`pglite/`) and the blob store (`blobs/`); `DATABASE_URL` switches to PostgreSQL.
  */
 export function dataLocations(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()) {
-  const dataDir = env.LOWRANK_DATA_DIR ? path.resolve(cwd, env.LOWRANK_DATA_DIR) : path.join(workspaceRoot(cwd), ".data");
+  const dataDir = env.LOWRANK_DATA_DIR
+    ? path.resolve(cwd, env.LOWRANK_DATA_DIR)
+    : path.join(workspaceRoot(cwd), ".data");
   const url = env.DATABASE_URL;
   const database = url
     ? { kind: "postgres" as const, location: redact(url) }

@@ -51,6 +51,7 @@ export {
 export { adapterLinear, type LinearModel } from "./models/adapterLinear.js";
 export { Bert, type BertConfig, type BertInputs, parseBertConfig } from "./models/Bert.js";
 export { Checkpoint, type HfFiles, hfFilesFromBytes } from "./models/Checkpoint.js";
+export { DenseClassifier, type DenseLayerSpec } from "./models/DenseClassifier.js";
 export { disposeCache, Gpt2, type Gpt2Config, type KvCache, parseGpt2Config } from "./models/Gpt2.js";
 export {
   type GenerateIdsResult,
@@ -91,4 +92,3 @@ export {
   startEngineServer,
 } from "./server/index.js";
 export { byteLevelBpeJson, loadTokenizer, type TextTokenizer, tokenizerFromJson } from "./tokenizer/loadTokenizer.js";
-export { DenseClassifier, type DenseLayerSpec } from "./models/DenseClassifier.js";

@@ -1,4 +1,4 @@
-import { initBackend, type BackendRequest } from "@lowrank/runtime";
+import { type BackendRequest, initBackend } from "@lowrank/runtime";
 import type { Command } from "commander";
 import { type CliIO, printJson, printPairs } from "../output.js";
 import { dataLocations } from "../paths.js";
@@ -26,7 +26,9 @@ export async function doctor(backend: BackendRequest = "auto"): Promise<DoctorRe
 export function registerDoctor(program: Command, io: CliIO): void {
   program
     .command("doctor")
-    .description("check the environment: Node version, tfjs backend and its features, database and blob store locations")
+    .description(
+      "check the environment: Node version, tfjs backend and its features, database and blob store locations",
+    )
     .option("--backend <name>", "backend to try: auto, wasm, cpu, tensorflow, webgpu", "auto")
     .option("--json", "print one JSON object")
     .action(async (opts: { backend: BackendRequest; json?: boolean }) => {

@@ -1,10 +1,10 @@
-import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createSyntheticCausalLm, syntheticPeftFiles } from "@lowrank/runtime";
-import { describe, expect, it } from "vitest";
 import { fixturePath } from "@lowrank/vitest-config/fixtures";
+import { describe, expect, it } from "vitest";
 import { runCli } from "../program.js";
 import { captureIO } from "../testing.js";
 
@@ -22,15 +22,21 @@ describe("lowrank serve", () => {
       await writeFile(path.join(dir, "poet", "adapter_config.json"), files.config);
       await writeFile(path.join(dir, "poet", "adapter_model.safetensors"), files.weights);
       const io = captureIO();
-      const exit = runCli(["serve", "--base", "synthetic:lm", "--adapters", dir, "--port", "0", "--backend", "wasm"], io);
+      const exit = runCli(
+        ["serve", "--base", "synthetic:lm", "--adapters", dir, "--port", "0", "--backend", "wasm"],
+        io,
+      );
       let url: string | undefined;
       for (let i = 0; i < 200 && !url; i++) {
         url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(io.out())?.[1];
         if (!url) await new Promise((r) => setTimeout(r, 10));
       }
       expect(url, io.err()).toBeDefined();
-      const post = async (route: string, body: unknown) => (await fetch(url + route, { method: "POST", body: JSON.stringify(body) })).json() as Promise<any>;
-      const list = (await (await fetch(`${url}/v1/adapters`)).json()) as { adapters: Array<{ name: string; loaded: unknown[] }> };
+      const post = async (route: string, body: unknown) =>
+        (await fetch(url + route, { method: "POST", body: JSON.stringify(body) })).json() as Promise<any>;
+      const list = (await (await fetch(`${url}/v1/adapters`)).json()) as {
+        adapters: Array<{ name: string; loaded: unknown[] }>;
+      };
       expect(list.adapters).toEqual([expect.objectContaining({ name: "poet", loaded: [] })]);
       const plain = await post("/v1/generate", { input_ids: [5, 6, 7], max_new_tokens: 3 });
       const tuned = await post("/v1/generate", { adapter: "poet", scale: 4, input_ids: [5, 6, 7], max_new_tokens: 3 });
@@ -63,7 +69,10 @@ describe("lowrank serve", () => {
       expect(url, io.err()).toBeDefined();
       const post = async (body: unknown) =>
         (await (await fetch(`${url}/v1/forward`, { method: "POST", body: JSON.stringify(body) })).json()) as any;
-      for (const [adapter, scale] of [["gpt2-lmhead-tiny-lora", 0.5], ["__base__", 1]] as const) {
+      for (const [adapter, scale] of [
+        ["gpt2-lmhead-tiny-lora", 0.5],
+        ["__base__", 1],
+      ] as const) {
         const served = await post({ adapter, scale, input_ids: [3, 1, 4, 1, 5] });
         const cli = captureIO();
         const spec = adapter === "__base__" ? [] : ["--adapter", `${path.join(adapters, adapter)}:${scale}`];

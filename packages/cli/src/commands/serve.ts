@@ -35,31 +35,40 @@ export async function openBase(spec: string): Promise<ServableBase> {
   if (spec === "synthetic:mlp") return createSyntheticMlp({ id: spec, dims: [64, 64, 64, 64] });
   if (spec === "synthetic:lm") return createSyntheticCausalLm({ id: spec, vocab: 256, dim: 64, layers: 2 });
   const info = await stat(spec).catch(() => null);
-  if (!info?.isDirectory()) throw new CliError(`--base: expected a Hugging Face model folder or synthetic:mlp|synthetic:lm, found '${spec}'`);
+  if (!info?.isDirectory())
+    throw new CliError(`--base: expected a Hugging Face model folder or synthetic:mlp|synthetic:lm, found '${spec}'`);
   return loadBaseModel(spec);
 }
 
 /** PEFT adapter folders under `dir` (each sub-folder with an adapter_config.json, or `dir` itself). */
 export async function findAdapterFolders(dir: string): Promise<Array<{ name: string; path: string }>> {
   const root = path.resolve(dir);
-  const has = async (p: string) => (await stat(path.join(p, "adapter_config.json")).catch(() => null))?.isFile() ?? false;
+  const has = async (p: string) =>
+    (await stat(path.join(p, "adapter_config.json")).catch(() => null))?.isFile() ?? false;
   if (await has(root)) return [{ name: path.basename(root), path: root }];
   const entries = await readdir(root, { withFileTypes: true }).catch(() => {
     throw new CliError(`--adapters: expected a folder, found nothing at '${dir}'`);
   });
   const found: Array<{ name: string; path: string }> = [];
   for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-    if (e.isDirectory() && (await has(path.join(root, e.name)))) found.push({ name: e.name, path: path.join(root, e.name) });
+    if (e.isDirectory() && (await has(path.join(root, e.name))))
+      found.push({ name: e.name, path: path.join(root, e.name) });
   }
   return found;
 }
 
 /** Starts the engine and its HTTP server; the caller closes it. */
 export async function serve(opts: ServeOptions): Promise<EngineServer> {
-  if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw new CliError(`--port: expected 0..65535, found ${opts.port}`);
+  if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535)
+    throw new CliError(`--port: expected 0..65535, found ${opts.port}`);
   await initBackend({ backend: opts.backend });
   const base = await openBase(opts.base);
-  const engine = new Engine({ mode: opts.mode, maxBatchSize: opts.maxBatch, maxWaitMs: opts.maxWaitMs, cacheBytes: opts.cacheMb * 2 ** 20 });
+  const engine = new Engine({
+    mode: opts.mode,
+    maxBatchSize: opts.maxBatch,
+    maxWaitMs: opts.maxWaitMs,
+    cacheBytes: opts.cacheMb * 2 ** 20,
+  });
   engine.addBase(base.id, base);
   const folders = opts.adapters ? await findAdapterFolders(opts.adapters) : [];
   for (const f of folders) engine.registerAdapter(f.name, { kind: "folder", path: f.path });
@@ -81,12 +90,17 @@ export function registerServe(program: Command, io: CliIO): void {
     .option("--port <n>", "port (0 picks a free one)", (v) => Number(v), 8080)
     .option("--host <host>", "interface to listen on", "127.0.0.1")
     .option("--backend <name>", "auto, wasm, cpu, tensorflow, webgpu", "auto")
-    .option("--mode <mode>", "unmerged (many tenants per batch) or merged (one hot adapter folded into the weights)", "unmerged")
+    .option(
+      "--mode <mode>",
+      "unmerged (many tenants per batch) or merged (one hot adapter folded into the weights)",
+      "unmerged",
+    )
     .option("--max-batch <n>", "most requests per batch", (v) => Number(v), 32)
     .option("--max-wait-ms <ms>", "longest a request waits for batch mates", (v) => Number(v), 2)
     .option("--cache-mb <mb>", "byte budget of resident adapters, in MiB", (v) => Number(v), 256)
     .action(async (opts: ServeOptions) => {
-      if (opts.mode !== "unmerged" && opts.mode !== "merged") throw new CliError(`--mode: expected unmerged or merged, found '${opts.mode}'`);
+      if (opts.mode !== "unmerged" && opts.mode !== "merged")
+        throw new CliError(`--mode: expected unmerged or merged, found '${opts.mode}'`);
       const server = await serve(opts);
       io.stdout.write(`lowrank serve: listening on ${server.url} (base ${opts.base})\n`);
       await new Promise<void>((resolve) => {

@@ -23,5 +23,10 @@ export class RuntimeError extends Error {
 }
 
 export function isRuntimeError(e: unknown): e is RuntimeError {
-  return typeof e === "object" && e !== null && (e as { name?: unknown }).name === "RuntimeError" && typeof (e as { code?: unknown }).code === "string";
+  return (
+    typeof e === "object" &&
+    e !== null &&
+    (e as { name?: unknown }).name === "RuntimeError" &&
+    typeof (e as { code?: unknown }).code === "string"
+  );
 }

@@ -44,7 +44,10 @@ describe("AdapterCache", () => {
   it("loads once for concurrent acquirers and pins each of them", async () => {
     const log: string[] = [];
     const cache = new AdapterCache<Item>(50); // smaller than one item
-    const [x, y] = await Promise.all([cache.acquire("k", loader(100, log, "k")), cache.acquire("k", loader(100, log, "k"))]);
+    const [x, y] = await Promise.all([
+      cache.acquire("k", loader(100, log, "k")),
+      cache.acquire("k", loader(100, log, "k")),
+    ]);
     expect(x).toBe(y);
     expect(log).toEqual(["k"]);
     expect(cache.refs("k")).toBe(2);

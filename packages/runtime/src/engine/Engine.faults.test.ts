@@ -40,13 +40,20 @@ describe("Engine faults", () => {
     });
     engine.registerAdapter("wrong-shape", {
       kind: "custom",
-      load: (): AdapterWeights => ({ modules: new Map([[L1, { a: tf.zeros([4, 99]), b: tf.zeros([8, 4]), scaling: 1 }]]) }),
+      load: (): AdapterWeights => ({
+        modules: new Map([[L1, { a: tf.zeros([4, 99]), b: tf.zeros([8, 4]), scaling: 1 }]]),
+      }),
     });
     engine.registerAdapter("wrong-module", {
       kind: "custom",
-      load: (): AdapterWeights => ({ modules: new Map([["transformer.h.9.attn.c_attn", { a: tf.zeros([2, 16]), b: tf.zeros([24, 2]), scaling: 1 }]]) }),
+      load: (): AdapterWeights => ({
+        modules: new Map([["transformer.h.9.attn.c_attn", { a: tf.zeros([2, 16]), b: tf.zeros([24, 2]), scaling: 1 }]]),
+      }),
     });
-    engine.registerAdapter("unreadable", { kind: "custom", load: () => Promise.reject(new Error("header: expected JSON, found bytes 0x00")) });
+    engine.registerAdapter("unreadable", {
+      kind: "custom",
+      load: () => Promise.reject(new Error("header: expected JSON, found bytes 0x00")),
+    });
     engine.registerAdapter("no-loader", { kind: "folder", path: "/nowhere" });
     const input = seededValues(5, 16);
     const names = ["good", "nan", "good", "wrong-shape", "wrong-module", "unreadable", "no-loader", "__base__"];
@@ -68,7 +75,9 @@ describe("Engine faults", () => {
     // the engine keeps serving, with the right numbers
     const ok = await engine.forward({ adapter: "good", input });
     const expected = referenceMlp(mlpArrays(base), input, syntheticAdapterArrays(base, { rank: 4, seed: 1 }));
-    ok.data.forEach((v, i) => expect(v).toBeCloseTo(expected[i] as number, 4));
+    ok.data.forEach((v, i) => {
+      expect(v).toBeCloseTo(expected[i] as number, 4);
+    });
     // failed loads left no tensors behind: only the good adapter (2 modules x A,B) is resident
     expect(tf.memory().numTensors - before).toBe(4);
     await engine.close();
@@ -91,7 +100,10 @@ describe("Engine faults", () => {
     expect(Array.from(a.data)).toEqual(Array.from(b.data));
     const pre = new AbortController();
     pre.abort();
-    expect(await outcome(engine.forward({ input, signal: pre.signal }))).toMatchObject({ ok: false, code: "Cancelled" });
+    expect(await outcome(engine.forward({ input, signal: pre.signal }))).toMatchObject({
+      ok: false,
+      code: "Cancelled",
+    });
     // close cancels what is still queued
     const queued = outcome(engine.forward({ input }));
     await engine.close();
@@ -104,14 +116,25 @@ describe("Engine faults", () => {
     const oneAdapterBytes = (4 * (16 + 24) + 4 * (24 + 8)) * 4;
     const engine = new Engine({ maxBatchSize: 16, maxWaitMs: 1, cacheBytes: 3 * oneAdapterBytes });
     engine.addBase("b", base);
-    for (let i = 0; i < 10; i++) engine.registerAdapter(`a${i}`, { kind: "custom", load: (b) => syntheticAdapter(b, { rank: 4, seed: i }) });
-    engine.registerAdapter("broken", { kind: "custom", load: () => ({ modules: new Map([[L0, { a: tf.zeros([2, 3]), b: tf.zeros([24, 2]), scaling: 1 }]]) }) });
+    for (let i = 0; i < 10; i++)
+      engine.registerAdapter(`a${i}`, { kind: "custom", load: (b) => syntheticAdapter(b, { rank: 4, seed: i }) });
+    engine.registerAdapter("broken", {
+      kind: "custom",
+      load: () => ({ modules: new Map([[L0, { a: tf.zeros([2, 3]), b: tf.zeros([24, 2]), scaling: 1 }]]) }),
+    });
     const input = seededValues(3, 16);
     let settledSteady = 0;
     for (let round = 0; round < 5; round++) {
       const jobs = Array.from({ length: 40 }, (_, i) => {
         const ctl = new AbortController();
-        const p = outcome(engine.forward({ adapter: i % 13 === 12 ? "broken" : `a${(i * 7 + round) % 10}`, scale: (i % 3) - 0.5, input, signal: ctl.signal }));
+        const p = outcome(
+          engine.forward({
+            adapter: i % 13 === 12 ? "broken" : `a${(i * 7 + round) % 10}`,
+            scale: (i % 3) - 0.5,
+            input,
+            signal: ctl.signal,
+          }),
+        );
         if (i % 11 === 4) ctl.abort();
         return p;
       });

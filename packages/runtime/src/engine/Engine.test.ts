@@ -2,7 +2,13 @@ import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend/initBackend.js";
 import { Engine } from "./Engine.js";
-import { createSyntheticMlp, seededValues, syntheticAdapter, syntheticAdapterArrays, type SyntheticAdapterSpec } from "./synthetic.js";
+import {
+  createSyntheticMlp,
+  type SyntheticAdapterSpec,
+  seededValues,
+  syntheticAdapter,
+  syntheticAdapterArrays,
+} from "./synthetic.js";
 import { mlpArrays, referenceMlp } from "./testing.js";
 import { BASE_ADAPTER, type ForwardResult, type ServableBase } from "./types.js";
 
@@ -44,7 +50,10 @@ for (const backend of ["cpu", "wasm"] as const) {
       const base = createSyntheticMlp({ dims: DIMS, seed: 3 });
       const engine = new Engine({ maxBatchSize: 64, maxWaitMs: 20, cacheBytes: 64 * 2 ** 20 });
       let baseLoads = 0;
-      engine.addBase("mlp", () => (baseLoads++, base));
+      engine.addBase("mlp", () => {
+        baseLoads++;
+        return base;
+      });
       const all = specs(base);
       for (const s of all) engine.registerAdapter(s.name, { kind: "custom", load: (b) => syntheticAdapter(b, s) });
       const ref = mlpArrays(base);
@@ -54,7 +63,9 @@ for (const backend of ["cpu", "wasm"] as const) {
         scale: [1, 0.5, 2, -1, 0][i % 5] as number,
         input: seededValues(9000 + i, DIMS[0] as number),
       }));
-      const batched = await Promise.all(rows.map((r) => engine.forward({ adapter: r.adapter, scale: r.scale, input: r.input })));
+      const batched = await Promise.all(
+        rows.map((r) => engine.forward({ adapter: r.adapter, scale: r.scale, input: r.input })),
+      );
       expect(engine.stats().largestBatch).toBe(64);
       const alone: ForwardResult[] = [];
       for (const r of rows) alone.push(await engine.forward({ adapter: r.adapter, scale: r.scale, input: r.input }));
@@ -71,7 +82,11 @@ for (const backend of ["cpu", "wasm"] as const) {
       const plain = referenceMlp(ref, rows[4]?.input as Float32Array);
       expect(maxAbsDiff((batched[4] as ForwardResult).data, plain)).toBeLessThan(1e-4);
       // requests by digest resolve to the same adapter
-      const byDigest = await engine.forward({ adapter: "sha256-tenant-3", scale: 1, input: rows[0]?.input as Float32Array });
+      const byDigest = await engine.forward({
+        adapter: "sha256-tenant-3",
+        scale: 1,
+        input: rows[0]?.input as Float32Array,
+      });
       const byName = await engine.forward({ adapter: "tenant-3", scale: 1, input: rows[0]?.input as Float32Array });
       expect(Array.from(byDigest.data)).toEqual(Array.from(byName.data));
       expect(baseLoads).toBe(1);
@@ -89,7 +104,10 @@ for (const backend of ["cpu", "wasm"] as const) {
       const unmerged = new Engine({ maxWaitMs: 1 });
       let loads = 0;
       const base2 = createSyntheticMlp({ dims: [16, 24, 8], seed: 5 });
-      merged.addBase("b", () => (loads++, base));
+      merged.addBase("b", () => {
+        loads++;
+        return base;
+      });
       unmerged.addBase("b", base2);
       for (const e of [merged, unmerged]) {
         e.registerAdapter("x", { kind: "custom", load: (b) => syntheticAdapter(b, { rank: 4, seed: 1 }) });
@@ -97,7 +115,13 @@ for (const backend of ["cpu", "wasm"] as const) {
       }
       const input = seededValues(77, 16);
       const plain = await merged.forward({ input });
-      for (const [adapter, scale] of [["x", 1], ["y", 0.5], ["x", 1], ["x", 2], [BASE_ADAPTER, 1]] as const) {
+      for (const [adapter, scale] of [
+        ["x", 1],
+        ["y", 0.5],
+        ["x", 1],
+        ["x", 2],
+        [BASE_ADAPTER, 1],
+      ] as const) {
         const m = await merged.forward({ adapter, scale, input });
         const u = await unmerged.forward({ adapter, scale, input });
         expect(maxAbsDiff(m.data, u.data)).toBeLessThan(1e-4);

@@ -1,7 +1,7 @@
+import { registerLoraKernels } from "@lowrank/core";
 import * as tf from "@tensorflow/tfjs-core";
 import { isRuntimeError, RuntimeError } from "../backend/errors.js";
 import { AdapterCache, type AdapterCacheStats } from "./AdapterCache.js";
-import { registerLoraKernels } from "@lowrank/core";
 import { coreBgmvKernel, type GatherLoraKernel, LoraBatchPlan } from "./LoraBatchPlan.js";
 import { MergedWeights } from "./MergedWeights.js";
 import { peftLoader } from "./peftLoader.js";
@@ -9,6 +9,7 @@ import { ResidentAdapter } from "./ResidentAdapter.js";
 import {
   type AdapterLoader,
   type AdapterSource,
+  type AdapterWeights,
   BASE_ADAPTER,
   type ForwardRequest,
   type ForwardResult,
@@ -147,7 +148,9 @@ export class Engine {
         return base;
       } catch (error) {
         slot.loading = undefined;
-        throw isRuntimeError(error) ? error : new RuntimeError("ModelLoadFailed", `base '${id ?? "(default)"}': ${errorText(error)}`, { cause: error });
+        throw isRuntimeError(error)
+          ? error
+          : new RuntimeError("ModelLoadFailed", `base '${id ?? "(default)"}': ${errorText(error)}`, { cause: error });
       }
     })();
     return slot.loading;
@@ -155,7 +158,11 @@ export class Engine {
 
   /** Makes an adapter known by name (nothing is loaded until a request or `loadAdapter` needs it). */
   registerAdapter(name: string, source: AdapterSource, options: { digest?: string } = {}): void {
-    if (!name || name === BASE_ADAPTER) throw new RuntimeError("InvalidArgument", `adapter name: expected a non-empty name other than '${BASE_ADAPTER}', found '${name}'`);
+    if (!name || name === BASE_ADAPTER)
+      throw new RuntimeError(
+        "InvalidArgument",
+        `adapter name: expected a non-empty name other than '${BASE_ADAPTER}', found '${name}'`,
+      );
     const previous = this.registry.get(name);
     if (previous) this.unloadAdapter(name);
     this.registry.set(name, { source, digest: options.digest });
@@ -205,21 +212,40 @@ export class Engine {
         if (this.closed) throw new RuntimeError("Cancelled", "the engine is closed");
         if (req.signal?.aborted) throw new RuntimeError("Cancelled", "the request was cancelled before it was queued");
         if (this.queue.length >= this.opts.maxQueued) {
-          throw new RuntimeError("Overloaded", `queue full: expected fewer than ${this.opts.maxQueued} waiting requests, found ${this.queue.length}`);
+          throw new RuntimeError(
+            "Overloaded",
+            `queue full: expected fewer than ${this.opts.maxQueued} waiting requests, found ${this.queue.length}`,
+          );
         }
         const baseId = this.baseKey(req.base);
-        const adapter = req.adapter === undefined || req.adapter === BASE_ADAPTER ? BASE_ADAPTER : this.resolveAdapter(req.adapter);
+        const adapter =
+          req.adapter === undefined || req.adapter === BASE_ADAPTER ? BASE_ADAPTER : this.resolveAdapter(req.adapter);
         const scale = req.scale ?? 1;
-        if (!Number.isFinite(scale)) throw new RuntimeError("InvalidArgument", `scale: expected a finite number, found ${scale}`);
+        if (!Number.isFinite(scale))
+          throw new RuntimeError("InvalidArgument", `scale: expected a finite number, found ${scale}`);
         const shape = req.shape ?? [req.input.length];
         const size = shape.reduce((a, b) => a * b, 1);
         if (!shape.every((d) => Number.isInteger(d) && d > 0) || size !== req.input.length) {
-          throw new RuntimeError("InvalidArgument", `input: expected ${size} values for shape [${shape}], found ${req.input.length}`);
+          throw new RuntimeError(
+            "InvalidArgument",
+            `input: expected ${size} values for shape [${shape}], found ${req.input.length}`,
+          );
         }
         const problem = this.bases.get(baseId)?.base?.checkInput?.(shape);
         if (problem) throw new RuntimeError("InvalidArgument", problem);
         const key = [baseId, shape.join("x"), ...(this.mode === "merged" ? [adapter, scale] : [])].join("|");
-        const p: Pending = { req: { ...req, shape }, baseId, adapter, scale, key, enqueuedAt: now(), settled: false, resolve, reject, cleanup: () => {} };
+        const p: Pending = {
+          req: { ...req, shape },
+          baseId,
+          adapter,
+          scale,
+          key,
+          enqueuedAt: now(),
+          settled: false,
+          resolve,
+          reject,
+          cleanup: () => {},
+        };
         const onAbort = () => {
           this.queue = this.queue.filter((q) => q !== p);
           this.settle(p, new RuntimeError("Cancelled", `request for adapter '${adapter}' was cancelled`));
@@ -237,14 +263,19 @@ export class Engine {
   /** Greedy decoding on a causal-LM base: each step is a forward that batches with other requests. */
   async generate(req: GenerateRequest): Promise<{ tokens: number[]; generated: number[] }> {
     const base = await this.getBase(req.base);
-    if (base.kind !== "causal-lm") throw new RuntimeError("InvalidArgument", `generate: expected a causal-lm base, found '${base.kind}' (${base.id})`);
+    if (base.kind !== "causal-lm")
+      throw new RuntimeError(
+        "InvalidArgument",
+        `generate: expected a causal-lm base, found '${base.kind}' (${base.id})`,
+      );
     const tokens = [...req.inputIds];
     const generated: number[] = [];
     for (let step = 0; step < req.maxNewTokens; step++) {
       const { data, shape } = await this.forward({ ...req, input: tokens, shape: [tokens.length] });
       const vocab = shape[shape.length - 1] as number;
       let best = 0;
-      for (let v = 1, o = data.length - vocab; v < vocab; v++) if ((data[o + v] as number) > (data[o + best] as number)) best = v;
+      for (let v = 1, o = data.length - vocab; v < vocab; v++)
+        if ((data[o + v] as number) > (data[o + best] as number)) best = v;
       tokens.push(best);
       generated.push(best);
       if (best === req.eosTokenId) break;
@@ -286,10 +317,18 @@ export class Engine {
 
   private baseKey(id?: string): string {
     if (id === undefined) {
-      if (this.bases.size !== 1) throw new RuntimeError("InvalidArgument", `base: expected a base id (the engine holds ${this.bases.size} bases)`);
+      if (this.bases.size !== 1)
+        throw new RuntimeError(
+          "InvalidArgument",
+          `base: expected a base id (the engine holds ${this.bases.size} bases)`,
+        );
       return this.bases.keys().next().value as string;
     }
-    if (!this.bases.has(id)) throw new RuntimeError("NotFound", `base '${id}': expected one of [${[...this.bases.keys()].join(", ")}], found none`);
+    if (!this.bases.has(id))
+      throw new RuntimeError(
+        "NotFound",
+        `base '${id}': expected one of [${[...this.bases.keys()].join(", ")}], found none`,
+      );
     return id;
   }
 
@@ -297,20 +336,32 @@ export class Engine {
     if (this.registry.has(nameOrDigest)) return nameOrDigest;
     const byDigest = this.digests.get(nameOrDigest);
     if (byDigest) return byDigest;
-    throw new RuntimeError("NotFound", `adapter '${nameOrDigest}': expected a registered adapter name or digest, found none`);
+    throw new RuntimeError(
+      "NotFound",
+      `adapter '${nameOrDigest}': expected a registered adapter name or digest, found none`,
+    );
   }
 
   private async loadResident(name: string, base: ServableBase): Promise<ResidentAdapter> {
     const entry = this.registry.get(name);
     if (!entry) throw new RuntimeError("NotFound", `adapter '${name}' is not registered`);
-    let weights;
+    let weights: AdapterWeights;
     try {
       if (entry.source.kind === "custom") weights = await entry.source.load(base);
       else weights = await (this.options.loader ?? peftLoader)(entry.source, { name, base });
     } catch (error) {
-      if (isRuntimeError(error) && (error.code === "AdapterMismatch" || error.code === "AdapterLoadFailed") && error.message.includes(name)) throw error;
+      if (
+        isRuntimeError(error) &&
+        (error.code === "AdapterMismatch" || error.code === "AdapterLoadFailed") &&
+        error.message.includes(name)
+      )
+        throw error;
       const code = (error as { code?: unknown })?.code;
-      throw new RuntimeError("AdapterLoadFailed", `adapter '${name}': ${errorText(error)}${typeof code === "string" ? ` (${code})` : ""}`, { cause: error });
+      throw new RuntimeError(
+        "AdapterLoadFailed",
+        `adapter '${name}': ${errorText(error)}${typeof code === "string" ? ` (${code})` : ""}`,
+        { cause: error },
+      );
     }
     const resident = ResidentAdapter.fromWeights(name, { ...weights, digest: weights.digest ?? entry.digest }, base);
     if (resident.digest && this.registry.get(name) === entry) {
@@ -408,19 +459,38 @@ export class Engine {
     }
   }
 
-  private compute(base: ServableBase, rows: Pending[], held: Map<string, ResidentAdapter>, keyOf: (n: string) => string): tf.Tensor {
+  private compute(
+    base: ServableBase,
+    rows: Pending[],
+    held: Map<string, ResidentAdapter>,
+    keyOf: (n: string) => string,
+  ): tf.Tensor {
     const slot = this.bases.get(rows[0]?.baseId as string) as BaseSlot;
     const merged = this.mode === "merged" ? slot.merged : undefined;
     if (merged) {
       const first = rows[0] as Pending;
-      merged.ensure(held.get(first.adapter) ?? null, first.scale, first.adapter === BASE_ADAPTER ? null : keyOf(first.adapter));
+      merged.ensure(
+        held.get(first.adapter) ?? null,
+        first.scale,
+        first.adapter === BASE_ADAPTER ? null : keyOf(first.adapter),
+      );
     }
     return tf.tidy(() => {
       const shape = rows[0]?.req.shape as number[];
-      const flat = base.inputDtype === "int32" ? new Int32Array(rows.length * (rows[0]?.req.input.length ?? 0)) : new Float32Array(rows.length * (rows[0]?.req.input.length ?? 0));
-      rows.forEach((p, i) => flat.set(p.req.input as ArrayLike<number>, i * p.req.input.length));
+      const flat =
+        base.inputDtype === "int32"
+          ? new Int32Array(rows.length * (rows[0]?.req.input.length ?? 0))
+          : new Float32Array(rows.length * (rows[0]?.req.input.length ?? 0));
+      rows.forEach((p, i) => {
+        flat.set(p.req.input as ArrayLike<number>, i * p.req.input.length);
+      });
       const input = tf.tensor(flat, [rows.length, ...shape], base.inputDtype);
-      const plan = merged ? null : new LoraBatchPlan(rows.map((p) => ({ modules: held.get(p.adapter)?.modules ?? null, scale: p.scale })), this.gatherKernel);
+      const plan = merged
+        ? null
+        : new LoraBatchPlan(
+            rows.map((p) => ({ modules: held.get(p.adapter)?.modules ?? null, scale: p.scale })),
+            this.gatherKernel,
+          );
       const linear: LinearFn = (name, x) => {
         const mod = base.linearModules.get(name);
         if (!mod) throw new RuntimeError("InvalidArgument", `base '${base.id}' has no linear module '${name}'`);

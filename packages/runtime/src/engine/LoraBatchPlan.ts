@@ -101,12 +101,11 @@ export class LoraBatchPlan {
     }
 
     // Portable path (every backend): stack each example's own A and B, then two batched matmuls.
-    let zeroA: tf.Tensor2D | undefined;
-    let zeroB: tf.Tensor2D | undefined;
-    const rowA = mods.map((m) => (m ? (padded.get(m) as { A: tf.Tensor2D }).A : (zeroA ??= tf.zeros([inF, rmax]))));
-    const rowB = mods.map((m) =>
-      m ? (padded.get(m) as { B: tf.Tensor2D }).B : (zeroB ??= tf.zeros([rmax, outFeatures])),
-    );
+    const needZero = mods.some((m) => !m);
+    const zeroA = needZero ? tf.zeros<tf.Rank.R2>([inF, rmax]) : undefined;
+    const zeroB = needZero ? tf.zeros<tf.Rank.R2>([rmax, outFeatures]) : undefined;
+    const rowA = mods.map((m) => (m ? (padded.get(m) as { A: tf.Tensor2D }).A : (zeroA as tf.Tensor2D)));
+    const rowB = mods.map((m) => (m ? (padded.get(m) as { B: tf.Tensor2D }).B : (zeroB as tf.Tensor2D)));
     const x3 = tf.reshape(x, [b, perRow, inF]);
     const u = tf.mul(tf.matMul(x3, tf.stack(rowA) as tf.Tensor3D), tf.tensor3d(scales, [b, 1, 1]));
     const y = tf.matMul(u, tf.stack(rowB) as tf.Tensor3D);

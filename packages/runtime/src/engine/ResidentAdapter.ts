@@ -47,20 +47,33 @@ export class ResidentAdapter {
         }
         const [r, inA] = w.a.shape;
         const [outB, rB] = w.b.shape;
-        if (w.a.rank !== 2 || w.b.rank !== 2 || inA !== target.inFeatures || outB !== target.outFeatures || r !== rB || !r) {
+        if (
+          w.a.rank !== 2 ||
+          w.b.rank !== 2 ||
+          inA !== target.inFeatures ||
+          outB !== target.outFeatures ||
+          r !== rB ||
+          !r
+        ) {
           throw new RuntimeError(
             "AdapterMismatch",
             `adapter '${name}', layer '${module}': expected lora_A [r, ${target.inFeatures}] and lora_B [${target.outFeatures}, r], found [${w.a.shape}] and [${w.b.shape}]`,
           );
         }
         if (!Number.isFinite(w.scaling)) {
-          throw new RuntimeError("AdapterLoadFailed", `adapter '${name}', layer '${module}': expected a finite scaling, found ${w.scaling}`);
+          throw new RuntimeError(
+            "AdapterLoadFailed",
+            `adapter '${name}', layer '${module}': expected a finite scaling, found ${w.scaling}`,
+          );
         }
         // x·0 is NaN exactly when x is NaN or ±Inf, so one sum finds any bad value (works on every backend).
         const probe = tf.tidy(() => tf.add(tf.sum(tf.mul(w.a, 0)), tf.sum(tf.mul(w.b, 0))).dataSync()[0]);
         const finite = probe === 0;
         if (!finite) {
-          throw new RuntimeError("AdapterLoadFailed", `adapter '${name}', layer '${module}': expected finite weights, found NaN or Inf`);
+          throw new RuntimeError(
+            "AdapterLoadFailed",
+            `adapter '${name}', layer '${module}': expected finite weights, found NaN or Inf`,
+          );
         }
         modules.set(module, {
           A: tf.transpose(w.a) as tf.Tensor2D,

@@ -1,7 +1,7 @@
-import { describe, expect, it } from "vitest";
 import { readFile } from "node:fs/promises";
 import { fixturePath } from "@lowrank/vitest-config/fixtures";
 import * as tf from "@tensorflow/tfjs-core";
+import { describe, expect, it } from "vitest";
 import { isRuntimeError } from "../backend/errors.js";
 import { Engine } from "./Engine.js";
 import { peftAdapterFromBytes } from "./peftLoader.js";
@@ -12,7 +12,11 @@ import { mlpArrays, referenceMlp } from "./testing.js";
 describe("PEFT loader", () => {
   it("reads a real PEFT adapter: one module per lora_A/lora_B pair, alpha/r scaling, a hex digest", async () => {
     const dir = fixturePath("peft-dialogpt-small-tiny-lora");
-    const w = peftAdapterFromBytes("dialogpt", await readFile(`${dir}/adapter_config.json`), new Uint8Array(await readFile(`${dir}/adapter_model.safetensors`)));
+    const w = peftAdapterFromBytes(
+      "dialogpt",
+      await readFile(`${dir}/adapter_config.json`),
+      new Uint8Array(await readFile(`${dir}/adapter_model.safetensors`)),
+    );
     expect(w.modules.size).toBe(12);
     const m = w.modules.get("transformer.h.0.attn.c_attn");
     expect(m?.a.shape).toEqual([8, 768]);
@@ -35,9 +39,15 @@ describe("PEFT loader", () => {
     const input = seededValues(2, 12);
     const out = await engine.forward({ adapter: info.digest as string, scale: 0.7, input });
     const expected = referenceMlp(mlpArrays(base), input, syntheticAdapterArrays(base, spec), 0.7);
-    out.data.forEach((v, i) => expect(v).toBeCloseTo(expected[i] as number, 4));
+    out.data.forEach((v, i) => {
+      expect(v).toBeCloseTo(expected[i] as number, 4);
+    });
     // truncated bytes: a typed error naming the adapter
-    engine.registerAdapter("truncated", { kind: "bytes", config: files.config, weights: files.weights.subarray(0, 40) });
+    engine.registerAdapter("truncated", {
+      kind: "bytes",
+      config: files.config,
+      weights: files.weights.subarray(0, 40),
+    });
     const err = await engine.forward({ adapter: "truncated", input }).catch((e: unknown) => e);
     expect(isRuntimeError(err) && err.code).toBe("AdapterLoadFailed");
     expect((err as Error).message).toContain("'truncated'");

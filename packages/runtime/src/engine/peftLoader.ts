@@ -14,8 +14,17 @@ const KEY = /^base_model\.model\.(.+)\.lora_([AB])(?:\.[^.]+)?\.weight$/;
  * @lowrank/formats' `adapterDigest` over the two files. Errors name the adapter and, where one is at
  * fault, the layer.
  */
-export function peftAdapterFromBytes(name: string, configBytes: Uint8Array | string | Record<string, unknown>, weightBytes: Uint8Array): AdapterWeights {
-  const configText = typeof configBytes === "string" ? configBytes : configBytes instanceof Uint8Array ? new TextDecoder().decode(configBytes) : JSON.stringify(configBytes);
+export function peftAdapterFromBytes(
+  name: string,
+  configBytes: Uint8Array | string | Record<string, unknown>,
+  weightBytes: Uint8Array,
+): AdapterWeights {
+  const configText =
+    typeof configBytes === "string"
+      ? configBytes
+      : configBytes instanceof Uint8Array
+        ? new TextDecoder().decode(configBytes)
+        : JSON.stringify(configBytes);
   const config = parseLoraConfig(configText);
   const file = parseSafetensors(weightBytes);
   const pairs = new Map<string, { A?: string; B?: string }>();
@@ -29,15 +38,25 @@ export function peftAdapterFromBytes(name: string, configBytes: Uint8Array | str
   const modules = new Map<string, AdapterModuleWeights>();
   try {
     for (const [module, { A, B }] of pairs) {
-      if (!A || !B) throw new RuntimeError("AdapterLoadFailed", `adapter '${name}', layer '${module}': expected lora_A and lora_B, found only lora_${A ? "A" : "B"}`);
+      if (!A || !B)
+        throw new RuntimeError(
+          "AdapterLoadFailed",
+          `adapter '${name}', layer '${module}': expected lora_A and lora_B, found only lora_${A ? "A" : "B"}`,
+        );
       const ta = file.getTensor(A);
       const tb = file.getTensor(B);
       if (ta.shape.length !== 2 || tb.shape.length !== 2) {
-        throw new RuntimeError("AdapterMismatch", `adapter '${name}', layer '${module}': expected 2-D lora_A and lora_B, found [${ta.shape}] and [${tb.shape}]`);
+        throw new RuntimeError(
+          "AdapterMismatch",
+          `adapter '${name}', layer '${module}': expected 2-D lora_A and lora_B, found [${ta.shape}] and [${tb.shape}]`,
+        );
       }
       const { r, alpha } = rankAndAlphaFor(module, config);
       if (ta.shape[0] !== r) {
-        throw new RuntimeError("AdapterMismatch", `adapter '${name}', layer '${module}': expected rank ${r} from ${CONFIG}, found lora_A [${ta.shape}]`);
+        throw new RuntimeError(
+          "AdapterMismatch",
+          `adapter '${name}', layer '${module}': expected rank ${r} from ${CONFIG}, found lora_A [${ta.shape}]`,
+        );
       }
       modules.set(module, {
         a: tf.tensor2d(toFloat32(ta), ta.shape as [number, number]),
@@ -49,7 +68,10 @@ export function peftAdapterFromBytes(name: string, configBytes: Uint8Array | str
     for (const w of modules.values()) tf.dispose([w.a, w.b]);
     throw error;
   }
-  const configFile = typeof configBytes === "string" || !(configBytes instanceof Uint8Array) ? new TextEncoder().encode(configText) : configBytes;
+  const configFile =
+    typeof configBytes === "string" || !(configBytes instanceof Uint8Array)
+      ? new TextEncoder().encode(configText)
+      : configBytes;
   return { digest: adapterDigest({ [CONFIG]: configFile, [WEIGHTS]: weightBytes }), modules };
 }
 
@@ -61,7 +83,11 @@ export async function readPeftFiles(dir: string): Promise<{ config: Uint8Array; 
     const [config, weights] = await Promise.all([readFile(path.join(dir, CONFIG)), readFile(path.join(dir, WEIGHTS))]);
     return { config: new Uint8Array(config), weights: new Uint8Array(weights) };
   } catch (error) {
-    throw new RuntimeError("NotFound", `PEFT folder '${dir}': expected ${CONFIG} and ${WEIGHTS}, found ${(error as Error).message}`, { cause: error });
+    throw new RuntimeError(
+      "NotFound",
+      `PEFT folder '${dir}': expected ${CONFIG} and ${WEIGHTS}, found ${(error as Error).message}`,
+      { cause: error },
+    );
   }
 }
 
@@ -72,5 +98,8 @@ export const peftLoader: AdapterLoader = async (source, { name }) => {
     return peftAdapterFromBytes(name, config, weights);
   }
   if (source.kind === "bytes") return peftAdapterFromBytes(name, source.config, source.weights);
-  throw new RuntimeError("InvalidArgument", `adapter '${name}': the PEFT loader reads folder and bytes sources, found '${source.kind}'`);
+  throw new RuntimeError(
+    "InvalidArgument",
+    `adapter '${name}': the PEFT loader reads folder and bytes sources, found '${source.kind}'`,
+  );
 };

@@ -74,16 +74,35 @@ export function createSyntheticMlp(options: SyntheticMlpOptions): ServableBase {
   for (let i = 0; i + 1 < dims.length; i++) {
     const name = syntheticModuleName(i);
     names.push(name);
-    modules.set(name, makeLinear(dims[i] as number, dims[i + 1] as number, seed * 1000 + i, mixedLayouts && i % 2 ? "out_in" : "in_out"));
+    modules.set(
+      name,
+      makeLinear(
+        dims[i] as number,
+        dims[i + 1] as number,
+        seed * 1000 + i,
+        mixedLayouts && i % 2 ? "out_in" : "in_out",
+      ),
+    );
   }
-  return new SyntheticBase(options.id ?? `synthetic-mlp-${dims.join("x")}-s${seed}`, "other", "float32", modules, (input, linear) => {
-    let h = input;
-    names.forEach((name, i) => {
-      h = linear(name, h);
-      if (i + 1 < names.length) h = tf.tanh(h);
-    });
-    return h;
-  }, [], (shape) => (shape[shape.length - 1] === dims[0] ? undefined : `input: expected last dimension ${dims[0]}, found shape [${shape}]`));
+  return new SyntheticBase(
+    options.id ?? `synthetic-mlp-${dims.join("x")}-s${seed}`,
+    "other",
+    "float32",
+    modules,
+    (input, linear) => {
+      let h = input;
+      names.forEach((name, i) => {
+        h = linear(name, h);
+        if (i + 1 < names.length) h = tf.tanh(h);
+      });
+      return h;
+    },
+    [],
+    (shape) =>
+      shape[shape.length - 1] === dims[0]
+        ? undefined
+        : `input: expected last dimension ${dims[0]}, found shape [${shape}]`,
+  );
 }
 
 export interface SyntheticLmOptions {
@@ -108,14 +127,22 @@ export function createSyntheticCausalLm(options: SyntheticLmOptions): ServableBa
   }
   modules.set("lm_head", makeLinear(dim, vocab, seed * 1000 + 999, "out_in"));
   const wte = tf.tensor2d(seededValues(seed * 31 + 5, vocab * dim, 1), [vocab, dim]);
-  return new SyntheticBase(options.id ?? `synthetic-lm-v${vocab}-d${dim}-s${seed}`, "causal-lm", "int32", modules, (ids, linear) => {
-    const [b, t] = ids.shape as [number, number];
-    const emb = tf.reshape(tf.gather(wte, tf.reshape(ids, [-1])), [b, t, dim]);
-    const positions = tf.reshape(tf.range(1, t + 1, 1, "float32"), [1, t, 1]);
-    let h: tf.Tensor = tf.div(tf.cumsum(emb, 1), positions);
-    for (const name of names) h = tf.tanh(linear(name, h));
-    return linear("lm_head", h);
-  }, [wte], (shape) => (shape.length === 1 ? undefined : `input_ids: expected one sequence [seq], found shape [${shape}]`));
+  return new SyntheticBase(
+    options.id ?? `synthetic-lm-v${vocab}-d${dim}-s${seed}`,
+    "causal-lm",
+    "int32",
+    modules,
+    (ids, linear) => {
+      const [b, t] = ids.shape as [number, number];
+      const emb = tf.reshape(tf.gather(wte, tf.reshape(ids, [-1])), [b, t, dim]);
+      const positions = tf.reshape(tf.range(1, t + 1, 1, "float32"), [1, t, 1]);
+      let h: tf.Tensor = tf.div(tf.cumsum(emb, 1), positions);
+      for (const name of names) h = tf.tanh(linear(name, h));
+      return linear("lm_head", h);
+    },
+    [wte],
+    (shape) => (shape.length === 1 ? undefined : `input_ids: expected one sequence [seq], found shape [${shape}]`),
+  );
 }
 
 export interface SyntheticAdapterSpec {
@@ -129,7 +156,10 @@ export interface SyntheticAdapterSpec {
 
 /** Plain arrays of a synthetic adapter in PEFT layout (a [r, in], b [out, r]), for references in tests. */
 export function syntheticAdapterArrays(base: ServableBase, spec: SyntheticAdapterSpec) {
-  const out = new Map<string, { a: Float32Array; b: Float32Array; rank: number; inF: number; outF: number; scaling: number }>();
+  const out = new Map<
+    string,
+    { a: Float32Array; b: Float32Array; rank: number; inF: number; outF: number; scaling: number }
+  >();
   const names = spec.modules ?? [...base.linearModules.keys()];
   names.forEach((name, i) => {
     const m = base.linearModules.get(name);
@@ -151,7 +181,11 @@ export function syntheticAdapterArrays(base: ServableBase, spec: SyntheticAdapte
 export function syntheticAdapter(base: ServableBase, spec: SyntheticAdapterSpec): AdapterWeights {
   const modules = new Map<string, { a: tf.Tensor2D; b: tf.Tensor2D; scaling: number }>();
   for (const [name, m] of syntheticAdapterArrays(base, spec)) {
-    modules.set(name, { a: tf.tensor2d(m.a, [m.rank, m.inF]), b: tf.tensor2d(m.b, [m.outF, m.rank]), scaling: m.scaling });
+    modules.set(name, {
+      a: tf.tensor2d(m.a, [m.rank, m.inF]),
+      b: tf.tensor2d(m.b, [m.outF, m.rank]),
+      scaling: m.scaling,
+    });
   }
   return { digest: spec.digest, modules };
 }

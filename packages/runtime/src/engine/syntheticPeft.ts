@@ -1,9 +1,12 @@
 import { serializeSafetensors, type TensorInput } from "@lowrank/formats";
-import { syntheticAdapterArrays, type SyntheticAdapterSpec } from "./synthetic.js";
+import { type SyntheticAdapterSpec, syntheticAdapterArrays } from "./synthetic.js";
 import type { ServableBase } from "./types.js";
 
 /** A synthetic adapter written as PEFT files (adapter_config.json bytes + adapter_model.safetensors bytes). */
-export function syntheticPeftFiles(base: ServableBase, spec: SyntheticAdapterSpec): { config: Uint8Array; weights: Uint8Array } {
+export function syntheticPeftFiles(
+  base: ServableBase,
+  spec: SyntheticAdapterSpec,
+): { config: Uint8Array; weights: Uint8Array } {
   const arrays = syntheticAdapterArrays(base, spec);
   const tensors: Record<string, TensorInput> = {};
   for (const [name, m] of arrays) {

@@ -55,7 +55,10 @@ export type AdapterSource =
   | { kind: "bytes"; config: Uint8Array | string | Record<string, unknown>; weights: Uint8Array }
   | { kind: "custom"; load: (base: ServableBase) => Promise<AdapterWeights> | AdapterWeights };
 
-export type AdapterLoader = (source: AdapterSource, ctx: { name: string; base: ServableBase }) => Promise<AdapterWeights>;
+export type AdapterLoader = (
+  source: AdapterSource,
+  ctx: { name: string; base: ServableBase },
+) => Promise<AdapterWeights>;
 
 /** One module of a loaded adapter in the engine's layout: A [in, r], B [r, out]. */
 export interface ResidentModule {

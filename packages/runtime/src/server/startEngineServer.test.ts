@@ -1,9 +1,14 @@
-import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Engine } from "../engine/Engine.js";
-import { createSyntheticCausalLm, createSyntheticMlp, seededValues, syntheticAdapterArrays } from "../engine/synthetic.js";
+import {
+  createSyntheticCausalLm,
+  createSyntheticMlp,
+  seededValues,
+  syntheticAdapterArrays,
+} from "../engine/synthetic.js";
 import { syntheticPeftFiles } from "../engine/syntheticPeft.js";
 import { mlpArrays, referenceMlp } from "../engine/testing.js";
 import { type EngineServer, startEngineServer } from "./startEngineServer.js";
@@ -58,22 +63,36 @@ describe("engine HTTP server", () => {
     expect(byName.json.adapter).toMatchObject({ name: "t1", loaded: [{ base: "mlp", rank: 3 }] });
     const list = await call("GET", "/v1/adapters");
     expect(list.json.adapters.map((a: { name: string }) => a.name)).toEqual(["t0", "t1"]);
-    expect(await call("POST", "/v1/adapters/unload", { name: "t1" })).toMatchObject({ status: 200, json: { unloaded: true } });
+    expect(await call("POST", "/v1/adapters/unload", { name: "t1" })).toMatchObject({
+      status: 200,
+      json: { unloaded: true },
+    });
     expect((await call("GET", "/v1/adapters")).json.adapters[1].loaded).toEqual([]);
   });
 
   it("serves concurrent forwards for several adapters, each equal to the reference", async () => {
     for (let i = 2; i < 5; i++) await call("POST", "/v1/adapters/load", { name: `t${i}`, base: "mlp" });
     const ref = mlpArrays(mlp);
-    const jobs = Array.from({ length: 20 }, (_, i) => ({ adapter: i % 6 === 5 ? "__base__" : `t${i % 5}`, scale: 0.25 * (i % 4), input: Array.from(seededValues(i, 12)) }));
+    const jobs = Array.from({ length: 20 }, (_, i) => ({
+      adapter: i % 6 === 5 ? "__base__" : `t${i % 5}`,
+      scale: 0.25 * (i % 4),
+      input: Array.from(seededValues(i, 12)),
+    }));
     const answers = await Promise.all(jobs.map((j) => call("POST", "/v1/forward", { base: "mlp", ...j })));
     answers.forEach((a, i) => {
       const j = jobs[i] as (typeof jobs)[number];
       expect(a.status).toBe(200);
       const k = Number(j.adapter.slice(1));
-      const expected = referenceMlp(ref, j.input, j.adapter === "__base__" ? undefined : syntheticAdapterArrays(mlp, { rank: 2 + k, seed: 40 + k }), j.scale);
+      const expected = referenceMlp(
+        ref,
+        j.input,
+        j.adapter === "__base__" ? undefined : syntheticAdapterArrays(mlp, { rank: 2 + k, seed: 40 + k }),
+        j.scale,
+      );
       expect(a.json.shape).toEqual([6]);
-      (a.json.output as number[]).forEach((v, o) => expect(v).toBeCloseTo(expected[o] as number, 4));
+      (a.json.output as number[]).forEach((v, o) => {
+        expect(v).toBeCloseTo(expected[o] as number, 4);
+      });
     });
     expect(Math.max(...answers.map((a) => a.json.batch_size))).toBeGreaterThan(1);
   });
@@ -84,7 +103,13 @@ describe("engine HTTP server", () => {
     expect(plain.json.generated).toHaveLength(4);
     expect(plain.json.tokens.slice(0, 3)).toEqual([1, 2, 3]);
     await call("POST", "/v1/adapters/load", { name: "chat", base: "lm" });
-    const tuned = await call("POST", "/v1/generate", { base: "lm", adapter: "chat", scale: 4, input_ids: [1, 2, 3], max_new_tokens: 4 });
+    const tuned = await call("POST", "/v1/generate", {
+      base: "lm",
+      adapter: "chat",
+      scale: 4,
+      input_ids: [1, 2, 3],
+      max_new_tokens: 4,
+    });
     expect(tuned.json.generated).not.toEqual(plain.json.generated);
     const again = await call("POST", "/v1/generate", { base: "lm", input_ids: [1, 2, 3], max_new_tokens: 4 });
     expect(again.json.generated).toEqual(plain.json.generated);
@@ -101,7 +126,13 @@ describe("engine HTTP server", () => {
       ["GET", "/nowhere", undefined, 404, "NotFound"],
       ["POST", "/v1/adapters/load", { path: path.join(dir, "t0") }, 400, "InvalidArgument"], // two bases: which one?
       ["POST", "/v1/generate", { base: "mlp", input_ids: [1], max_new_tokens: 1 }, 400, "InvalidArgument"],
-      ["POST", "/v1/adapters/load", { path: path.join(dir, "chat"), name: "chat-on-mlp", base: "mlp" }, 422, "AdapterMismatch"],
+      [
+        "POST",
+        "/v1/adapters/load",
+        { path: path.join(dir, "chat"), name: "chat-on-mlp", base: "mlp" },
+        422,
+        "AdapterMismatch",
+      ],
       ["POST", "/v1/adapters/load", { path: path.join(dir, "missing"), base: "mlp" }, 422, "AdapterLoadFailed"],
     ];
     for (const [method, route, body, status, code] of cases) {
@@ -109,7 +140,11 @@ describe("engine HTTP server", () => {
       expect({ route, status: r.status, code: r.json.error?.code }).toEqual({ route, status, code });
       expect(typeof r.json.error.message).toBe("string");
     }
-    const mismatch = await call("POST", "/v1/forward", { base: "mlp", adapter: "chat-on-mlp", input: Array(12).fill(0) });
+    const mismatch = await call("POST", "/v1/forward", {
+      base: "mlp",
+      adapter: "chat-on-mlp",
+      input: Array(12).fill(0),
+    });
     expect(mismatch.json.error.message).toMatch(/'chat-on-mlp', layer 'lm_head': expected a linear module of base/);
   });
 

@@ -48,9 +48,14 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
       const name = optionalString(body, "name");
       let dir = optionalString(body, "path");
       if (!dir && !name) throw new HttpError("BadRequest", "body: expected {path} or {name}, found neither");
-      if (!dir && name && !engine.adapters().some((a) => a.name === name || a.digest === name)) dir = options.resolveAdapterPath?.(name);
-      if (dir) engine.registerAdapter(name ?? path.basename(path.resolve(dir)), { kind: "folder", path: path.resolve(dir) });
-      const adapter = await engine.loadAdapter(name ?? path.basename(path.resolve(dir as string)), optionalString(body, "base"));
+      if (!dir && name && !engine.adapters().some((a) => a.name === name || a.digest === name))
+        dir = options.resolveAdapterPath?.(name);
+      if (dir)
+        engine.registerAdapter(name ?? path.basename(path.resolve(dir)), { kind: "folder", path: path.resolve(dir) });
+      const adapter = await engine.loadAdapter(
+        name ?? path.basename(path.resolve(dir as string)),
+        optionalString(body, "base"),
+      );
       return { adapter };
     },
     "POST /v1/adapters/unload": async (body) => {
@@ -72,7 +77,13 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
         shape,
         signal,
       });
-      return { output: Array.from(r.data), shape: r.shape, adapter: r.adapter, digest: r.digest ?? null, batch_size: r.batchSize };
+      return {
+        output: Array.from(r.data),
+        shape: r.shape,
+        adapter: r.adapter,
+        digest: r.digest ?? null,
+        batch_size: r.batchSize,
+      };
     },
     "POST /v1/generate": async (body, signal) => {
       const ids = body.input_ids;
@@ -80,7 +91,8 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
         throw new HttpError("BadRequest", "body: expected input_ids as a non-empty array of integers");
       }
       const maxNew = optionalNumber(body, "max_new_tokens") ?? 16;
-      if (!Number.isInteger(maxNew) || maxNew < 0 || maxNew > 1024) throw new HttpError("BadRequest", `max_new_tokens: expected an integer in 0..1024, found ${maxNew}`);
+      if (!Number.isInteger(maxNew) || maxNew < 0 || maxNew > 1024)
+        throw new HttpError("BadRequest", `max_new_tokens: expected an integer in 0..1024, found ${maxNew}`);
       const r = await engine.generate({
         base: optionalString(body, "base"),
         adapter: optionalString(body, "adapter"),
@@ -106,7 +118,10 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
       const route = routes[key];
       if (!route) {
         const known = Object.keys(routes).some((k) => k.endsWith(` ${url.pathname}`));
-        throw new HttpError(known ? "MethodNotAllowed" : "NotFound", known ? `${req.method} is not allowed on ${url.pathname}` : `no route ${url.pathname}`);
+        throw new HttpError(
+          known ? "MethodNotAllowed" : "NotFound",
+          known ? `${req.method} is not allowed on ${url.pathname}` : `no route ${url.pathname}`,
+        );
       }
       if (closing) throw new HttpError("Cancelled", "the server is shutting down");
       const body = req.method === "POST" ? await readJson(req, maxBody) : {};
@@ -150,7 +165,10 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
 function send(res: ServerResponse, status: number, body: unknown): void {
   if (res.headersSent || res.destroyed) return;
   const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) });
+  res.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -169,7 +187,8 @@ async function readJson(req: IncomingMessage, max: number): Promise<Json> {
   } catch (error) {
     throw new HttpError("BadRequest", `body: expected JSON, found unparseable text (${(error as Error).message})`);
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new HttpError("BadRequest", "body: expected a JSON object");
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new HttpError("BadRequest", "body: expected a JSON object");
   return value as Json;
 }
 
@@ -183,6 +202,7 @@ function optionalString(body: Json, key: string): string | undefined {
 function optionalNumber(body: Json, key: string): number | undefined {
   const v = body[key];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== "number" || !Number.isFinite(v)) throw new HttpError("BadRequest", `${key}: expected a finite number, found ${JSON.stringify(v)}`);
+  if (typeof v !== "number" || !Number.isFinite(v))
+    throw new HttpError("BadRequest", `${key}: expected a finite number, found ${JSON.stringify(v)}`);
   return v;
 }
