@@ -21,6 +21,18 @@ describe("lowrank CLI shell", () => {
     expect(report.blobs.location).toContain("blobs");
   });
 
+  it("doctor --threads runs wasm on 2 threads and goes back to 1; a bad count is a usage error", async () => {
+    const io = captureIO();
+    expect(await runCli(["doctor", "--json", "--backend", "wasm", "--threads", "2"], io)).toBe(0);
+    expect(JSON.parse(io.out()).backend.threads).toBe(2);
+    const bad = captureIO();
+    expect(await runCli(["doctor", "--backend", "wasm", "--threads", "0"], bad)).toBe(2);
+    expect(bad.err()).toMatch(/--threads: expected a thread count from 1 to 999 or "auto", found "0"/);
+    const back = captureIO();
+    expect(await runCli(["doctor", "--json", "--backend", "wasm"], back)).toBe(0);
+    expect(JSON.parse(back.out()).backend.threads).toBe(1);
+  });
+
   it("doctor prints a readable report", async () => {
     const io = captureIO();
     expect(await runCli(["doctor", "--backend", "cpu"], io)).toBe(0);

@@ -7,6 +7,7 @@ export {
   type InitBackendOptions,
   initBackend,
 } from "./backend/initBackend.js";
+export { parseThreads } from "./backend/wasm.js";
 export {
   CHROMIUM_SWIFTSHADER_ICD,
   installNodeWebGPU,

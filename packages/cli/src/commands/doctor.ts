@@ -2,6 +2,7 @@ import { type BackendRequest, initBackend } from "@lowrank/runtime";
 import type { Command } from "commander";
 import { type CliIO, printJson, printPairs } from "../output.js";
 import { dataLocations } from "../paths.js";
+import { THREADS_HELP, threadsArg } from "../threads.js";
 
 export interface DoctorReport {
   node: string;
@@ -11,8 +12,8 @@ export interface DoctorReport {
   blobs: { kind: "files"; location: string };
 }
 
-export async function doctor(backend: BackendRequest = "auto"): Promise<DoctorReport> {
-  const info = await initBackend({ backend });
+export async function doctor(backend: BackendRequest = "auto", threads?: number | true): Promise<DoctorReport> {
+  const info = await initBackend({ backend, threads });
   const where = dataLocations();
   return {
     node: process.versions.node,
@@ -30,9 +31,10 @@ export function registerDoctor(program: Command, io: CliIO): void {
       "check the environment: Node version, tfjs backend and its features, database and blob store locations",
     )
     .option("--backend <name>", "backend to try: auto, wasm, cpu, tensorflow, webgpu", "auto")
+    .option("--threads <n>", THREADS_HELP, threadsArg)
     .option("--json", "print one JSON object")
-    .action(async (opts: { backend: BackendRequest; json?: boolean }) => {
-      const report = await doctor(opts.backend);
+    .action(async (opts: { backend: BackendRequest; threads?: number | true; json?: boolean }) => {
+      const report = await doctor(opts.backend, opts.threads);
       if (opts.json) return printJson(io, report);
       const b = report.backend;
       printPairs(io, [

@@ -14,6 +14,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { type Command, InvalidArgumentError } from "commander";
 import { CliError, EXIT_USAGE } from "../errors.js";
 import { type CliIO, printJson } from "../output.js";
+import { THREADS_HELP, threadsArg } from "../threads.js";
 
 /** `DIR` or `DIR:SCALE` (a trailing `:number` is the scale). */
 export interface AdapterSpec {
@@ -109,10 +110,11 @@ export interface ForwardOptions {
   tokenTypeIds?: number[];
   attentionMask?: number[];
   backend?: BackendRequest;
+  threads?: number | true;
 }
 
 export async function forwardCommand(opts: ForwardOptions): Promise<ForwardOutput> {
-  await initBackend({ backend: opts.backend ?? "auto" });
+  await initBackend({ backend: opts.backend ?? "auto", threads: opts.threads });
   const loaded = await loadBaseAndAdapter(opts.base, opts.adapter);
   try {
     const { model, lora } = loaded;
@@ -215,6 +217,7 @@ export function registerForward(program: Command, io: CliIO): void {
     .option("--token-type-ids <ids>", "BERT only: segment ids, one per input id", parseIntList)
     .option("--attention-mask <mask>", "BERT only: 1 = attend, 0 = padding, one per input id", parseIntList)
     .option("--backend <name>", "tfjs backend: auto, wasm, cpu, tensorflow, webgpu", "auto")
+    .option("--threads <n>", THREADS_HELP, threadsArg)
     .option("--json", 'print {"logits": [[...], ...], ...}')
     .action(async (opts: ForwardOptions & { backend: BackendRequest; json?: boolean }) => {
       const result = await forwardCommand(opts);

@@ -2,6 +2,7 @@ import { type BackendRequest, type GenerateResult, Gpt2, generate, initBackend, 
 import type { Command } from "commander";
 import { CliError } from "../errors.js";
 import { type CliIO, printJson } from "../output.js";
+import { THREADS_HELP, threadsArg } from "../threads.js";
 import { type AdapterSpec, disposeLoaded, loadBaseAndAdapter, parseAdapterSpec, parseNumberArg } from "./forward.js";
 
 export interface GenerateCommandOptions {
@@ -14,12 +15,13 @@ export interface GenerateCommandOptions {
   topK?: number;
   seed?: number;
   backend?: BackendRequest;
+  threads?: number | true;
 }
 
 export async function generateCommand(
   opts: GenerateCommandOptions,
 ): Promise<GenerateResult & { adapter?: AdapterSpec }> {
-  await initBackend({ backend: opts.backend ?? "auto" });
+  await initBackend({ backend: opts.backend ?? "auto", threads: opts.threads });
   const tokenizer = await loadTokenizer(opts.tokenizer ?? opts.base);
   const loaded = await loadBaseAndAdapter(opts.base, opts.adapter);
   try {
@@ -58,6 +60,7 @@ export function registerGenerate(program: Command, io: CliIO): void {
     .option("--top-k <k>", "sample among the k most likely tokens (0 = all)", parseNumberArg("int", 0), 0)
     .option("--seed <s>", "seed of the sampler", parseNumberArg("int", 0), 0)
     .option("--backend <name>", "tfjs backend: auto, wasm, cpu, tensorflow, webgpu", "auto")
+    .option("--threads <n>", THREADS_HELP, threadsArg)
     .option("--json", "print {text, completion, promptIds, generatedIds, finishReason}")
     .action(async (opts: GenerateCommandOptions & { json?: boolean }) => {
       const result = await generateCommand(opts);

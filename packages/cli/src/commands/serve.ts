@@ -14,6 +14,7 @@ import {
 import type { Command } from "commander";
 import { CliError } from "../errors.js";
 import type { CliIO } from "../output.js";
+import { THREADS_HELP, threadsArg } from "../threads.js";
 
 export interface ServeOptions {
   base: string;
@@ -21,6 +22,8 @@ export interface ServeOptions {
   port: number;
   host: string;
   backend: BackendRequest;
+  /** wasm threads (number or true = every core); default LOWRANK_WASM_THREADS, else 1. */
+  threads?: number | true;
   mode: "unmerged" | "merged";
   maxBatch: number;
   maxWaitMs: number;
@@ -61,7 +64,7 @@ export async function findAdapterFolders(dir: string): Promise<Array<{ name: str
 export async function serve(opts: ServeOptions): Promise<EngineServer> {
   if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535)
     throw new CliError(`--port: expected 0..65535, found ${opts.port}`);
-  await initBackend({ backend: opts.backend });
+  await initBackend({ backend: opts.backend, threads: opts.threads });
   const base = await openBase(opts.base);
   const engine = new Engine({
     mode: opts.mode,
@@ -90,6 +93,7 @@ export function registerServe(program: Command, io: CliIO): void {
     .option("--port <n>", "port (0 picks a free one)", (v) => Number(v), 8080)
     .option("--host <host>", "interface to listen on", "127.0.0.1")
     .option("--backend <name>", "auto, wasm, cpu, tensorflow, webgpu", "auto")
+    .option("--threads <n>", THREADS_HELP, threadsArg)
     .option(
       "--mode <mode>",
       "unmerged (many tenants per batch) or merged (one hot adapter folded into the weights)",

@@ -10,6 +10,7 @@ import cliProgress from "cli-progress";
 import type { Command } from "commander";
 import { CliError } from "../errors.js";
 import { type CliIO, printJson } from "../output.js";
+import { THREADS_HELP, threadsArg } from "../threads.js";
 
 export interface TrainOptions {
   rank?: number;
@@ -166,6 +167,7 @@ export function registerTrain(program: Command, io: CliIO): void {
     .option("--out <dir>", "write the adapter as a PEFT folder (adapter_config.json, adapter_model.safetensors)")
     .option("--recipes <dir>", "folder of recipe modules (default: examples/src/recipes above the current directory)")
     .option("--backend <name>", "tfjs backend: auto, wasm, cpu, tensorflow, webgpu", "wasm")
+    .option("--threads <n>", THREADS_HELP, threadsArg)
     .option("--json", "JSON lines: one per step, then a summary")
     .action(
       async (
@@ -179,10 +181,11 @@ export function registerTrain(program: Command, io: CliIO): void {
           out?: string;
           recipes?: string;
           backend: string;
+          threads?: number | true;
           json?: boolean;
         },
       ) => {
-        await initBackend({ backend: o.backend as "wasm" });
+        await initBackend({ backend: o.backend as "wasm", threads: o.threads });
         const recipe = await loadRecipe(name, o.recipes ? path.resolve(o.recipes) : undefined);
         const tty = !o.json && (io.stdout as { isTTY?: boolean }).isTTY === true;
         let bar: cliProgress.SingleBar | undefined;

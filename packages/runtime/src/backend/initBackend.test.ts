@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, describe, expect, it } from "vitest";
-import { initBackend, isRuntimeError } from "../index.js";
+import { initBackend, isRuntimeError, parseThreads } from "../index.js";
 
 describe("initBackend", () => {
   afterAll(async () => {
@@ -54,5 +54,29 @@ describe("initBackend", () => {
       }
     tf.dispose([a, b]);
     expect((await initBackend({ backend: "wasm" })).threads).toBe(1);
+  });
+
+  it("takes the thread count from LOWRANK_WASM_THREADS when none is given, and refuses a bad one", async () => {
+    const saved = process.env.LOWRANK_WASM_THREADS;
+    try {
+      process.env.LOWRANK_WASM_THREADS = "2";
+      expect((await initBackend({ backend: "wasm" })).threads).toBe(2);
+      expect((await initBackend({ backend: "wasm", threads: 1 })).threads).toBe(1); // an explicit option wins
+      process.env.LOWRANK_WASM_THREADS = "two";
+      const err = await initBackend({ backend: "wasm" }).catch((e: unknown) => e);
+      expect((err as { code?: string }).code).toBe("InvalidArgument");
+      expect(String((err as Error).message)).toMatch(/LOWRANK_WASM_THREADS.*"two"/);
+    } finally {
+      if (saved === undefined) delete process.env.LOWRANK_WASM_THREADS;
+      else process.env.LOWRANK_WASM_THREADS = saved;
+    }
+    expect((await initBackend({ backend: "wasm" })).threads).toBe(1);
+  });
+
+  it("parses thread counts as typed", () => {
+    expect(parseThreads("auto", "--threads")).toBe(true);
+    expect(parseThreads(" 4 ", "--threads")).toBe(4);
+    for (const bad of ["0", "-1", "1.5", "", "1e3", "1000", "lots"])
+      expect(() => parseThreads(bad, "--threads")).toThrow(/--threads: expected a thread count/);
   });
 });

@@ -8,7 +8,10 @@ export type BackendRequest = BackendName | "auto";
 export interface InitBackendOptions {
   /** Which backend to use. `auto` (default): tensorflow if installed, else webgpu where `navigator.gpu` exists in a browser, else wasm. */
   backend?: BackendRequest;
-  /** wasm only: number of threads, or `true` for the machine's cores (default 1). In Node, threads > 1 use the workarounds in wasm-threads.ts. */
+  /**
+   * wasm only: number of threads, or `true` for the machine's cores. Default: `LOWRANK_WASM_THREADS`
+   * (a number or `auto`) when set in Node, else 1. In Node, threads > 1 use the workarounds in wasm-threads.ts.
+   */
   threads?: number | boolean;
   /** wasm only: URL or folder that holds the `.wasm` binaries (defaults to the installed package's `dist/` in Node). */
   wasmPaths?: string;

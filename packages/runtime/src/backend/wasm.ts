@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
+import { RuntimeError } from "./errors.js";
 import type { InitBackendOptions } from "./initBackend.js";
 
 const isNode = typeof process !== "undefined" && typeof process.versions?.node === "string";
@@ -11,9 +12,28 @@ export interface WasmSetup {
   actualThreads: () => number;
 }
 
-/** Threads asked for: `true` = the machine's cores, a number as given, else 1. */
+/**
+ * Parse a thread count as people type it (`LOWRANK_WASM_THREADS`, `--threads`): a positive integer, or
+ * `auto` for the machine's cores. Anything else is an `InvalidArgument` error naming the source.
+ */
+export function parseThreads(value: string, source: string): number | true {
+  const v = value.trim().toLowerCase();
+  if (v === "auto") return true;
+  if (/^[1-9][0-9]{0,2}$/.test(v)) return Number(v);
+  throw new RuntimeError(
+    "InvalidArgument",
+    `${source}: expected a thread count from 1 to 999 or "auto", found ${JSON.stringify(value)}`,
+  );
+}
+
+/**
+ * Threads asked for: `true` = the machine's cores, a number as given; when not given, the
+ * `LOWRANK_WASM_THREADS` environment variable (Node), else 1.
+ */
 export async function requestedWasmThreads(options: InitBackendOptions): Promise<number> {
-  const t = options.threads;
+  let t = options.threads;
+  const env = isNode ? process.env.LOWRANK_WASM_THREADS : undefined;
+  if (t === undefined && env) t = parseThreads(env, "LOWRANK_WASM_THREADS");
   return Math.max(1, Math.floor(t === true ? await hardwareThreads() : typeof t === "number" ? t : 1));
 }
 
