@@ -233,7 +233,11 @@ export class Engine {
         }
         const problem = this.bases.get(baseId)?.base?.checkInput?.(shape);
         if (problem) throw new RuntimeError("InvalidArgument", problem);
-        const key = [baseId, shape.join("x"), ...(this.mode === "merged" ? [adapter, scale] : [])].join("|");
+        // Causal sequence models batch lengths of one power-of-two bucket together (right-padded, so at
+        // most half a batch's positions are padding); other bases batch equal shapes only.
+        const padded = this.bases.get(baseId)?.base?.causalPadding && shape.length === 1;
+        const shapeKey = padded ? `seq<=${2 ** Math.ceil(Math.log2(shape[0] as number))}` : shape.join("x");
+        const key = [baseId, shapeKey, ...(this.mode === "merged" ? [adapter, scale] : [])].join("|");
         const p: Pending = {
           req: { ...req, shape },
           baseId,
@@ -436,16 +440,20 @@ export class Engine {
       if (rows.length === 0) return;
       const out = this.compute(base, rows, held, keyOf);
       const data = (await out.data()) as Float32Array;
-      const shape = out.shape.slice(1);
+      const outShape = out.shape;
       out.dispose();
       const per = data.length / rows.length;
+      // Right-padded sequences: keep each row's own positions (outputs are [batch, seq, ...]).
+      const seqOut = Boolean(base.causalPadding) && outShape.length >= 2;
+      const perPos = seqOut ? per / (outShape[1] as number) : per;
       this.counters.batches++;
       this.counters.rows += rows.length;
       this.counters.largestBatch = Math.max(this.counters.largestBatch, rows.length);
       rows.forEach((p, i) => {
+        const len = seqOut ? (p.req.shape?.[0] as number) : 0;
         const result: ForwardResult = {
-          data: Float32Array.from(data.subarray(i * per, (i + 1) * per)),
-          shape,
+          data: Float32Array.from(data.subarray(i * per, i * per + (seqOut ? len * perPos : per))),
+          shape: seqOut ? [len, ...outShape.slice(2)] : outShape.slice(1),
           adapter: p.adapter,
           digest: held.get(p.adapter)?.digest,
           batchSize: rows.length,
@@ -476,13 +484,14 @@ export class Engine {
       );
     }
     return tf.tidy(() => {
-      const shape = rows[0]?.req.shape as number[];
+      let shape = rows[0]?.req.shape as number[];
+      if (base.causalPadding && shape.length === 1) shape = [Math.max(...rows.map((p) => p.req.input.length))];
+      const size = shape.reduce((a, b) => a * b, 1);
       const flat =
-        base.inputDtype === "int32"
-          ? new Int32Array(rows.length * (rows[0]?.req.input.length ?? 0))
-          : new Float32Array(rows.length * (rows[0]?.req.input.length ?? 0));
+        base.inputDtype === "int32" ? new Int32Array(rows.length * size) : new Float32Array(rows.length * size);
+      if (base.causalPadding) flat.fill(base.causalPadding.padId);
       rows.forEach((p, i) => {
-        flat.set(p.req.input as ArrayLike<number>, i * p.req.input.length);
+        flat.set(p.req.input as ArrayLike<number>, i * size);
       });
       const input = tf.tensor(flat, [rows.length, ...shape], base.inputDtype);
       const plan = merged

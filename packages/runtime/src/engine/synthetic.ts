@@ -50,6 +50,7 @@ class SyntheticBase implements ServableBase {
     private readonly run: (input: tf.Tensor, linear: LinearFn) => tf.Tensor,
     private readonly extra: tf.Tensor[] = [],
     private readonly check?: (shape: readonly number[]) => string | undefined,
+    readonly causalPadding?: { readonly padId: number },
   ) {}
 
   checkInput(shape: readonly number[]): string | undefined {
@@ -142,6 +143,7 @@ export function createSyntheticCausalLm(options: SyntheticLmOptions): ServableBa
     },
     [wte],
     (shape) => (shape.length === 1 ? undefined : `input_ids: expected one sequence [seq], found shape [${shape}]`),
+    { padId: 0 },
   );
 }
 

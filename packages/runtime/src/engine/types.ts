@@ -28,6 +28,12 @@ export interface ServableBase {
   readonly kind: "causal-lm" | "encoder" | "other";
   readonly inputDtype: "int32" | "float32";
   readonly linearModules: ReadonlyMap<string, LinearModule>;
+  /**
+   * Set when examples are token sequences [seq] and the forward is causal (position t sees only tokens
+   * ≤ t, positions counted from 0): the engine then right-pads shorter sequences with `padId` so requests
+   * of different lengths share a batch, and each keeps exactly the outputs it would get alone.
+   */
+  readonly causalPadding?: { readonly padId: number };
   /** Why one example of this shape cannot run (expected vs found), or undefined when it can. */
   checkInput?(shape: readonly number[]): string | undefined;
   /** `input` is batch-first: [batch, ...example shape]. Must be synchronous tf ops (it runs inside a tidy). */

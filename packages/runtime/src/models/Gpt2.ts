@@ -75,6 +75,8 @@ export interface KvCache {
  */
 export class Gpt2 extends HfBase {
   readonly kind: "causal-lm" | "encoder";
+  /** Causal attention and absolute positions from 0: right padding leaves earlier positions unchanged. */
+  readonly causalPadding = { padId: 0 };
   readonly hparams: Gpt2Config;
   readonly hasLmHead: boolean;
   /** `transformer.` in a `GPT2LMHeadModel`, empty in a `GPT2Model`. */

@@ -56,6 +56,35 @@ describe("GPT-2 in the engine", () => {
       model.dispose();
     });
   }
+
+  it("batches sequences of different lengths (right-padded); each keeps the golden outputs of its own positions", async () => {
+    const start = tf.memory().numTensors;
+    const model = (await loadHfModel(fixturePath("hf-gpt2-tiny"))) as Gpt2;
+    const engine = new Engine({ maxWaitMs: 20 });
+    engine.addBase(model.id, model);
+    engine.registerAdapter("golden", { kind: "folder", path: goldenPath("adapters", "gpt2-tiny-lora") });
+    await engine.loadAdapter("golden");
+    const ids0 = g.input_ids[0] as number[];
+    const ids1 = g.input_ids[1] as number[];
+    // Causal attention: the first k positions of a 6-token golden row are the outputs of its k-token prefix.
+    const cases = [
+      { input: ids0.slice(0, 5), adapter: "__base__", want: g.base.slice(0, 5) },
+      { input: ids1, adapter: "golden", want: g.adapter_output.slice(6, 12) },
+      { input: ids0.slice(0, 6), adapter: "golden", want: g.adapter_output.slice(0, 6) },
+      { input: ids1.slice(0, 3), adapter: "golden", want: g.adapter_output.slice(6, 9) },
+    ];
+    const results = await Promise.all(cases.map((c) => engine.forward({ input: c.input, adapter: c.adapter })));
+    results.forEach((r, i) => {
+      const c = cases[i] as (typeof cases)[number];
+      expect(r.shape).toEqual([c.input.length, (r.data.length / c.input.length) | 0]);
+      expect(mismatches(r.data, c.want.flat())).toEqual([]);
+    });
+    // Lengths 5 and 6 share the bucket of 8 (one padded batch of 3); length 3 runs in the bucket of 4.
+    expect(results.map((r) => r.batchSize)).toEqual([3, 3, 3, 1]);
+    await engine.close(); // disposes the base it was given
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(start);
+  });
 });
 
 describe("GPT-2 under @lowrank/core's injectLora", () => {
