@@ -47,6 +47,18 @@ async function materializeAll(file: string, copy: boolean): Promise<number> {
   return n;
 }
 
+/** Each tensor read into its own buffer by the lazy reader: owned arrays without a second copy. */
+async function materializeOwned(file: string): Promise<number> {
+  const st = await openSafetensors(file);
+  try {
+    let n = 0;
+    for (const name of st.names()) n += toFloat32(await st.readTensor(name), { copy: false }).length;
+    return n;
+  } finally {
+    await st.close();
+  }
+}
+
 export default defineSuite({
   name: "safetensors",
   dispose: async () => {
@@ -70,6 +82,7 @@ export default defineSuite({
           { name: "fs.readFile", baseline: true, work, fn: () => readFile(file) },
           { name: "read + toFloat32 (views)", work, fn: () => materializeAll(file, false) },
           { name: "read + toFloat32 (copies)", work, fn: () => materializeAll(file, true) },
+          { name: "lazy readTensor each + toFloat32 (own buffers)", work, fn: () => materializeOwned(file) },
         ],
       },
       {
