@@ -25,12 +25,15 @@ function run(cmd: string[], cwd: string): string {
 
 const check = `
 import { initBackend } from "@lowrank/runtime";
+import { initWasmBackend } from "@lowrank/runtime/wasm";
+import { startEngineServer } from "@lowrank/runtime/node";
 import * as formats from "@lowrank/formats";
 import * as core from "@lowrank/core";
 import { runCli } from "@lowrank/cli";
 import * as tf from "@tensorflow/tfjs-core";
 
-const info = await initBackend({ backend: "wasm" });
+const info = await initWasmBackend();
+const again = await initBackend({ backend: "wasm" });
 // formats: write and read back a safetensors file
 const data = new Uint8Array(new Float32Array([1, 2, 3, 4]).buffer);
 const bytes = formats.serializeSafetensors({ w: { dtype: "F32", shape: [2, 2], data } });
@@ -42,6 +45,8 @@ const io = { stdout: { write: (s) => { cliOut += s; return true; } }, stderr: { 
 const code = await runCli(["doctor", "--json", "--backend", "wasm"], io);
 console.log(JSON.stringify({
   backend: info.backend,
+  sameBackend: again === info,
+  nodeEntry: typeof startEngineServer,
   simd: info.simd,
   tensors: [...parsed.tensors.keys()],
   r: config.r,
@@ -71,6 +76,8 @@ describe("published packages", () => {
     const out = JSON.parse(run([process.execPath, "check.mjs"], app).trim().split("\n").at(-1)!);
     expect(out).toEqual({
       backend: "wasm",
+      sameBackend: true,
+      nodeEntry: "function",
       simd: true,
       tensors: ["w"],
       r: 4,

@@ -81,6 +81,8 @@ interface BaseSlot {
   base?: ServableBase;
   loading?: Promise<ServableBase>;
   merged?: MergedWeights;
+  /** The base batches right-padded sequences (`causalPadding`); known once loaded, or at once when given as an object. */
+  padded?: boolean;
 }
 
 const SEP = "\u0000";
@@ -128,7 +130,8 @@ export class Engine {
   /** Registers a base under `id`; a function is called once, on first use. */
   addBase(id: string, base: ServableBase | (() => Promise<ServableBase> | ServableBase)): void {
     if (this.bases.has(id)) throw new RuntimeError("InvalidArgument", `base '${id}' is already registered`);
-    this.bases.set(id, { load: typeof base === "function" ? base : () => base });
+    if (typeof base === "function") this.bases.set(id, { load: base });
+    else this.bases.set(id, { load: () => base, padded: Boolean(base.causalPadding) });
   }
 
   baseIds(): string[] {
@@ -144,6 +147,7 @@ export class Engine {
         const base = await slot.load();
         this.counters.baseLoads++;
         slot.base = base;
+        slot.padded = Boolean(base.causalPadding);
         slot.merged = new MergedWeights(base);
         return base;
       } catch (error) {
@@ -233,10 +237,12 @@ export class Engine {
         }
         const problem = this.bases.get(baseId)?.base?.checkInput?.(shape);
         if (problem) throw new RuntimeError("InvalidArgument", problem);
-        // Causal sequence models batch lengths of one power-of-two bucket together (right-padded, so at
-        // most half a batch's positions are padding); other bases batch equal shapes only.
-        const padded = this.bases.get(baseId)?.base?.causalPadding && shape.length === 1;
-        const shapeKey = padded ? `seq<=${2 ** Math.ceil(Math.log2(shape[0] as number))}` : shape.join("x");
+        // Causal sequence models batch lengths of one bucket together, right-padded: up to 16 tokens, then
+        // powers of two (so past 16 at most half of a batch's positions are padding). Other bases batch
+        // equal shapes only.
+        const padded = this.bases.get(baseId)?.padded && shape.length === 1;
+        const bucket = Math.max(16, 2 ** Math.ceil(Math.log2(shape[0] as number)));
+        const shapeKey = padded ? `seq<=${bucket}` : shape.join("x");
         const key = [baseId, shapeKey, ...(this.mode === "merged" ? [adapter, scale] : [])].join("|");
         const p: Pending = {
           req: { ...req, shape },

@@ -79,8 +79,8 @@ describe("GPT-2 in the engine", () => {
       expect(r.shape).toEqual([c.input.length, (r.data.length / c.input.length) | 0]);
       expect(mismatches(r.data, c.want.flat())).toEqual([]);
     });
-    // Lengths 5 and 6 share the bucket of 8 (one padded batch of 3); length 3 runs in the bucket of 4.
-    expect(results.map((r) => r.batchSize)).toEqual([3, 3, 3, 1]);
+    // Lengths 3 to 6 share the first bucket (up to 16 tokens): one padded batch of 4.
+    expect(results.map((r) => r.batchSize)).toEqual([4, 4, 4, 4]);
     await engine.close(); // disposes the base it was given
     model.dispose();
     expect(tf.memory().numTensors).toBe(start);
