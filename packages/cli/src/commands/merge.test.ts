@@ -123,6 +123,38 @@ describe("lowrank merge", () => {
     }
   });
 
+  it("takes modules_to_save copies whole (as merge_and_unload does); forward refuses what it cannot batch", async () => {
+    const dir = path.join(tmp, "with-saved");
+    await mkdir(dir);
+    const config = JSON.parse(await readFile(golden("adapters/gpt2-tiny-lora/adapter_config.json"), "utf8"));
+    await writeFile(path.join(dir, "adapter_config.json"), JSON.stringify({ ...config, modules_to_save: ["ln_f"] }));
+    const lora = parseSafetensors(
+      new Uint8Array(await readFile(golden("adapters/gpt2-tiny-lora/adapter_model.safetensors"))),
+    );
+    const tensors: Record<string, { dtype: "F32"; shape: readonly number[]; data: Uint8Array }> = {};
+    for (const name of lora.names()) tensors[name] = lora.getTensor(name) as (typeof tensors)[string];
+    const lnW = [1.5, -0.5];
+    const lnB = [0.25, 0.125];
+    tensors["base_model.model.ln_f.weight"] = { dtype: "F32", shape: [2], data: encodeFromFloat32("F32", lnW) };
+    tensors["base_model.model.ln_f.bias"] = { dtype: "F32", shape: [2], data: encodeFromFloat32("F32", lnB) };
+    await writeFile(path.join(dir, "adapter_model.safetensors"), serializeSafetensors(tensors));
+
+    const out = path.join(tmp, "with-saved-merged");
+    const r = await cli(["merge", "--base", fixturePath("hf-gpt2-tiny"), "--adapter", dir, "--out", out, "--json"]);
+    expect(r.err).toBe("");
+    const report = JSON.parse(r.out);
+    expect(report.saved.sort()).toEqual(["ln_f.bias", "ln_f.weight"]);
+    expect(report.biases).toEqual([]);
+    const merged = parseSafetensors(new Uint8Array(await readFile(path.join(out, "model.safetensors"))));
+    const key = (n: string) => merged.names().find((k) => k === n || k.endsWith(`.${n}`)) as string;
+    expect(Array.from(toFloat32(merged.getTensor(key("ln_f.weight"))))).toEqual(lnW);
+    expect(Array.from(toFloat32(merged.getTensor(key("ln_f.bias"))))).toEqual(lnB);
+
+    const fwd = await cli(["forward", "--base", fixturePath("hf-gpt2-tiny"), "--adapter", dir, "--input-ids", "3,7"]);
+    expect(fwd.code).toBe(1);
+    expect(fwd.err).toMatch(/layer 'ln_f'.*modules_to_save copy.*lowrank merge/);
+  });
+
   it("keeps an F16 base in F16", async () => {
     const src = parseSafetensors(new Uint8Array(await readFile(fixturePath("hf-gpt2-tiny", "model.safetensors"))));
     const f16 = path.join(tmp, "gpt2-f16");

@@ -15,7 +15,7 @@ export function registerMerge(program: Command, io: CliIO): void {
     )
     .requiredOption("--out <dir>", "folder to write (must not exist unless --force)")
     .option("--force", "replace --out if it exists")
-    .option("--json", "print {out, modules, biases}")
+    .option("--json", "print {out, modules, biases, saved}")
     .action(async (opts: { base: string; adapter: AdapterSpec; out: string; force?: boolean; json?: boolean }) => {
       const report = await mergeHfFolder(opts.base, opts.adapter.dir, opts.out, {
         scale: opts.adapter.scale,
@@ -23,7 +23,7 @@ export function registerMerge(program: Command, io: CliIO): void {
       });
       if (opts.json) return printJson(io, report);
       io.stdout.write(
-        `merged ${report.modules.length} modules${report.biases.length ? ` and ${report.biases.length} biases` : ""} into ${report.out}\n`,
+        `merged ${report.modules.length} modules${report.biases.length ? ` and ${report.biases.length} biases` : ""}${report.saved.length ? `, replaced ${report.saved.length} modules_to_save parameters` : ""} into ${report.out}\n`,
       );
     });
 }

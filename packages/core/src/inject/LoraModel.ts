@@ -1,4 +1,4 @@
-import type * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs-core";
 import type { LoraConfig } from "../config/LoraConfig.js";
 import { isTargetModule, matchesModuleList, rankAndAlphaFor } from "../config/moduleMatch.js";
 import { CoreError } from "../errors.js";
@@ -16,7 +16,18 @@ export class LoraModel {
   /** Each adapter's config, by adapter name. */
   readonly configs = new Map<string, LoraConfig>();
   private readonly sites = new Map<string, ModuleSite>();
+  /** Base biases that `bias: "all" | "lora_only"` trains (shared by every adapter, as in PEFT). */
   private readonly extraTrainable = new Map<string, tf.Variable>();
+  /**
+   * `modules_to_save` (PEFT's ModulesToSaveWrapper): per parameter, the base's own values and one copy per
+   * adapter. The model's variable holds the copy of the active adapter that owns it (swapped in), else the
+   * original; a copy that is swapped in lives in the variable and is written back when it is swapped out.
+   */
+  private readonly saved = new Map<
+    string,
+    { variable: tf.Variable; original: tf.Tensor; owner: string | null; copies: Map<string, tf.Tensor> }
+  >();
+  private enabled = true;
   private active: string[] = [];
   private disposed = false;
 
@@ -42,6 +53,16 @@ export class LoraModel {
         `target_modules ${JSON.stringify(config.target_modules)} matched no module; expected a match among [${names.slice(0, 20).join(", ")}${names.length > 20 ? ", ..." : ""}]`,
         { target_modules: config.target_modules, modules: names },
       );
+    }
+    const saveKeys = this.saveKeysFor(config);
+    for (const key of saveKeys) {
+      const module = key.slice(0, key.lastIndexOf("."));
+      if (targets.some((t) => t.name === module))
+        throw new CoreError(
+          "InvalidConfig",
+          `LoraConfig.modules_to_save: expected modules that target_modules does not adapt, found "${module}" in both`,
+          { field: "modules_to_save" },
+        );
     }
     const rng = new Rng(opts.seed ?? 0);
     const added: LoraLinear[] = [];
@@ -77,10 +98,110 @@ export class LoraModel {
       throw e;
     }
     this.configs.set(name, config);
+    for (const key of saveKeys) this.putSavedCopy(name, key, null);
     this.applyTrainability(
       config,
       targets.map((t) => t.name),
     );
+  }
+
+  /** Parameter names (`<module>.<param>`) of the base variables that `config.modules_to_save` selects. */
+  private saveKeysFor(config: LoraConfig): string[] {
+    const save = config.modules_to_save;
+    if (!save || save.length === 0) return [];
+    return [...this.source.namedVariables().keys()].filter((key) =>
+      matchesModuleList(key.slice(0, key.lastIndexOf(".")), save),
+    );
+  }
+
+  /**
+   * Gives adapter `name` its own copy of base parameter `key`: `value` ([tfjs layout]) or, when null, a copy
+   * of the base's original values (what PEFT's ModulesToSaveWrapper starts from). Takes ownership of `value`.
+   */
+  private putSavedCopy(name: string, key: string, value: tf.Tensor | null): void {
+    let entry = this.saved.get(key);
+    if (!entry) {
+      const variable = this.source.namedVariables().get(key);
+      if (!variable) {
+        value?.dispose();
+        throw new CoreError("NoMatchingModules", `modules_to_save: expected a base parameter "${key}", found none`);
+      }
+      entry = { variable, original: tf.clone(variable), owner: null, copies: new Map() };
+      this.saved.set(key, entry);
+    }
+    if (value && !arraysEqual(value.shape, entry.variable.shape)) {
+      const found = value.shape;
+      value.dispose();
+      throw new CoreError(
+        "ShapeMismatch",
+        `modules_to_save "${key}": expected shape [${entry.variable.shape}], found [${found}]`,
+      );
+    }
+    if (entry.owner === name) {
+      entry.variable.assign(value ?? entry.original);
+      value?.dispose();
+      return;
+    }
+    entry.copies.get(name)?.dispose();
+    entry.copies.set(name, value ?? tf.clone(entry.original));
+    this.source.setTrainable?.(key, true);
+  }
+
+  /** Puts each `modules_to_save` parameter's right values in place for the active set (or the originals when disabled). */
+  private swapSaved(): void {
+    for (const entry of this.saved.values()) {
+      const wants = this.enabled ? this.active.filter((a) => entry.copies.has(a) || entry.owner === a) : [];
+      if (wants.length > 1)
+        throw new CoreError(
+          "InvalidArgument",
+          `modules_to_save: expected at most one active adapter with its own copy of a module, found [${wants.join(", ")}]`,
+        );
+      const next = wants[0] ?? null;
+      if (next === entry.owner) continue;
+      if (entry.owner !== null) entry.copies.set(entry.owner, tf.clone(entry.variable));
+      if (next === null) entry.variable.assign(entry.original);
+      else {
+        const copy = entry.copies.get(next) as tf.Tensor;
+        entry.variable.assign(copy);
+        copy.dispose();
+        entry.copies.delete(next);
+      }
+      entry.owner = next;
+    }
+  }
+
+  /**
+   * Adapter `name`'s `modules_to_save` parameters by base parameter name, in tfjs layout (fresh tensors the
+   * caller disposes); empty when it has none.
+   */
+  savedModulesOf(name: string): Map<string, tf.Tensor> {
+    const out = new Map<string, tf.Tensor>();
+    for (const [key, e] of this.saved) {
+      if (e.owner === name) out.set(key, tf.clone(e.variable));
+      else {
+        const copy = e.copies.get(name);
+        if (copy) out.set(key, tf.clone(copy));
+      }
+    }
+    return out;
+  }
+
+  /** A base parameter as PEFT files name and lay it out (`modules_to_save` copies); a new tensor. */
+  toPeftParameter(key: string, value: tf.Tensor, fanInFanOut: boolean): { key: string; value: tf.Tensor } {
+    return this.source.toPeftParameter(key, value, fanInFanOut);
+  }
+  /** A PEFT parameter (`<module>.<param>`, torch layout) as this model's key and layout; null when the model has none. */
+  fromPeftParameter(peftKey: string, value: tf.Tensor, fanInFanOut: boolean): { key: string; value: tf.Tensor } | null {
+    return this.source.fromPeftParameter(peftKey, value, fanInFanOut);
+  }
+
+  /** Sets adapter `name`'s copy of base parameter `key` (tfjs layout), e.g. from a PEFT file. Takes ownership of `value`. */
+  setSavedModule(name: string, key: string, value: tf.Tensor): void {
+    if (!this.configs.has(name)) {
+      value.dispose();
+      throw new CoreError("UnknownAdapter", `expected one of [${this.adapterNames.join(", ")}], found "${name}"`);
+    }
+    this.putSavedCopy(name, key, value);
   }
 
   /** Registers an adapter whose weights the caller fills per layer (`adapterFromPeft`, composition). */
@@ -111,11 +232,9 @@ export class LoraModel {
   private applyTrainability(config: LoraConfig, adapted: string[]): void {
     const vars = this.source.namedVariables();
     const extra = new Set<string>();
-    const save = config.modules_to_save;
     for (const key of vars.keys()) {
       const module = key.slice(0, key.lastIndexOf("."));
       const leaf = key.slice(key.lastIndexOf(".") + 1);
-      if (save && matchesModuleList(module, save)) extra.add(key);
       if (leaf === "bias" && (config.bias === "all" || (config.bias === "lora_only" && adapted.includes(module))))
         extra.add(key);
     }
@@ -131,14 +250,26 @@ export class LoraModel {
     for (const n of names)
       if (!this.configs.has(n))
         throw new CoreError("UnknownAdapter", `expected one of [${this.adapterNames.join(", ")}], found "${n}"`);
+    const previous = this.active;
     this.active = [...new Set(names)];
+    try {
+      this.swapSaved();
+    } catch (e) {
+      this.active = previous;
+      throw e;
+    }
     for (const l of this.layers.values()) l.setActiveAdapters(this.active.filter((n) => l.hasAdapter(n)));
   }
+  /** Runs the base alone: LoRA terms off and `modules_to_save` parameters back to the base's originals. */
   disableAdapters(): void {
     for (const l of this.layers.values()) l.disableAdapters();
+    this.enabled = false;
+    this.swapSaved();
   }
   enableAdapters(): void {
     for (const l of this.layers.values()) l.enableAdapters();
+    this.enabled = true;
+    this.swapSaved();
   }
   deleteAdapter(name: string): void {
     if (!this.configs.has(name))
@@ -146,6 +277,18 @@ export class LoraModel {
     for (const l of this.layers.values()) if (l.hasAdapter(name)) l.deleteAdapter(name);
     this.configs.delete(name);
     this.active = this.active.filter((n) => n !== name);
+    for (const [key, e] of this.saved) {
+      if (e.owner === name) {
+        e.variable.assign(e.original);
+        e.owner = null;
+      }
+      e.copies.get(name)?.dispose();
+      e.copies.delete(name);
+      if (e.owner === null && e.copies.size === 0) {
+        e.original.dispose();
+        this.saved.delete(key);
+      }
+    }
   }
 
   /** Merges adapters (default: active) into every layer's base weight; `safe` checks all layers before changing any. */
@@ -178,12 +321,25 @@ export class LoraModel {
     if (!any) throw new CoreError("NotMerged", "expected merged adapters to unmerge, found none");
   }
 
-  /** Variables to train: the active adapters' A and B, plus `modules_to_save` and biases the configs asked for. */
+  /** Variables to train: the active adapters' A and B, their `modules_to_save` copies, and biases the configs asked for. */
   trainableVariables(): tf.Variable[] {
     const out: tf.Variable[] = [];
     for (const l of this.layers.values()) out.push(...l.adapterVariables(l.activeAdapters));
+    for (const e of this.saved.values()) if (e.owner !== null) out.push(e.variable);
     out.push(...this.extraTrainable.values());
     return out;
+  }
+  /**
+   * Parameters `modules_to_save` keeps beside the model's own variables: the copies not swapped in, and the
+   * original of each swapped-in one. Counted as PEFT counts them (the original module plus one copy per adapter).
+   */
+  savedCopiesSize(): number {
+    let n = 0;
+    for (const e of this.saved.values()) {
+      for (const c of e.copies.values()) n += c.size;
+      if (e.owner !== null) n += e.original.size;
+    }
+    return n;
   }
   /** Every base variable of the model by parameter name. */
   baseVariables(): Map<string, tf.Variable> {
@@ -214,6 +370,12 @@ export class LoraModel {
       l.dispose();
     }
     this.layers.clear();
+    for (const e of this.saved.values()) {
+      e.variable.assign(e.original);
+      e.original.dispose();
+      for (const c of e.copies.values()) c.dispose();
+    }
+    this.saved.clear();
     this.disposed = true;
   }
   [Symbol.dispose](): void {
@@ -222,4 +384,8 @@ export class LoraModel {
   private assertLive(): void {
     if (this.disposed) throw new CoreError("InvalidArgument", "LoraModel used after dispose()");
   }
+}
+
+function arraysEqual(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
 }

@@ -1,9 +1,13 @@
-import type * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs-core";
 import type { LinearHost } from "./LinearHost.js";
-import type { ModuleSite, ModuleSource } from "./ModuleSource.js";
+import { type ModuleSite, type ModuleSource, torchLayout } from "./ModuleSource.js";
 
 export function hostSource(host: LinearHost): ModuleSource {
   const heads = new Set(host.outputModuleNames?.() ?? []);
+  const isLinearWeight = (key: string) => {
+    const m = host.linearModules().get(key.slice(0, -".weight".length));
+    return key.endsWith(".weight") && m !== undefined && (m.kind ?? "linear") !== "embedding";
+  };
   return {
     sites(): ModuleSite[] {
       return [...host.linearModules()].map(([name, m]) => ({
@@ -29,6 +33,15 @@ export function hostSource(host: LinearHost): ModuleSource {
         if (m.bias) out.set(`${name}.bias`, m.bias);
       }
       return out;
+    },
+    // Host parameters already carry torch names; linear weights are held [in, out] (see LinearHost), which is
+    // torch's layout only for Conv1D-style (fan_in_fan_out) modules.
+    toPeftParameter(key, value, fanInFanOut) {
+      return { key, value: isLinearWeight(key) && !fanInFanOut ? torchLayout(value, "toTorch") : tf.clone(value) };
+    },
+    fromPeftParameter(key, value, fanInFanOut) {
+      if (!this.namedVariables().has(key)) return null;
+      return { key, value: isLinearWeight(key) && !fanInFanOut ? torchLayout(value, "fromTorch") : tf.clone(value) };
     },
     forward: host.forward ? (x, opts) => (host.forward as NonNullable<LinearHost["forward"]>)(x, opts) : undefined,
   };

@@ -52,5 +52,6 @@ export function countParameters(model: LoraModel): { trainable: number; total: n
   let total = 0;
   for (const v of model.baseVariables().values()) total += v.size;
   for (const l of model.layers.values()) for (const v of l.adapterVariables()) total += v.size;
+  total += model.savedCopiesSize();
   return { trainable, total, fraction: total === 0 ? 0 : trainable / total };
 }

@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { LayersModel, layers as tfl } from "@tensorflow/tfjs-layers";
 import { CoreError } from "../errors.js";
 import type { LoraLinear } from "../lora/LoraLinear.js";
-import type { ModuleSite, ModuleSource } from "./ModuleSource.js";
+import { type ModuleSite, type ModuleSource, torchLayout } from "./ModuleSource.js";
 
 type AnyLayer = tfl.Layer;
 // tfjs-layers keeps these fields private; LoRA reads them the way the layers' own call() does.
@@ -71,6 +71,15 @@ function loraCall(layer: AnyLayer, kind: ModuleSite["kind"], lora: LoraLinear): 
     });
 }
 
+const TORCH_NAMES: Record<string, string> = {
+  kernel: "weight",
+  embeddings: "weight",
+  gamma: "weight",
+  beta: "bias",
+  moving_mean: "running_mean",
+  moving_variance: "running_var",
+};
+
 /** Module sites of a tfjs-layers model: Dense, Conv2D (channelsLast) and Embedding layers, named by layer name. */
 export function layersSource(model: LayersModel): ModuleSource {
   const layers = allLayers(model);
@@ -122,6 +131,30 @@ export function layersSource(model: LayersModel): ModuleSource {
     setTrainable(name, trainable) {
       const v = vars.get(name);
       if (v) v.trainable = trainable;
+    },
+    // tfjs-layers names -> torch names: kernel/embeddings/gamma -> weight, beta -> bias, moving stats -> running.
+    toPeftParameter(key, value) {
+      const dot = key.lastIndexOf(".");
+      const module = key.slice(0, dot);
+      const leaf = key.slice(dot + 1);
+      const torch = TORCH_NAMES[leaf] ?? leaf;
+      return {
+        key: `${module}.${torch}`,
+        value: leaf === "kernel" ? torchLayout(value, "toTorch") : tf.clone(value),
+      };
+    },
+    fromPeftParameter(peftKey, value) {
+      const dot = peftKey.lastIndexOf(".");
+      const module = peftKey.slice(0, dot);
+      const param = peftKey.slice(dot + 1);
+      const leaf = [param, ...Object.keys(TORCH_NAMES).filter((k) => TORCH_NAMES[k] === param)].find((l) =>
+        vars.has(`${module}.${l}`),
+      );
+      if (leaf === undefined) return null;
+      return {
+        key: `${module}.${leaf}`,
+        value: leaf === "kernel" ? torchLayout(value, "fromTorch") : tf.clone(value),
+      };
     },
   };
 }

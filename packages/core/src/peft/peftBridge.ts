@@ -1,7 +1,7 @@
 import { type Dtype, decodeToFloat32, encodeFromFloat32 } from "@lowrank/formats";
 import * as tf from "@tensorflow/tfjs-core";
 import { type LoraConfig, loraScaling, parseLoraConfig } from "../config/LoraConfig.js";
-import { rankAndAlphaFor } from "../config/moduleMatch.js";
+import { matchesModuleList, rankAndAlphaFor } from "../config/moduleMatch.js";
 import { CoreError } from "../errors.js";
 import type { LoraModel } from "../inject/LoraModel.js";
 import type { LoraLinear } from "../lora/LoraLinear.js";
@@ -44,8 +44,9 @@ function toOurs(which: "A" | "B", t: PeftTensorLike, layer: LoraLinear): tf.Tens
 }
 
 /**
- * Loads a parsed PEFT adapter into `model` as adapter `name` (not activated). Returns the keys it
- * used and those it ignored (e.g. `modules_to_save` copies, which this package does not load).
+ * Loads a parsed PEFT adapter into `model` as adapter `name` (not activated): its LoRA factors, and the
+ * `modules_to_save` copies (`base_model.model.<module>.<param>` for a module the config lists) as the
+ * adapter's own copies of those modules. Returns the keys it used and those it ignored.
  */
 export function adapterFromPeft(
   model: LoraModel,
@@ -54,12 +55,21 @@ export function adapterFromPeft(
 ): { config: LoraConfig; loaded: string[]; ignored: string[] } {
   const config = parseLoraConfig(adapter.config);
   const byModule = new Map<string, { A?: PeftTensorLike; B?: PeftTensorLike }>();
+  const saved: Array<[string, PeftTensorLike]> = [];
   const loaded: string[] = [];
   const ignored: string[] = [];
+  const save = config.modules_to_save;
   for (const [key, t] of entries(adapter.tensors)) {
     const m = KEY.exec(key);
     if (!m) {
-      ignored.push(key);
+      // Current PEFT writes <module>.<param>; older writers kept <module>.modules_to_save[.default].<param>.
+      const bare = (key.startsWith(PREFIX) ? key.slice(PREFIX.length) : key).replace(
+        /\.modules_to_save(?:\.default)?\./,
+        ".",
+      );
+      const module = bare.slice(0, bare.lastIndexOf("."));
+      if (save && module && matchesModuleList(module, save)) saved.push([bare, t]);
+      else ignored.push(key);
       continue;
     }
     const module = m[1] as string;
@@ -103,6 +113,22 @@ export function adapterFromPeft(
     for (const l of created) l.deleteAdapter(name);
     throw e;
   }
+  try {
+    for (const [key, t] of saved) {
+      const torch = tf.tensor(decodeToFloat32(t.dtype, t.data, { copy: true }), [...t.shape]);
+      const ours = model.fromPeftParameter(key, torch, config.fan_in_fan_out);
+      torch.dispose();
+      if (!ours) {
+        ignored.push(PREFIX + key);
+        continue;
+      }
+      model.setSavedModule(name, ours.key, ours.value);
+      loaded.push(PREFIX + key);
+    }
+  } catch (e) {
+    model.deleteAdapter(name);
+    throw e;
+  }
   return { config, loaded, ignored };
 }
 
@@ -138,6 +164,12 @@ export function adapterToPeft(
       put(`${PREFIX}${module}.${ka}`, tf.transpose(a.A));
       put(`${PREFIX}${module}.${kb}`, tf.transpose(a.B));
     }
+  }
+  // modules_to_save: PEFT writes the adapter's full copy of each module as base_model.model.<module>.<param>.
+  for (const [key, value] of model.savedModulesOf(name)) {
+    const peft = model.toPeftParameter(key, value, config.fan_in_fan_out);
+    value.dispose();
+    put(`${PREFIX}${peft.key}`, peft.value);
   }
   return { config: { ...config }, tensors };
 }

@@ -1,4 +1,4 @@
-import { loraScaling, parseLoraConfig, rankAndAlphaFor } from "@lowrank/core";
+import { loraScaling, matchesModuleList, parseLoraConfig, rankAndAlphaFor } from "@lowrank/core";
 import { adapterDigest, parseSafetensors, toFloat32 } from "@lowrank/formats";
 import * as tf from "@tensorflow/tfjs-core";
 import { RuntimeError } from "../backend/errors.js";
@@ -28,9 +28,20 @@ export function peftAdapterFromBytes(
   const config = parseLoraConfig(configText);
   const file = parseSafetensors(weightBytes);
   const pairs = new Map<string, { A?: string; B?: string }>();
+  const save = config.modules_to_save;
   for (const key of file.names()) {
     const m = KEY.exec(key);
-    if (!m) continue; // unknown keys from newer writers (embeddings, modules_to_save) are not LoRA factors
+    if (!m) {
+      // A modules_to_save copy replaces a whole module for this adapter alone: not a low-rank term the
+      // engine can add per row. Serving without it would give wrong outputs, so refuse.
+      const module = key.replace(/^base_model\.model\./, "").replace(/\.[^.]+$/, "");
+      if (save && save.length > 0 && matchesModuleList(module, save))
+        throw new RuntimeError(
+          "AdapterLoadFailed",
+          `adapter '${name}', layer '${module}': expected LoRA factors only, found a modules_to_save copy of the whole module (the engine cannot batch it per request; merge the adapter into its base with \`lowrank merge\` and serve the merged folder)`,
+        );
+      continue; // other unknown keys from newer writers are not LoRA factors
+    }
     const entry = pairs.get(m[1] as string) ?? {};
     entry[m[2] as "A" | "B"] = key;
     pairs.set(m[1] as string, entry);

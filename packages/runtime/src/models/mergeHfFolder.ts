@@ -1,4 +1,4 @@
-import { loraScaling, parseLoraConfig, rankAndAlphaFor } from "@lowrank/core";
+import { loraScaling, matchesModuleList, parseLoraConfig, rankAndAlphaFor } from "@lowrank/core";
 import {
   decodeToFloat32,
   type EncodableDtype,
@@ -11,7 +11,7 @@ import { readPeftFiles } from "../engine/peftLoader.js";
 import { Checkpoint, hfFilesFromBytes } from "./Checkpoint.js";
 
 const LORA_KEY = /^base_model\.model\.(.+)\.lora_([AB])(?:\.[^.]+)?\.weight$/;
-const BIAS_KEY = /^base_model\.model\.(.+)\.bias$/;
+const PARAM_KEY = /^base_model\.model\.(.+)\.([^.]+)$/;
 const UNSUPPORTED = /\.(lora_embedding_[AB]|lora_magnitude_vector)\b/;
 
 export interface MergeOptions {
@@ -27,6 +27,8 @@ export interface MergeReport {
   modules: string[];
   /** Bias tensors taken from the adapter (`bias: "all"` / `"lora_only"`). */
   biases: string[];
+  /** Other parameters taken whole from the adapter: its `modules_to_save` copies (PEFT's `merge_and_unload` keeps them). */
+  saved: string[];
 }
 
 /**
@@ -71,8 +73,9 @@ export async function mergeHfFolder(
   const peft = await readPeftFiles(adapterDir);
   const loraConfig = parseLoraConfig(new TextDecoder().decode(peft.config));
   const adapter = parseSafetensors(peft.weights);
+  const save = loraConfig.modules_to_save;
   const pairs = new Map<string, { A?: string; B?: string }>();
-  const biases = new Map<string, string>();
+  const biases = new Map<string, string>(); // target parameter -> adapter key (biases and modules_to_save)
   for (const key of adapter.names()) {
     if (UNSUPPORTED.test(key))
       throw new RuntimeError(
@@ -86,8 +89,11 @@ export async function mergeHfFolder(
       pairs.set(m[1] as string, entry);
       continue;
     }
-    const b = BIAS_KEY.exec(key);
-    if (b) biases.set(`${b[1]}.bias`, key);
+    // Whole parameters the adapter carries: trained biases (bias "all"/"lora_only") and modules_to_save
+    // copies, both written by PEFT as base_model.model.<module>.<param> in the checkpoint's own layout.
+    const p = PARAM_KEY.exec(key);
+    if (p && (p[2] === "bias" || (save && save.length > 0 && matchesModuleList(p[1] as string, save))))
+      biases.set(`${p[1]}.${p[2]}`, key);
   }
   if (pairs.size === 0)
     throw new RuntimeError(
@@ -154,13 +160,13 @@ export async function mergeHfFolder(
     if (!key)
       throw new RuntimeError(
         "AdapterMismatch",
-        `adapter bias '${source}': expected '${target}' in the base, found none`,
+        `adapter parameter '${source}': expected '${target}' in the base, found none`,
       );
     const w = weights.getTensor(key);
     if (t.shape.length !== w.shape.length || t.shape.some((d, i) => d !== w.shape[i])) {
       throw new RuntimeError(
         "AdapterMismatch",
-        `adapter bias '${source}': expected shape [${w.shape}], found [${t.shape}]`,
+        `adapter parameter '${source}': expected shape [${w.shape}], found [${t.shape}]`,
       );
     }
     replaced.set(key, {
@@ -180,7 +186,13 @@ export async function mergeHfFolder(
         await fs.copyFile(path.join(baseDir, entry.name), path.join(tmp, entry.name));
     }
   });
-  return { out, modules: [...pairs.keys()], biases: [...biases.keys()] };
+  const taken = [...biases.keys()];
+  return {
+    out,
+    modules: [...pairs.keys()],
+    biases: taken.filter((k) => k.endsWith(".bias") && !matchesModuleList(k.slice(0, k.lastIndexOf(".")), save ?? [])),
+    saved: taken.filter((k) => matchesModuleList(k.slice(0, k.lastIndexOf(".")), save ?? [])),
+  };
 }
 
 function encodable(dtype: string, key: string): EncodableDtype {

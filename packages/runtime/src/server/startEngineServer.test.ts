@@ -41,7 +41,7 @@ beforeAll(async () => {
   await mkdir(path.join(dir, "chat"));
   await writeFile(path.join(dir, "chat", "adapter_config.json"), lmFiles.config);
   await writeFile(path.join(dir, "chat", "adapter_model.safetensors"), lmFiles.weights);
-  engine = new Engine({ maxWaitMs: 5 });
+  engine = new Engine({ maxWaitMs: 50 }); // long enough that concurrent HTTP requests meet even on a loaded machine
   engine.addBase("mlp", mlp);
   engine.addBase("lm", lm);
   server = await startEngineServer({ engine, port: 0, resolveAdapterPath: (name) => path.join(dir, name) });

@@ -1,0 +1,194 @@
+// modules_to_save as PEFT's ModulesToSaveWrapper: each adapter trains its own copy of the module, the base's
+// own values come back whenever no adapter owning a copy is active, and the copies travel in PEFT files.
+import * as tf from "@tensorflow/tfjs-core";
+import * as tfl from "@tensorflow/tfjs-layers";
+import { describe, expect, it } from "vitest";
+import { maxAbsDiff, Rng, randomArray } from "../../test/reference.js";
+import { parseLoraConfig } from "../config/LoraConfig.js";
+import { isCoreError } from "../errors.js";
+import { adapterFromPeft, adapterToPeft } from "../peft/peftBridge.js";
+import { trainAdapter } from "../train/trainAdapter.js";
+import { countParameters, injectLora } from "./injectLora.js";
+import type { LinearHost, LinearModule } from "./LinearHost.js";
+
+function mlp(): tfl.LayersModel {
+  const init = (seed: number) => tfl.initializers.glorotUniform({ seed });
+  const m = tfl.sequential();
+  m.add(tfl.layers.dense({ units: 6, inputShape: [5], activation: "relu", name: "fc1", kernelInitializer: init(1) }));
+  m.add(tfl.layers.dense({ units: 3, name: "head", kernelInitializer: init(3) }));
+  return m;
+}
+
+const values = (model: tfl.LayersModel, layer: string) =>
+  (model.getLayer(layer).getWeights() as tf.Tensor[]).map((t) => Array.from(t.dataSync()));
+
+const CONFIG = { r: 2, lora_alpha: 4, target_modules: ["fc1"], modules_to_save: ["head"] };
+
+function data(seed: number) {
+  const rng = new Rng(seed);
+  const x = tf.tensor2d(randomArray(rng, 40 * 5), [40, 5]);
+  const labels = Array.from({ length: 40 }, (_, i) => (i * 7 + seed) % 3);
+  const y = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, "int32"), 3));
+  return { x, y };
+}
+
+describe("modules_to_save", () => {
+  it("each adapter trains its own copy; the base's values return when disabled, on switching and after dispose", async () => {
+    const model = mlp();
+    const original = values(model, "head");
+    const start = tf.memory().numTensors;
+    const lora = injectLora(model, CONFIG, { seed: 1 });
+
+    // Counted as PEFT counts them: the copy trains, and the original module stays in the total.
+    const c = countParameters(lora);
+    const lora1 = 5 * 2 + 2 * 6;
+    const head = 6 * 3 + 3;
+    expect(c.trainable).toBe(lora1 + head);
+    expect(c.total).toBe(model.countParams() + lora1 + head);
+
+    const d = data(1);
+    await trainAdapter({
+      model: lora,
+      data: d,
+      loss: "softmaxCrossEntropy",
+      epochs: 3,
+      batchSize: 8,
+      learningRate: 0.05,
+    });
+    const trainedA = values(model, "head");
+    expect(maxAbsDiff(trainedA[0] as number[], original[0] as number[])).toBeGreaterThan(1e-3);
+
+    lora.disableAdapters();
+    expect(values(model, "head")).toEqual(original); // bit-identical
+    lora.enableAdapters();
+    expect(values(model, "head")).toEqual(trainedA);
+
+    // A second adapter starts from the base's module, not from the first adapter's copy.
+    lora.addAdapter("b", parseLoraConfig(CONFIG), { seed: 2 });
+    lora.setActiveAdapters(["b"]);
+    expect(values(model, "head")).toEqual(original);
+    const d2 = data(2);
+    await trainAdapter({
+      model: lora,
+      data: d2,
+      loss: "softmaxCrossEntropy",
+      epochs: 2,
+      batchSize: 8,
+      learningRate: 0.05,
+    });
+    tf.dispose([d2.x, d2.y]);
+    const trainedB = values(model, "head");
+    expect(maxAbsDiff(trainedB[0] as number[], original[0] as number[])).toBeGreaterThan(1e-3);
+    lora.setActiveAdapters(["default"]);
+    expect(values(model, "head")).toEqual(trainedA);
+    lora.setActiveAdapters(["b"]);
+    expect(values(model, "head")).toEqual(trainedB);
+
+    // Two active adapters with their own copies of one module cannot both be in place.
+    let code = "";
+    try {
+      lora.setActiveAdapters(["default", "b"]);
+    } catch (e) {
+      code = isCoreError(e) ? e.code : "other";
+    }
+    expect(code).toBe("InvalidArgument");
+    expect(lora.activeAdapters).toEqual(["b"]);
+
+    lora.deleteAdapter("b");
+    expect(values(model, "head")).toEqual(original);
+    lora.setActiveAdapters(["default"]);
+    expect(values(model, "head")).toEqual(trainedA);
+    lora.dispose();
+    expect(values(model, "head")).toEqual(original);
+    tf.dispose([d.x, d.y]);
+    expect(tf.memory().numTensors).toBe(start); // copies and originals freed
+    model.dispose();
+  });
+
+  it("refuses a module that is both adapted and saved", () => {
+    const model = mlp();
+    let code = "";
+    try {
+      injectLora(model, { r: 2, target_modules: ["fc1", "head"], modules_to_save: ["head"] });
+    } catch (e) {
+      code = isCoreError(e) ? e.code : "other";
+    }
+    expect(code).toBe("InvalidConfig");
+    model.dispose();
+  });
+
+  it("PEFT files carry the copy as base_model.model.<module>.<param> in torch layout, and load back", async () => {
+    const model = mlp();
+    const lora = injectLora(model, CONFIG, { seed: 1 });
+    const d = data(3);
+    await trainAdapter({
+      model: lora,
+      data: d,
+      loss: "softmaxCrossEntropy",
+      epochs: 2,
+      batchSize: 8,
+      learningRate: 0.05,
+    });
+    const [kernel, bias] = values(model, "head") as [number[], number[]];
+    const x = tf.tensor2d(randomArray(new Rng(9), 4 * 5), [4, 5]);
+    const want = (model.predict(x) as tf.Tensor).dataSync();
+
+    const peft = adapterToPeft(lora);
+    const w = peft.tensors.get("base_model.model.head.weight");
+    const b = peft.tensors.get("base_model.model.head.bias");
+    expect(w?.shape).toEqual([3, 6]); // torch Linear [out, in]; tfjs Dense kernel is [in, out]
+    const wv = new Float32Array((w?.data as Uint8Array).slice().buffer);
+    for (let o = 0; o < 3; o++) for (let i = 0; i < 6; i++) expect(wv[o * 6 + i]).toBe(kernel[i * 3 + o]);
+    expect(Array.from(new Float32Array((b?.data as Uint8Array).slice().buffer))).toEqual(bias);
+
+    // A fresh copy of the same base with another adapter active: loading "a" brings its own head along.
+    const model2 = mlp();
+    const lora2 = injectLora(model2, { r: 2, target_modules: ["fc1"] }, { seed: 5 });
+    const { loaded, ignored } = adapterFromPeft(lora2, peft, "a");
+    expect(loaded).toContain("base_model.model.head.weight");
+    expect(ignored).toEqual([]);
+    const before = values(model2, "head");
+    lora2.setActiveAdapters(["a"]);
+    expect(maxAbsDiff((model2.predict(x) as tf.Tensor).dataSync(), want)).toBeLessThan(1e-5);
+    lora2.setActiveAdapters(["default"]);
+    expect(values(model2, "head")).toEqual(before);
+    for (const m of [lora, lora2]) m.dispose();
+    tf.dispose([x, d.x, d.y]);
+    model.dispose();
+    model2.dispose();
+  });
+
+  it("a host model's linear weight is saved transposed to torch layout unless fan_in_fan_out", () => {
+    const rng = new Rng(4);
+    const v = (vals: Float32Array, shape: [number, number]) => tf.variable(tf.tensor2d(vals, shape), false);
+    const up = { weight: v(randomArray(rng, 12), [4, 3]) } as LinearModule;
+    const head = { weight: v(randomArray(rng, 6), [3, 2]) } as LinearModule;
+    const host: LinearHost = {
+      linearModules: () =>
+        new Map([
+          ["block.0.up", up],
+          ["lm_head", head],
+        ]),
+    };
+    const headValues = Array.from(head.weight.dataSync());
+    for (const fanInFanOut of [false, true]) {
+      const lora = injectLora(host, {
+        r: 1,
+        target_modules: ["up"],
+        modules_to_save: ["lm_head"],
+        fan_in_fan_out: fanInFanOut,
+      });
+      const t = adapterToPeft(lora).tensors.get("base_model.model.lm_head.weight");
+      const got = Array.from(new Float32Array((t?.data as Uint8Array).slice().buffer));
+      if (fanInFanOut) {
+        expect(t?.shape).toEqual([3, 2]);
+        expect(got).toEqual(headValues);
+      } else {
+        expect(t?.shape).toEqual([2, 3]);
+        for (let o = 0; o < 2; o++) for (let i = 0; i < 3; i++) expect(got[o * 3 + i]).toBe(headValues[i * 2 + o]);
+      }
+      lora.dispose();
+    }
+    tf.dispose([up.weight, head.weight]);
+  });
+});
