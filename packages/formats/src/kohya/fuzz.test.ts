@@ -2,7 +2,7 @@
 // and mutated inputs give a converted adapter or a FormatError, never another exception or a hang.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { DType } from "../dtype.js";
+import type { Dtype } from "../dtype.js";
 import { isFormatError } from "../errors.js";
 import { parseGguf } from "../gguf/GgufFile.js";
 import { ggufLoraToPeft, peftToGgufLora } from "../gguf/ggufLora.js";
@@ -23,11 +23,11 @@ function outcome(fn: () => unknown): string {
   }
 }
 
-const SIZE: Partial<Record<DType, number>> = { F32: 4, F16: 2, BF16: 2, I64: 8, U8: 1 };
+const SIZE: Partial<Record<Dtype, number>> = { F32: 4, F16: 2, BF16: 2, I64: 8, U8: 1 };
 
 const tensor = fc
   .record({
-    dtype: fc.constantFrom<DType>("F32", "F16", "BF16", "I64", "U8"),
+    dtype: fc.constantFrom<Dtype>("F32", "F16", "BF16", "I64", "U8"),
     shape: fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 4 }),
     fill: fc.integer({ min: 0, max: 255 }),
   })
@@ -78,13 +78,13 @@ describe("kohya converter properties", () => {
       alpha: fc.option(fc.oneof(fc.double({ noNaN: false }), fc.constant(0)), { nil: undefined }),
       alphaShape: fc.constantFrom<number[]>([], [1], [2]),
       drop: fc.constantFrom("none", "down", "up"),
-      dtype: fc.constantFrom<DType>("F32", "F16", "BF16", "I64"),
+      dtype: fc.constantFrom<Dtype>("F32", "F16", "BF16", "I64"),
     });
     const seen = new Set<string>();
     fc.assert(
       fc.property(fc.array(part, { minLength: 1, maxLength: 3 }), (parts) => {
         const tensors: Record<string, Tensor> = {};
-        const make = (dtype: DType, shape: number[]): Tensor => ({
+        const make = (dtype: Dtype, shape: number[]): Tensor => ({
           dtype,
           shape,
           data: new Uint8Array(shape.reduce((a, b) => a * b, 1) * (SIZE[dtype] as number)).fill(60),
