@@ -22,6 +22,11 @@ function mlp(): tfl.LayersModel {
 const values = (model: tfl.LayersModel, layer: string) =>
   (model.getLayer(layer).getWeights() as tf.Tensor[]).map((t) => Array.from(t.dataSync()));
 
+function floats(t: { data: Uint8Array } | undefined): Float32Array {
+  if (!t) throw new Error("expected a tensor, found none");
+  return new Float32Array(t.data.slice().buffer);
+}
+
 const CONFIG = { r: 2, lora_alpha: 4, target_modules: ["fc1"], modules_to_save: ["head"] };
 
 function data(seed: number) {
@@ -137,9 +142,9 @@ describe("modules_to_save", () => {
     const w = peft.tensors.get("base_model.model.head.weight");
     const b = peft.tensors.get("base_model.model.head.bias");
     expect(w?.shape).toEqual([3, 6]); // torch Linear [out, in]; tfjs Dense kernel is [in, out]
-    const wv = new Float32Array((w?.data as Uint8Array).slice().buffer);
+    const wv = floats(w);
     for (let o = 0; o < 3; o++) for (let i = 0; i < 6; i++) expect(wv[o * 6 + i]).toBe(kernel[i * 3 + o]);
-    expect(Array.from(new Float32Array((b?.data as Uint8Array).slice().buffer))).toEqual(bias);
+    expect(Array.from(floats(b))).toEqual(bias);
 
     // A fresh copy of the same base with another adapter active: loading "a" brings its own head along.
     const model2 = mlp();
@@ -179,7 +184,7 @@ describe("modules_to_save", () => {
         fan_in_fan_out: fanInFanOut,
       });
       const t = adapterToPeft(lora).tensors.get("base_model.model.lm_head.weight");
-      const got = Array.from(new Float32Array((t?.data as Uint8Array).slice().buffer));
+      const got = Array.from(floats(t));
       if (fanInFanOut) {
         expect(t?.shape).toEqual([3, 2]);
         expect(got).toEqual(headValues);
