@@ -31,7 +31,18 @@ export class LoraModel {
   private active: string[] = [];
   private disposed = false;
 
-  constructor(private readonly source: ModuleSource) {}
+  /** The base variables' own trainability flags before injection (tfjs-layers), restored by `dispose`. */
+  private readonly frozen = new Map<string, boolean>();
+
+  /** Freezes every base variable the model keeps a flag for, as PEFT freezes the base model. */
+  constructor(private readonly source: ModuleSource) {
+    for (const key of source.namedVariables().keys()) {
+      const flag = source.trainableFlag?.(key);
+      if (flag === undefined) continue;
+      this.frozen.set(key, flag);
+      source.setTrainable?.(key, false);
+    }
+  }
 
   get adapterNames(): string[] {
     return [...this.configs.keys()];
@@ -376,6 +387,8 @@ export class LoraModel {
       for (const c of e.copies.values()) c.dispose();
     }
     this.saved.clear();
+    for (const [key, flag] of this.frozen) this.source.setTrainable?.(key, flag);
+    this.frozen.clear();
     this.disposed = true;
   }
   [Symbol.dispose](): void {

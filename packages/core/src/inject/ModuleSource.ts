@@ -22,6 +22,8 @@ export interface ModuleSource {
   forward?(x: tf.Tensor, opts: { training: boolean }): tf.Tensor;
   /** Called when a base variable's trainability changes (tfjs-layers keeps its own flags). */
   setTrainable?(name: string, trainable: boolean): void;
+  /** The model's own trainability flag of a base variable, where it keeps one (tfjs-layers). */
+  trainableFlag?(name: string): boolean | undefined;
   /**
    * A base parameter as PEFT files hold it (`modules_to_save` copies): its torch name and layout. Returns a
    * new tensor. `fanInFanOut`: the config's flag (GPT-2's Conv1D weights are stored [in, out] by torch too).

@@ -96,6 +96,33 @@ describe("injectLora into a tfjs-layers model", () => {
     model.dispose();
   });
 
+  it("model.compile + model.fit train only the adapter; dispose gives the layers their own weights back", async () => {
+    const model = mlp();
+    const rng = new Rng(5);
+    const x = tf.tensor2d(randomArray(rng, 64 * 5), [64, 5]);
+    const y = tf.tidy(() => tf.oneHot(tf.argMax(tf.slice(x, [0, 0], [64, 3]), 1), 3));
+    const before = model.getWeights().map((w) => Array.from(w.dataSync()));
+    const lora = injectLora(model, { r: 2, lora_alpha: 4, target_modules: ["fc1", "fc2"] }, { seed: 1 });
+    // Compile after injecting: tfjs-layers collects the trainable weights at compile time.
+    model.compile({
+      optimizer: tf.train.adam(0.02),
+      loss: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.losses.softmaxCrossEntropy(yTrue, yPred), // head gives logits
+    });
+    expect(model.trainableWeights).toHaveLength(4); // A and B of fc1 and fc2; every base weight frozen
+    const aBefore = Array.from(lora.layers.get("fc1")?.getAdapter("default").B.dataSync() ?? []);
+    const history = await model.fit(x, y, { epochs: 8, batchSize: 16, shuffle: false, verbose: 0 });
+    const losses = history.history.loss as number[];
+    expect(losses.at(-1)).toBeLessThan(losses[0] as number);
+    // The base is bit-identical and the adapter moved (B starts at zero).
+    expect(model.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(before);
+    const aAfter = Array.from(lora.layers.get("fc1")?.getAdapter("default").B.dataSync() ?? []);
+    expect(maxAbsDiff(aAfter, aBefore)).toBeGreaterThan(1e-3);
+    lora.dispose();
+    expect(model.trainableWeights).toHaveLength(6); // kernels and biases of the three layers, trainable again
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+
   it("all-linear skips the output head; counts parameters; NoMatchingModules", () => {
     const model = mlp();
     const lora = injectLora(model, { r: 2, target_modules: "all-linear", bias: "lora_only" });

@@ -71,6 +71,59 @@ function loraCall(layer: AnyLayer, kind: ModuleSite["kind"], lora: LoraLinear): 
     });
 }
 
+/** The getter or setter `prop` inherits from its class chain. */
+function inherited(obj: object, prop: string): PropertyDescriptor | undefined {
+  for (let p = Object.getPrototypeOf(obj); p; p = Object.getPrototypeOf(p)) {
+    const d = Object.getOwnPropertyDescriptor(p, prop);
+    if (d) return d;
+  }
+  return undefined;
+}
+
+/**
+ * Lets `model.compile()` + `model.fit()` train the adapters: the model's `trainableWeights` (what it collects
+ * at compile time) also lists the active adapters' A and B, wrapped the way tfjs-layers wraps its own
+ * variables (`read()`). `weights` (getWeights, save, countParams) stays the base's own. The LoraModel freezes
+ * the base weights, so fit trains only adapters (and what the config makes trainable).
+ */
+function exposeAdapterWeights(model: LayersModel, attached: ReadonlyMap<string, LoraLinear>): void {
+  if (Object.hasOwn(model, "trainableWeights")) return;
+  const trainable = inherited(model, "trainableWeights");
+  const nonTrainable = inherited(model, "nonTrainableWeights");
+  if (!trainable?.get || !nonTrainable?.get) return;
+  const wrap = (v: tf.Variable) => ({
+    read: () => v,
+    write: (t: tf.Tensor) => {
+      v.assign(t);
+    },
+    name: v.name,
+    originalName: v.name,
+    trainable: true,
+    shape: v.shape,
+    dtype: v.dtype,
+    constraint: null,
+  });
+  Object.defineProperty(model, "trainableWeights", {
+    configurable: true,
+    get() {
+      const base = trainable.get?.call(model) as unknown[];
+      if (!model.trainable) return base;
+      return [...base, ...[...attached.values()].flatMap((l) => l.adapterVariables(l.activeAdapters).map(wrap))];
+    },
+  });
+  Object.defineProperty(model, "weights", {
+    configurable: true,
+    get() {
+      return (trainable.get?.call(model) as unknown[]).concat(nonTrainable.get?.call(model) as unknown[]);
+    },
+  });
+}
+
+function hideAdapterWeights(model: LayersModel): void {
+  delete (model as unknown as { trainableWeights?: unknown }).trainableWeights;
+  delete (model as unknown as { weights?: unknown }).weights;
+}
+
 const TORCH_NAMES: Record<string, string> = {
   kernel: "weight",
   embeddings: "weight",
@@ -82,7 +135,34 @@ const TORCH_NAMES: Record<string, string> = {
 
 /** Module sites of a tfjs-layers model: Dense, Conv2D (channelsLast) and Embedding layers, named by layer name. */
 export function layersSource(model: LayersModel): ModuleSource {
+  // A Sequential trains through an inner LayersModel that it rebuilds on every compile(), and each rebuild
+  // resets every weight's trainable flag: after a rebuild, the flags set here are put back and the adapters
+  // exposed on the new inner model too.
+  const seq = model as unknown as { model?: LayersModel | null; build?: (...args: unknown[]) => unknown };
+  const trainers = () => [model, ...(seq.model ? [seq.model] : [])];
+  const flags = new Map<string, boolean>();
   const layers = allLayers(model);
+  const attachedTo = new Map<string, LoraLinear>();
+  const rebuilt = () => {
+    for (const [name, flag] of flags) {
+      const v = vars.get(name);
+      if (v) v.trainable = flag;
+    }
+    if (attachedTo.size > 0) for (const m of trainers()) exposeAdapterWeights(m, attachedTo);
+  };
+  const ownBuild = Object.hasOwn(seq, "build");
+  const watchBuilds = () => {
+    if (model.getClassName() !== "Sequential" || Object.hasOwn(seq, "build") || !seq.build) return;
+    const build = seq.build;
+    seq.build = (...args: unknown[]) => {
+      const out = build.apply(seq, args);
+      rebuilt();
+      return out;
+    };
+  };
+  const unwatchBuilds = () => {
+    if (!ownBuild) delete seq.build;
+  };
   const outputLayers = new Set(model.outputs.map((t) => t.sourceLayer.name));
   const vars = new Map<string, LayerVar>();
   for (const l of layers)
@@ -115,10 +195,18 @@ export function layersSource(model: LayersModel): ModuleSource {
           isOutputHead: outputLayers.has(layer.name),
           attach: (lora) => {
             L.call = loraCall(layer, kind, lora);
+            attachedTo.set(layer.name, lora);
+            watchBuilds();
+            for (const m of trainers()) exposeAdapterWeights(m, attachedTo);
           },
           detach: () => {
             if (own) L.call = own;
             else delete (L as Partial<Internals>).call;
+            attachedTo.delete(layer.name);
+            if (attachedTo.size === 0) {
+              for (const m of trainers()) hideAdapterWeights(m);
+              unwatchBuilds();
+            }
           },
         });
       }
@@ -130,7 +218,12 @@ export function layersSource(model: LayersModel): ModuleSource {
     forward: (x, opts) => model.apply(x, { training: opts.training }) as tf.Tensor,
     setTrainable(name, trainable) {
       const v = vars.get(name);
-      if (v) v.trainable = trainable;
+      if (!v) return;
+      v.trainable = trainable;
+      flags.set(name, trainable);
+    },
+    trainableFlag(name) {
+      return vars.get(name)?.trainable;
     },
     // tfjs-layers names -> torch names: kernel/embeddings/gamma -> weight, beta -> bias, moving stats -> running.
     toPeftParameter(key, value) {
