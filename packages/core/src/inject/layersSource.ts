@@ -88,9 +88,9 @@ function inherited(obj: object, prop: string): PropertyDescriptor | undefined {
  */
 function exposeAdapterWeights(model: LayersModel, attached: ReadonlyMap<string, LoraLinear>): void {
   if (Object.hasOwn(model, "trainableWeights")) return;
-  const trainable = inherited(model, "trainableWeights");
-  const nonTrainable = inherited(model, "nonTrainableWeights");
-  if (!trainable?.get || !nonTrainable?.get) return;
+  const trainableGet = inherited(model, "trainableWeights")?.get;
+  const nonTrainableGet = inherited(model, "nonTrainableWeights")?.get;
+  if (!trainableGet || !nonTrainableGet) return;
   const wrap = (v: tf.Variable) => ({
     read: () => v,
     write: (t: tf.Tensor) => {
@@ -106,7 +106,7 @@ function exposeAdapterWeights(model: LayersModel, attached: ReadonlyMap<string, 
   Object.defineProperty(model, "trainableWeights", {
     configurable: true,
     get() {
-      const base = trainable.get?.call(model) as unknown[];
+      const base = trainableGet.call(model) as unknown[];
       if (!model.trainable) return base;
       return [...base, ...[...attached.values()].flatMap((l) => l.adapterVariables(l.activeAdapters).map(wrap))];
     },
@@ -114,7 +114,7 @@ function exposeAdapterWeights(model: LayersModel, attached: ReadonlyMap<string, 
   Object.defineProperty(model, "weights", {
     configurable: true,
     get() {
-      return (trainable.get?.call(model) as unknown[]).concat(nonTrainable.get?.call(model) as unknown[]);
+      return (trainableGet.call(model) as unknown[]).concat(nonTrainableGet.call(model) as unknown[]);
     },
   });
 }
