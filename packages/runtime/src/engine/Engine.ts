@@ -1,6 +1,7 @@
-import { registerLoraKernels } from "@lowrank/core";
+import { Rng, registerLoraKernels } from "@lowrank/core";
 import * as tf from "@tensorflow/tfjs-core";
 import { isRuntimeError, RuntimeError } from "../backend/errors.js";
+import { type SamplingOptions, sampleToken, validateSampling } from "../models/sampleToken.js";
 import { AdapterCache, type AdapterCacheStats } from "./AdapterCache.js";
 import { coreBgmvKernel, type GatherLoraKernel, LoraBatchPlan } from "./LoraBatchPlan.js";
 import { MergedWeights } from "./MergedWeights.js";
@@ -57,10 +58,12 @@ export interface EngineStats {
   cache: AdapterCacheStats;
 }
 
-export interface GenerateRequest extends Omit<ForwardRequest, "input" | "shape"> {
+export interface GenerateRequest extends Omit<ForwardRequest, "input" | "shape">, SamplingOptions {
   inputIds: number[];
   maxNewTokens: number;
   eosTokenId?: number;
+  /** Seed of the sampler when `temperature` > 0 (default 0): same seed, same tokens. */
+  seed?: number;
 }
 
 interface Pending {
@@ -278,17 +281,19 @@ export class Engine {
         "InvalidArgument",
         `generate: expected a causal-lm base, found '${base.kind}' (${base.id})`,
       );
+    validateSampling(req);
+    const rng = new Rng(req.seed ?? 0);
     const tokens = [...req.inputIds];
     const generated: number[] = [];
+    // Each step is one forward request, so steps of concurrent generations (any adapter, any length within
+    // a bucket) share batches. No KV cache here: each step re-reads the whole sequence.
     for (let step = 0; step < req.maxNewTokens; step++) {
       const { data, shape } = await this.forward({ ...req, input: tokens, shape: [tokens.length] });
       const vocab = shape[shape.length - 1] as number;
-      let best = 0;
-      for (let v = 1, o = data.length - vocab; v < vocab; v++)
-        if ((data[o + v] as number) > (data[o + best] as number)) best = v;
-      tokens.push(best);
-      generated.push(best);
-      if (best === req.eosTokenId) break;
+      const next = sampleToken(data.subarray(data.length - vocab), req, () => rng.next());
+      tokens.push(next);
+      generated.push(next);
+      if (next === req.eosTokenId) break;
     }
     return { tokens, generated };
   }

@@ -100,6 +100,9 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
         inputIds: ids as number[],
         maxNewTokens: maxNew,
         eosTokenId: optionalNumber(body, "eos_token_id"),
+        temperature: optionalNumber(body, "temperature"),
+        topK: optionalNumber(body, "top_k"),
+        seed: optionalNumber(body, "seed"),
         signal,
       });
       return { tokens: r.tokens, generated: r.generated };
