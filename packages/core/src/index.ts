@@ -30,6 +30,7 @@ export {
   matchesModuleList,
   patternKeyFor,
   rankAndAlphaFor,
+  savedModuleOf,
 } from "./config/moduleMatch.js";
 export { CoreError, type CoreErrorCode, isCoreError } from "./errors.js";
 export { countParameters, injectLora } from "./inject/injectLora.js";

@@ -10,6 +10,21 @@ export function matchesModuleList(name: string, spec: string | string[]): boolea
   return spec.some((t) => name === t || name.endsWith(`.${t}`));
 }
 
+/**
+ * The `modules_to_save` module that owns parameter `key` (`classifier.out_proj.weight` belongs to
+ * `classifier` for `["classifier"]`): PEFT wraps whole modules, containers included, so any dotted prefix
+ * of the parameter's module path may match. Null when none does.
+ */
+export function savedModuleOf(key: string, modulesToSave: string[] | null | undefined): string | null {
+  if (!modulesToSave || modulesToSave.length === 0) return null;
+  const parts = key.split(".");
+  for (let i = 1; i < parts.length; i++) {
+    const module = parts.slice(0, i).join(".");
+    if (matchesModuleList(module, modulesToSave)) return module;
+  }
+  return null;
+}
+
 /** PEFT's default layer-block names, used when `layers_to_transform` is set without `layers_pattern`. */
 const DEFAULT_LAYERS_PATTERN = "[^.]*";
 

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { LoraConfig } from "../config/LoraConfig.js";
-import { isTargetModule, matchesModuleList, rankAndAlphaFor } from "../config/moduleMatch.js";
+import { isTargetModule, rankAndAlphaFor, savedModuleOf } from "../config/moduleMatch.js";
 import { CoreError } from "../errors.js";
 import { LoraLinear } from "../lora/LoraLinear.js";
 import { Rng } from "../random.js";
@@ -66,15 +66,26 @@ export class LoraModel {
       );
     }
     const saveKeys = this.saveKeysFor(config);
+    // A module is either adapted (LoRA, merged into its weight) or saved (a whole copy swapped in), in this
+    // adapter and across adapters: mixing the two would let a swap undo a merge.
     for (const key of saveKeys) {
-      const module = key.slice(0, key.lastIndexOf("."));
-      if (targets.some((t) => t.name === module))
+      const clash = [...targets.map((t) => t.name), ...this.layers.keys()].find(
+        (m) => key === `${m}.weight` || key === `${m}.bias` || key.startsWith(`${m}.`),
+      );
+      if (clash !== undefined)
         throw new CoreError(
           "InvalidConfig",
-          `LoraConfig.modules_to_save: expected modules that target_modules does not adapt, found "${module}" in both`,
+          `LoraConfig.modules_to_save: expected modules that no adapter adapts with LoRA, found "${clash}" adapted and saved`,
           { field: "modules_to_save" },
         );
     }
+    for (const t of targets)
+      if ([...this.saved.keys()].some((key) => key.startsWith(`${t.name}.`)))
+        throw new CoreError(
+          "InvalidConfig",
+          `LoraConfig.target_modules: expected modules no adapter saves whole (modules_to_save), found "${t.name}"`,
+          { field: "target_modules" },
+        );
     const rng = new Rng(opts.seed ?? 0);
     const added: LoraLinear[] = [];
     try {
@@ -118,11 +129,7 @@ export class LoraModel {
 
   /** Parameter names (`<module>.<param>`) of the base variables that `config.modules_to_save` selects. */
   private saveKeysFor(config: LoraConfig): string[] {
-    const save = config.modules_to_save;
-    if (!save || save.length === 0) return [];
-    return [...this.source.namedVariables().keys()].filter((key) =>
-      matchesModuleList(key.slice(0, key.lastIndexOf(".")), save),
-    );
+    return [...this.source.namedVariables().keys()].filter((key) => savedModuleOf(key, config.modules_to_save));
   }
 
   /**
@@ -153,31 +160,47 @@ export class LoraModel {
       value?.dispose();
       return;
     }
+    const rival = this.enabled && this.active.includes(name) ? entry.owner : null;
+    if (rival !== null) {
+      value?.dispose();
+      throw new CoreError(
+        "InvalidArgument",
+        `modules_to_save "${key}": expected at most one active adapter with its own copy, found "${rival}" and "${name}"`,
+      );
+    }
     entry.copies.get(name)?.dispose();
     entry.copies.set(name, value ?? tf.clone(entry.original));
-    this.source.setTrainable?.(key, true);
+    this.swapSaved(); // an active adapter's new copy goes in place at once
   }
 
   /** Puts each `modules_to_save` parameter's right values in place for the active set (or the originals when disabled). */
-  private swapSaved(): void {
-    for (const entry of this.saved.values()) {
-      const wants = this.enabled ? this.active.filter((a) => entry.copies.has(a) || entry.owner === a) : [];
+  private swapSaved(active: string[] = this.active, enabled = this.enabled): void {
+    // Decide every parameter's owner first, so a conflict changes nothing.
+    const plan: Array<[string, string | null]> = [];
+    for (const [key, entry] of this.saved) {
+      const wants = enabled ? active.filter((a) => entry.copies.has(a) || entry.owner === a) : [];
       if (wants.length > 1)
         throw new CoreError(
           "InvalidArgument",
-          `modules_to_save: expected at most one active adapter with its own copy of a module, found [${wants.join(", ")}]`,
+          `modules_to_save "${key}": expected at most one active adapter with its own copy, found [${wants.join(", ")}]`,
         );
-      const next = wants[0] ?? null;
-      if (next === entry.owner) continue;
-      if (entry.owner !== null) entry.copies.set(entry.owner, tf.clone(entry.variable));
-      if (next === null) entry.variable.assign(entry.original);
-      else {
-        const copy = entry.copies.get(next) as tf.Tensor;
-        entry.variable.assign(copy);
-        copy.dispose();
-        entry.copies.delete(next);
+      plan.push([key, wants[0] ?? null]);
+    }
+    for (const [key, next] of plan) {
+      const entry = this.saved.get(key) as NonNullable<ReturnType<typeof this.saved.get>>;
+      if (next !== entry.owner) {
+        if (entry.owner !== null) entry.copies.set(entry.owner, tf.clone(entry.variable));
+        if (next === null) entry.variable.assign(entry.original);
+        else {
+          const copy = entry.copies.get(next) as tf.Tensor;
+          entry.variable.assign(copy);
+          copy.dispose();
+          entry.copies.delete(next);
+        }
+        entry.owner = next;
       }
-      entry.owner = next;
+      // Trainable only while an adapter's copy is in place (tfjs-layers' fit reads the flag).
+      this.source.setTrainable?.(key, entry.owner !== null);
     }
   }
 
@@ -228,6 +251,11 @@ export class LoraModel {
     const site = this.source.sites().find((s) => s.name === moduleName);
     if (!site)
       throw new CoreError("NoMatchingModules", `expected a module named "${moduleName}" in the model, found none`);
+    if ([...this.saved.keys()].some((key) => key.startsWith(`${moduleName}.`)))
+      throw new CoreError(
+        "InvalidArgument",
+        `expected a module no adapter saves whole (modules_to_save) for LoRA, found "${moduleName}"`,
+      );
     const layer = new LoraLinear({
       weight: site.weight,
       bias: site.bias,
@@ -261,26 +289,21 @@ export class LoraModel {
     for (const n of names)
       if (!this.configs.has(n))
         throw new CoreError("UnknownAdapter", `expected one of [${this.adapterNames.join(", ")}], found "${n}"`);
-    const previous = this.active;
-    this.active = [...new Set(names)];
-    try {
-      this.swapSaved();
-    } catch (e) {
-      this.active = previous;
-      throw e;
-    }
+    const next = [...new Set(names)];
+    this.swapSaved(next); // throws before changing anything on a conflict
+    this.active = next;
     for (const l of this.layers.values()) l.setActiveAdapters(this.active.filter((n) => l.hasAdapter(n)));
   }
   /** Runs the base alone: LoRA terms off and `modules_to_save` parameters back to the base's originals. */
   disableAdapters(): void {
-    for (const l of this.layers.values()) l.disableAdapters();
+    this.swapSaved(this.active, false);
     this.enabled = false;
-    this.swapSaved();
+    for (const l of this.layers.values()) l.disableAdapters();
   }
   enableAdapters(): void {
-    for (const l of this.layers.values()) l.enableAdapters();
+    this.swapSaved(this.active, true);
     this.enabled = true;
-    this.swapSaved();
+    for (const l of this.layers.values()) l.enableAdapters();
   }
   deleteAdapter(name: string): void {
     if (!this.configs.has(name))
@@ -292,6 +315,7 @@ export class LoraModel {
       if (e.owner === name) {
         e.variable.assign(e.original);
         e.owner = null;
+        this.source.setTrainable?.(key, false);
       }
       e.copies.get(name)?.dispose();
       e.copies.delete(name);
@@ -338,7 +362,7 @@ export class LoraModel {
     for (const l of this.layers.values()) out.push(...l.adapterVariables(l.activeAdapters));
     for (const e of this.saved.values()) if (e.owner !== null) out.push(e.variable);
     out.push(...this.extraTrainable.values());
-    return out;
+    return [...new Set(out)];
   }
   /**
    * Parameters `modules_to_save` keeps beside the model's own variables: the copies not swapped in, and the

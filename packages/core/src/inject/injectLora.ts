@@ -39,10 +39,15 @@ export function injectLora(
       "InvalidArgument",
       "injectLora: expected a tfjs-layers LayersModel or a LinearHost (linearModules()), found neither",
     );
-  const lora = new LoraModel(source);
+  const lora = new LoraModel(source); // freezes the base
   const name = opts.adapterName ?? "default";
-  lora.addAdapter(name, cfg, { seed: opts.seed ?? 0 });
-  lora.setActiveAdapters([name]);
+  try {
+    lora.addAdapter(name, cfg, { seed: opts.seed ?? 0 });
+    lora.setActiveAdapters([name]);
+  } catch (e) {
+    lora.dispose(); // gives the model back as it was: unfrozen, nothing attached
+    throw e;
+  }
   return lora;
 }
 

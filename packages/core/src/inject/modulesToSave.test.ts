@@ -196,4 +196,78 @@ describe("modules_to_save", () => {
     }
     tf.dispose([up.weight, head.weight]);
   });
+
+  it("keeps state whole: failed injection, conflicting activations, flags and counts", () => {
+    const m3 = () => {
+      const init = (seed: number) => tfl.initializers.glorotUniform({ seed });
+      const m = tfl.sequential();
+      m.add(tfl.layers.dense({ units: 6, inputShape: [5], name: "fc1", kernelInitializer: init(1) }));
+      m.add(tfl.layers.dense({ units: 4, name: "fc2", kernelInitializer: init(2) }));
+      m.add(tfl.layers.dense({ units: 3, name: "head", kernelInitializer: init(3) }));
+      return m;
+    };
+    const model = m3();
+    const names = (m: tfl.LayersModel) => m.trainableWeights.map((w) => w.originalName).sort();
+    const all = names(model);
+    // A config that matches nothing leaves the model as it was (not frozen).
+    expect(() => injectLora(model, { target_modules: ["typo"] })).toThrow(/matched no module/);
+    expect(names(model)).toEqual(all);
+
+    const lora = injectLora(model, { r: 1, target_modules: ["fc1"] });
+    lora.addAdapter("a", parseLoraConfig({ r: 1, target_modules: ["fc1"], modules_to_save: ["fc2", "head"] }));
+    lora.addAdapter("b", parseLoraConfig({ r: 1, target_modules: ["fc1"], modules_to_save: ["head"] }));
+    // Copies of inactive adapters are not trained by fit: only the active adapters' LoRA factors show.
+    expect(model.trainableWeights).toHaveLength(2);
+    const fc2 = values(model, "fc2");
+    expect(() => lora.setActiveAdapters(["a", "b"])).toThrow(/at most one active adapter/);
+    expect(lora.activeAdapters).toEqual(["default"]);
+    expect(values(model, "fc2")).toEqual(fc2); // nothing was swapped before the conflict was found
+    expect(lora.trainableVariables()).toHaveLength(2);
+
+    // Setting the copy of an active adapter puts it in place at once, and makes it trainable.
+    lora.setActiveAdapters(["a"]);
+    expect(names(model)).toEqual(expect.arrayContaining(["fc2/kernel", "head/bias"]));
+    lora.setSavedModule("a", "head.bias", tf.tensor1d([5, 6, 7]));
+    expect(values(model, "head")[1]).toEqual([5, 6, 7]);
+
+    // A module is either adapted or saved, across adapters too.
+    expect(() => lora.addAdapter("c", parseLoraConfig({ r: 1, target_modules: ["head"] }))).toThrow(
+      /no adapter saves whole/,
+    );
+    expect(() =>
+      lora.addAdapter("d", parseLoraConfig({ r: 1, target_modules: ["fc2"], modules_to_save: ["fc1"] })),
+    ).toThrow(/adapted and saved/);
+    lora.dispose();
+    expect(names(model)).toEqual(all);
+    model.dispose();
+  });
+
+  it("saves whole container modules (any dotted prefix) and counts a bias trained twice once", () => {
+    const v = (n: number, shape: number[]) => tf.variable(tf.zeros(shape), false, `v${n}`);
+    const modules = new Map<string, LinearModule>([
+      ["encoder.up", { weight: v(1, [4, 3]), bias: v(2, [3]) }],
+      ["classifier.dense", { weight: v(3, [3, 3]), bias: v(4, [3]) }],
+      ["classifier.out_proj", { weight: v(5, [3, 2]), bias: v(6, [2]) }],
+    ]);
+    const host: LinearHost = { linearModules: () => modules };
+    const lora = injectLora(host, {
+      r: 1,
+      target_modules: ["up"],
+      modules_to_save: ["classifier"],
+      bias: "all",
+    });
+    const exported = [...adapterToPeft(lora).tensors.keys()].filter((k) => !k.includes("lora_")).sort();
+    expect(exported).toEqual([
+      "base_model.model.classifier.dense.bias",
+      "base_model.model.classifier.dense.weight",
+      "base_model.model.classifier.out_proj.bias",
+      "base_model.model.classifier.out_proj.weight",
+    ]);
+    const trainable = lora.trainableVariables();
+    expect(new Set(trainable).size).toBe(trainable.length);
+    // LoRA 4·1 + 1·3, the classifier's 9+3+6+2 copies, and encoder.up.bias (bias "all").
+    expect(countParameters(lora).trainable).toBe(7 + 20 + 3);
+    lora.dispose();
+    for (const m of modules.values()) tf.dispose([m.weight, m.bias as tf.Variable]);
+  });
 });

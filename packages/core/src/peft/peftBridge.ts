@@ -1,7 +1,7 @@
 import { type Dtype, decodeToFloat32, encodeFromFloat32 } from "@lowrank/formats";
 import * as tf from "@tensorflow/tfjs-core";
 import { type LoraConfig, loraScaling, parseLoraConfig } from "../config/LoraConfig.js";
-import { matchesModuleList, rankAndAlphaFor } from "../config/moduleMatch.js";
+import { rankAndAlphaFor, savedModuleOf } from "../config/moduleMatch.js";
 import { CoreError } from "../errors.js";
 import type { LoraModel } from "../inject/LoraModel.js";
 import type { LoraLinear } from "../lora/LoraLinear.js";
@@ -58,7 +58,6 @@ export function adapterFromPeft(
   const saved: Array<[string, PeftTensorLike]> = [];
   const loaded: string[] = [];
   const ignored: string[] = [];
-  const save = config.modules_to_save;
   for (const [key, t] of entries(adapter.tensors)) {
     const m = KEY.exec(key);
     if (!m) {
@@ -67,8 +66,7 @@ export function adapterFromPeft(
         /\.modules_to_save(?:\.default)?\./,
         ".",
       );
-      const module = bare.slice(0, bare.lastIndexOf("."));
-      if (save && module && matchesModuleList(module, save)) saved.push([bare, t]);
+      if (savedModuleOf(bare, config.modules_to_save)) saved.push([bare, t]);
       else ignored.push(key);
       continue;
     }

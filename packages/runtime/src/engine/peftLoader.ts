@@ -1,4 +1,4 @@
-import { loraScaling, matchesModuleList, parseLoraConfig, rankAndAlphaFor } from "@lowrank/core";
+import { loraScaling, parseLoraConfig, rankAndAlphaFor, savedModuleOf } from "@lowrank/core";
 import { adapterDigest, parseSafetensors, toFloat32 } from "@lowrank/formats";
 import * as tf from "@tensorflow/tfjs-core";
 import { RuntimeError } from "../backend/errors.js";
@@ -28,19 +28,28 @@ export function peftAdapterFromBytes(
   const config = parseLoraConfig(configText);
   const file = parseSafetensors(weightBytes);
   const pairs = new Map<string, { A?: string; B?: string }>();
-  const save = config.modules_to_save;
   for (const key of file.names()) {
     const m = KEY.exec(key);
     if (!m) {
-      // A modules_to_save copy replaces a whole module for this adapter alone: not a low-rank term the
-      // engine can add per row. Serving without it would give wrong outputs, so refuse.
-      const module = key.replace(/^base_model\.model\./, "").replace(/\.[^.]+$/, "");
-      if (save && save.length > 0 && matchesModuleList(module, save))
-        throw new RuntimeError(
-          "AdapterLoadFailed",
-          `adapter '${name}', layer '${module}': expected LoRA factors only, found a modules_to_save copy of the whole module (the engine cannot batch it per request; merge the adapter into its base with \`lowrank merge\` and serve the merged folder)`,
-        );
-      continue; // other unknown keys from newer writers are not LoRA factors
+      // Anything but LoRA factors changes the model in a way the engine cannot add per row; serving the
+      // adapter without it would give wrong outputs, so refuse and say what to do instead.
+      const bare = key.replace(/^base_model\.model\./, "").replace(/\.modules_to_save(?:\.default)?\./, ".");
+      const saved = savedModuleOf(bare, config.modules_to_save);
+      const what = saved
+        ? `a modules_to_save copy of the whole module '${saved}'`
+        : bare.endsWith(".bias")
+          ? `a trained bias '${bare}' (bias: "${config.bias}")`
+          : /lora_embedding_|lora_magnitude_vector/.test(bare)
+            ? `'${bare}' (embedding LoRA and DoRA are not served by the engine)`
+            : `'${key}', which is not a lora_A/lora_B weight`;
+      const hint =
+        saved || bare.endsWith(".bias")
+          ? "; merge the adapter into its base with `lowrank merge` and serve the merged folder"
+          : "";
+      throw new RuntimeError(
+        "AdapterLoadFailed",
+        `adapter '${name}': expected LoRA factors only, found ${what}${hint}`,
+      );
     }
     const entry = pairs.get(m[1] as string) ?? {};
     entry[m[2] as "A" | "B"] = key;

@@ -1,4 +1,4 @@
-import { loraScaling, matchesModuleList, parseLoraConfig, rankAndAlphaFor } from "@lowrank/core";
+import { loraScaling, parseLoraConfig, rankAndAlphaFor, savedModuleOf } from "@lowrank/core";
 import {
   decodeToFloat32,
   type EncodableDtype,
@@ -91,9 +91,16 @@ export async function mergeHfFolder(
     }
     // Whole parameters the adapter carries: trained biases (bias "all"/"lora_only") and modules_to_save
     // copies, both written by PEFT as base_model.model.<module>.<param> in the checkpoint's own layout.
-    const p = PARAM_KEY.exec(key);
-    if (p && (p[2] === "bias" || (save && save.length > 0 && matchesModuleList(p[1] as string, save))))
+    const bare = key.replace(/\.modules_to_save(?:\.default)?\./, ".");
+    const p = PARAM_KEY.exec(bare);
+    if (p && (p[2] === "bias" || savedModuleOf(`${p[1]}.${p[2]}`, save))) {
       biases.set(`${p[1]}.${p[2]}`, key);
+      continue;
+    }
+    throw new RuntimeError(
+      "AdapterMismatch",
+      `adapter '${adapterDir}': expected LoRA factors, biases or modules_to_save copies, found '${key}' (not merged, so the output would not be the adapter's)`,
+    );
   }
   if (pairs.size === 0)
     throw new RuntimeError(
@@ -190,8 +197,8 @@ export async function mergeHfFolder(
   return {
     out,
     modules: [...pairs.keys()],
-    biases: taken.filter((k) => k.endsWith(".bias") && !matchesModuleList(k.slice(0, k.lastIndexOf(".")), save ?? [])),
-    saved: taken.filter((k) => matchesModuleList(k.slice(0, k.lastIndexOf(".")), save ?? [])),
+    biases: taken.filter((k) => !savedModuleOf(k, save)),
+    saved: taken.filter((k) => savedModuleOf(k, save)),
   };
 }
 

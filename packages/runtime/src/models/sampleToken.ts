@@ -51,6 +51,7 @@ export function sampleToken(logits: ArrayLike<number>, options: SamplingOptions,
   }
   let max = Number.NEGATIVE_INFINITY;
   for (const i of candidates) max = Math.max(max, (logits[i] as number) / t);
+  if (!Number.isFinite(max)) return argmax(logits); // a temperature so small that logits / t overflows: greedy
   const weights = candidates.map((i) => Math.exp((logits[i] as number) / t - max));
   const total = weights.reduce((s, w) => s + w, 0);
   let u = uniform() * total;
