@@ -36,9 +36,11 @@ export interface BenchGroup {
   cases?: BenchCase[];
   /** Extra measurements computed by the suite itself. */
   values?: () => Promise<BenchValue[]>;
-  /** tinybench time budget per case in ms (default 400) and minimum iterations (default 5). */
+  /** tinybench time budget per case in ms (default 400) and minimum iterations (default 5), over all rounds. */
   time?: number;
   iterations?: number;
+  /** Interleaved rounds whose samples are pooled (default 3), so drift hits every case alike. */
+  rounds?: number;
 }
 
 export interface BenchSuite {

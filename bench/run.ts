@@ -8,7 +8,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { initBackend } from "@lowrank/runtime";
 import { Bench } from "tinybench";
-import type { BenchGroup, BenchRow, BenchSuite } from "./harness.js";
+import type { BenchCase, BenchGroup, BenchRow, BenchSuite } from "./harness.js";
 import { renderTable } from "./table.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -17,33 +17,49 @@ async function runGroup(suite: BenchSuite, group: BenchGroup, backend: string): 
   const rows: BenchRow[] = [];
   const base = { suite: suite.name, group: group.name, backend, goal: group.goal };
   if (group.cases?.length) {
-    const bench = new Bench({ time: group.time ?? 400, iterations: group.iterations ?? 5, warmupTime: 100 });
-    for (const c of group.cases) {
-      bench.add(c.name, c.fn, { beforeAll: c.beforeAll, afterAll: c.afterAll });
+    // Cases run in interleaved rounds (A B C, then B C A, then C A B) and their samples are pooled, so a
+    // slow stretch of this shared machine lands on every case instead of skewing one ratio.
+    const rounds = Math.max(1, group.rounds ?? 3);
+    const samples = new Map<string, number[]>();
+    const errors = new Map<string, string>();
+    const n = group.cases.length;
+    for (let round = 0; round < rounds; round++) {
+      const bench = new Bench({
+        time: (group.time ?? 400) / rounds,
+        iterations: Math.max(2, Math.ceil((group.iterations ?? 5) / rounds)),
+        warmupTime: round === 0 ? 100 : 30,
+        retainSamples: true,
+      });
+      for (let i = 0; i < n; i++) {
+        const c = group.cases[(i + round) % n] as BenchCase;
+        bench.add(c.name, c.fn, { beforeAll: c.beforeAll, afterAll: c.afterAll });
+      }
+      await bench.run();
+      for (const task of bench.tasks) {
+        const r = task.result;
+        if (r.state === "errored") errors.set(task.name, r.error.message);
+        else if (!("latency" in r)) errors.set(task.name, `state ${r.state}`);
+        else samples.set(task.name, [...(samples.get(task.name) ?? []), ...(r.latency.samples ?? [])]);
+      }
     }
-    await bench.run();
     const baselineCase = group.cases.find((c) => c.baseline);
     const medians = new Map<string, number>();
-    for (const task of bench.tasks) {
-      const r = task.result;
-      const c = group.cases.find((x) => x.name === task.name);
-      if (r.state === "errored") {
-        rows.push({ ...base, name: task.name, error: r.error.message });
+    for (const c of group.cases) {
+      const error = errors.get(c.name);
+      const pooled = (samples.get(c.name) ?? []).sort((x, y) => x - y);
+      if (error || pooled.length === 0) {
+        rows.push({ ...base, name: c.name, error: error ?? "no samples" });
         continue;
       }
-      if (!("latency" in r)) {
-        rows.push({ ...base, name: task.name, error: `state ${r.state}` });
-        continue;
-      }
-      const medianMs = r.latency.p50;
-      medians.set(task.name, medianMs);
+      const medianMs = quantile(pooled, 0.5);
+      medians.set(c.name, medianMs);
       rows.push({
         ...base,
-        name: task.name,
+        name: c.name,
         medianMs,
-        p99Ms: r.latency.p99,
-        samples: r.latency.samplesCount,
-        rate: c?.work ? { value: c.work.amount / (medianMs / 1000), unit: c.work.unit } : undefined,
+        p99Ms: quantile(pooled, 0.99),
+        samples: pooled.length,
+        rate: c.work ? { value: c.work.amount / (medianMs / 1000), unit: c.work.unit } : undefined,
       });
     }
     const baseMedian = baselineCase ? medians.get(baselineCase.name) : undefined;
@@ -66,6 +82,14 @@ async function runGroup(suite: BenchSuite, group: BenchGroup, backend: string): 
     }
   }
   return rows;
+}
+
+/** Linear-interpolated quantile of sorted values. */
+function quantile(sorted: number[], q: number): number {
+  const at = (sorted.length - 1) * q;
+  const lo = Math.floor(at);
+  const hi = Math.min(sorted.length - 1, lo + 1);
+  return (sorted[lo] as number) + ((sorted[hi] as number) - (sorted[lo] as number)) * (at - lo);
 }
 
 async function main() {
