@@ -143,19 +143,15 @@ export class LoraBatchPlan {
     const parts = members.map((m) => {
       const rows = rowsOf.get(m) as number[];
       order.push(...rows);
-      const u = tf.matMul(tf.gatherND(x, tf.tensor2d(rows, [rows.length, 1], "int32")) as tf.Tensor2D, m.A);
-      const s0 = rowScale[rows[0] as number] as number;
-      const same = rows.every((r) => rowScale[r] === s0);
-      const scale = same
-        ? tf.scalar(s0)
-        : tf.tensor2d(
-            rows.map((r) => rowScale[r] as number),
-            [rows.length, 1],
-          );
-      return tf.matMul(tf.mul(u, scale), m.B);
+      const xs = tf.gatherND(x, tf.tensor2d(rows, [rows.length, 1], "int32")) as tf.Tensor2D;
+      return tf.matMul(tf.matMul(xs, m.A), m.B);
     });
     const outF = (members[0] as ResidentModule).B.shape[1];
-    return tf.scatterND(tf.tensor2d(order, [order.length, 1], "int32"), tf.concat(parts, 0), [n, outF]) as tf.Tensor2D;
+    const y = tf.scatterND(tf.tensor2d(order, [order.length, 1], "int32"), tf.concat(parts, 0), [n, outF]);
+    // Per-row scales commute with B: one multiply over the whole result instead of one per adapter.
+    const s0 = rowScale[order[0] as number] as number;
+    const uniform = order.every((r) => rowScale[r] === s0) && order.length === n;
+    return (uniform ? tf.mul(y, s0) : tf.mul(y, tf.tensor2d(rowScale, [n, 1]))) as tf.Tensor2D;
   }
 }
 
