@@ -59,6 +59,20 @@ async function materializeOwned(file: string): Promise<number> {
   }
 }
 
+/** A header the size of a large checkpoint's: 50,000 small tensors (every name distinct). */
+const BIG_HEADER_TENSORS = 50_000;
+const bigHeaderText = (() => {
+  const entries: Record<string, unknown> = {};
+  for (let i = 0; i < BIG_HEADER_TENSORS; i++)
+    entries[`model.layers.${i}.self_attn.q_proj.weight`] = {
+      dtype: "F32",
+      shape: [2, 2],
+      data_offsets: [i * 16, i * 16 + 16],
+    };
+  return JSON.stringify(entries);
+})();
+const bigHeader = new TextEncoder().encode(bigHeaderText);
+
 export default defineSuite({
   name: "safetensors",
   dispose: async () => {
@@ -102,6 +116,16 @@ export default defineSuite({
             name: "parseSafetensorsHeader (bytes in memory)",
             fn: () => parseSafetensorsHeader(headerBytes),
           },
+        ],
+      },
+      {
+        name: `parse a ${BIG_HEADER_TENSORS.toLocaleString("en")}-tensor header (${(bigHeader.length / MB).toFixed(1)} MB)`,
+        goal: "the strict parse (exact u64, duplicate keys refused) next to V8's JSON.parse",
+        time: 1500,
+        iterations: 6,
+        cases: [
+          { name: "JSON.parse of the decoded text (no checks)", baseline: true, fn: () => JSON.parse(bigHeaderText) },
+          { name: "parseSafetensorsHeader", fn: () => parseSafetensorsHeader(bigHeader) },
         ],
       },
     ];

@@ -1,4 +1,4 @@
-import { assertDtype, type Dtype, dtypeBits, tensorByteLength, U64_MAX } from "../dtype.js";
+import { assertDtype, type Dtype, dtypeBits, isDtype, tensorByteLength, U64_MAX } from "../dtype.js";
 import { FormatError } from "../errors.js";
 import { JsonFloat, type JsonValue, parseHeaderJson } from "./strictJson.js";
 
@@ -50,7 +50,7 @@ export function parseSafetensorsHeader(headerBytes: Uint8Array): SafetensorsHead
       metadata = readMetadata(value);
       continue;
     }
-    entries.push({ name, ...readInfo(name, value) });
+    entries.push(readInfo(name, value));
   }
 
   // The reference sorts by (start, end) before validating, so any key order is accepted.
@@ -60,19 +60,18 @@ export function parseSafetensorsHeader(headerBytes: Uint8Array): SafetensorsHead
   const tensors = new Map<string, TensorInfo>();
   let cursor: Uint = 0;
   for (const e of entries) {
-    const where = `tensor ${JSON.stringify(e.name)}`;
     // Values are canonical (number up to 2^53-1, bigint above), so === is exact equality.
     if (e.start !== cursor || e.end < e.start) {
       throw new FormatError(
         "InvalidOffset",
-        `${where}: expected data_offsets starting at ${cursor} (contiguous with the previous tensor) and end >= start, found [${e.start}, ${e.end}]`,
+        `${whereOf(e.name)}: expected data_offsets starting at ${cursor} (contiguous with the previous tensor) and end >= start, found [${e.start}, ${e.end}]`,
       );
     }
     cursor = e.end;
-    checkSpan(e, where);
+    checkSpan(e);
     tensors.set(e.name, {
       dtype: e.dtype,
-      shape: e.shape.map((d) => toSafe(d, where)),
+      shape: e.shape.map((d) => toSafe(d, e.name)),
       dataOffsets: [Number(e.start), Number(e.end)],
     });
   }
@@ -111,18 +110,24 @@ interface Entry {
   end: Uint;
 }
 
+/** How errors name a tensor; built only when an error is thrown (headers can hold many thousands). */
+function whereOf(name: string): string {
+  return `tensor ${JSON.stringify(name)}`;
+}
+
 /** `end - start` must equal elements x bits / 8: plain numbers while exact, BigInt otherwise. */
-function checkSpan(e: Entry, where: string): void {
+function checkSpan(e: Entry): void {
   if (typeof e.start === "number" && typeof e.end === "number") {
     let elements = 1;
     for (const d of e.shape) elements *= Number(d);
     const bits = elements * dtypeBits(e.dtype);
     // A safe result means every factor was exact (a zero factor gives 0 or NaN, both handled).
     if (Number.isSafeInteger(bits) && bits % 8 === 0) {
-      if (e.end - e.start !== bits / 8) throw invalidInfo(e, where, bits / 8, e.end - e.start);
+      if (e.end - e.start !== bits / 8) throw invalidInfo(e, whereOf(e.name), bits / 8, e.end - e.start);
       return;
     }
   }
+  const where = whereOf(e.name);
   const bytes = tensorByteLength(e.dtype, e.shape, where); // overflow and misalignment, exactly
   const span = BigInt(e.end) - BigInt(e.start);
   if (span !== bytes) throw invalidInfo(e, where, bytes, span);
@@ -135,57 +140,62 @@ function invalidInfo(e: Entry, where: string, expected: Uint, found: Uint): Form
   );
 }
 
-function readInfo(name: string, value: JsonValue): Omit<Entry, "name"> {
-  const where = `tensor ${JSON.stringify(name)}`;
+const FIELDS = ["dtype", "shape", "data_offsets"] as const;
+
+function readInfo(name: string, value: JsonValue): Entry {
   if (!(value instanceof Map)) {
     throw new FormatError(
       "InvalidHeaderDeserialization",
-      `${where}: expected an object with dtype, shape, data_offsets, found ${kind(value)}`,
+      `${whereOf(name)}: expected an object with dtype, shape, data_offsets, found ${kind(value)}`,
     );
   }
-  for (const field of ["dtype", "shape", "data_offsets"]) {
+  for (const field of FIELDS) {
     if (!value.has(field)) {
       throw new FormatError(
         "InvalidHeaderDeserialization",
-        `${where}: expected field "${field}", found only ${JSON.stringify([...value.keys()])}`,
+        `${whereOf(name)}: expected field "${field}", found only ${JSON.stringify([...value.keys()])}`,
       );
     }
   }
-  const dtype = assertDtype(value.get("dtype"), where);
+  const rawDtype = value.get("dtype");
+  const dtype = isDtype(rawDtype) ? rawDtype : assertDtype(rawDtype, whereOf(name));
   const shape = value.get("shape");
   if (!Array.isArray(shape)) {
     throw new FormatError(
       "InvalidHeaderDeserialization",
-      `${where}: expected shape to be an array, found ${kind(shape ?? null)}`,
+      `${whereOf(name)}: expected shape to be an array, found ${kind(shape ?? null)}`,
     );
   }
   const offsets = value.get("data_offsets");
   if (!Array.isArray(offsets) || offsets.length !== 2) {
     throw new FormatError(
       "InvalidHeaderDeserialization",
-      `${where}: expected data_offsets to be [start, end], found ${kind(offsets ?? null)}`,
+      `${whereOf(name)}: expected data_offsets to be [start, end], found ${kind(offsets ?? null)}`,
     );
   }
+  const dims: Uint[] = new Array(shape.length);
+  for (let i = 0; i < shape.length; i++) dims[i] = unsigned(shape[i] as JsonValue, name, "shape");
   return {
+    name,
     dtype,
-    shape: shape.map((d) => unsigned(d, `${where} shape`)),
-    start: unsigned(offsets[0] ?? null, `${where} data_offsets`),
-    end: unsigned(offsets[1] ?? null, `${where} data_offsets`),
+    shape: dims,
+    start: unsigned(offsets[0] ?? null, name, "data_offsets"),
+    end: unsigned(offsets[1] ?? null, name, "data_offsets"),
   };
 }
 
-function unsigned(v: JsonValue, where: string): Uint {
+function unsigned(v: JsonValue, name: string, field: string): Uint {
   if ((typeof v === "number" && v >= 0) || (typeof v === "bigint" && v <= U64_MAX)) return v;
   throw new FormatError(
     "InvalidHeaderDeserialization",
-    `${where}: expected an integer in [0, 2^64-1], found ${kind(v)}`,
+    `${whereOf(name)} ${field}: expected an integer in [0, 2^64-1], found ${kind(v)}`,
   );
 }
 
-function toSafe(d: Uint, where: string): number {
+function toSafe(d: Uint, name: string): number {
   // Only reachable for zero-element tensors (any other huge dimension fails the size checks).
   if (typeof d === "bigint") {
-    throw new FormatError("ValidationOverflow", `${where}: expected dimensions up to 2^53-1, found ${d}`);
+    throw new FormatError("ValidationOverflow", `${whereOf(name)}: expected dimensions up to 2^53-1, found ${d}`);
   }
   return Number(d);
 }

@@ -145,6 +145,25 @@ class Parser {
   }
 
   number(): number | bigint | JsonFloat {
+    // Fast path for what headers are made of: a non-negative integer of at most 15 digits (exact as a
+    // double), no leading zero, not followed by a fraction or exponent. Anything else takes the regex.
+    const t = this.text;
+    let i = this.pos;
+    let v = 0;
+    for (let c = t.charCodeAt(i); c >= 0x30 && c <= 0x39; c = t.charCodeAt(++i)) v = v * 10 + (c - 0x30);
+    const digits = i - this.pos;
+    const next = t.charCodeAt(i);
+    if (
+      digits > 0 &&
+      digits <= 15 &&
+      (digits === 1 || t.charCodeAt(this.pos) !== 0x30) &&
+      next !== 0x2e &&
+      next !== 0x65 &&
+      next !== 0x45
+    ) {
+      this.pos = i;
+      return v;
+    }
     NUMBER.lastIndex = this.pos;
     const m = NUMBER.exec(this.text);
     if (!m) return this.fail("InvalidHeaderDeserialization", "a number", describe(this.text, this.pos));
