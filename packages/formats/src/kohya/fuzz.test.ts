@@ -3,25 +3,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Dtype } from "../dtype.js";
-import { isFormatError } from "../errors.js";
 import { parseGguf } from "../gguf/GgufFile.js";
 import { ggufLoraToPeft, peftToGgufLora } from "../gguf/ggufLora.js";
 import type { PeftAdapter } from "../peft/PeftAdapter.js";
 import { parseSafetensors } from "../safetensors/parseSafetensors.js";
 import type { Tensor } from "../safetensors/SafetensorsFile.js";
 import { serializeSafetensors } from "../safetensors/serializeSafetensors.js";
+import { formatOutcome as outcome } from "../testing.js";
 import { kohyaToPeft, peftToKohya } from "./kohyaLora.js";
-
-/** "ok", or the FormatError's code; any other exception fails the property. */
-function outcome(fn: () => unknown): string {
-  try {
-    fn();
-    return "ok";
-  } catch (e) {
-    if (!isFormatError(e)) throw new Error(`threw a non-FormatError: ${String(e)}`, { cause: e });
-    return e.code;
-  }
-}
 
 const SIZE: Partial<Record<Dtype, number>> = { F32: 4, F16: 2, BF16: 2, I64: 8, U8: 1 };
 

@@ -4,20 +4,10 @@ import { readFileSync } from "node:fs";
 import { fixturePath } from "@lowrank/vitest-config/fixtures";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { isFormatError } from "../errors.js";
 import { serializeSafetensors } from "../safetensors/serializeSafetensors.js";
+import { formatOutcome as code } from "../testing.js";
 import { parsePeftConfig, serializePeftConfig } from "./parsePeftConfig.js";
 import { readPeftAdapter } from "./readPeftAdapter.js";
-
-function code(fn: () => unknown): string {
-  try {
-    fn();
-    return "ok";
-  } catch (e) {
-    if (!isFormatError(e)) throw new Error(`threw a non-FormatError: ${String(e)}`, { cause: e });
-    return e.code;
-  }
-}
 
 const real = readFileSync(fixturePath("peft-gpt2-tigrinya-lora", "adapter_config.json"), "utf8");
 
