@@ -29,6 +29,7 @@ export {
   layerIndexOf,
   matchesModuleList,
   patternKeyFor,
+  peftParameterName,
   rankAndAlphaFor,
   savedModuleOf,
 } from "./config/moduleMatch.js";

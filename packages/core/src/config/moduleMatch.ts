@@ -11,6 +11,14 @@ export function matchesModuleList(name: string, spec: string | string[]): boolea
 }
 
 /**
+ * The base parameter a non-LoRA PEFT key stands for: without the `base_model.model.` prefix, and without
+ * the `.modules_to_save[.default]` segment older PEFT writers kept (`classifier.modules_to_save.weight`).
+ */
+export function peftParameterName(key: string): string {
+  return key.replace(/^base_model\.model\./, "").replace(/\.modules_to_save(?:\.default)?\./, ".");
+}
+
+/**
  * The `modules_to_save` module that owns parameter `key` (`classifier.out_proj.weight` belongs to
  * `classifier` for `["classifier"]`): PEFT wraps whole modules, containers included, so any dotted prefix
  * of the parameter's module path may match. Null when none does.

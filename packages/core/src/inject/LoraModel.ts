@@ -121,6 +121,7 @@ export class LoraModel {
     }
     this.configs.set(name, config);
     for (const key of saveKeys) this.putSavedCopy(name, key, null);
+    if (saveKeys.length > 0) this.swapSaved(); // sets the copies' trainable flags (not active yet)
     this.applyTrainability(
       config,
       targets.map((t) => t.name),
@@ -170,7 +171,6 @@ export class LoraModel {
     }
     entry.copies.get(name)?.dispose();
     entry.copies.set(name, value ?? tf.clone(entry.original));
-    this.swapSaved(); // an active adapter's new copy goes in place at once
   }
 
   /** Puts each `modules_to_save` parameter's right values in place for the active set (or the originals when disabled). */
@@ -236,6 +236,7 @@ export class LoraModel {
       throw new CoreError("UnknownAdapter", `expected one of [${this.adapterNames.join(", ")}], found "${name}"`);
     }
     this.putSavedCopy(name, key, value);
+    this.swapSaved(); // an active adapter's new copy goes in place at once
   }
 
   /** Registers an adapter whose weights the caller fills per layer (`adapterFromPeft`, composition). */

@@ -1,7 +1,7 @@
 import { type Dtype, decodeToFloat32, encodeFromFloat32 } from "@lowrank/formats";
 import * as tf from "@tensorflow/tfjs-core";
 import { type LoraConfig, loraScaling, parseLoraConfig } from "../config/LoraConfig.js";
-import { rankAndAlphaFor, savedModuleOf } from "../config/moduleMatch.js";
+import { peftParameterName, rankAndAlphaFor, savedModuleOf } from "../config/moduleMatch.js";
 import { CoreError } from "../errors.js";
 import type { LoraModel } from "../inject/LoraModel.js";
 import type { LoraLinear } from "../lora/LoraLinear.js";
@@ -61,11 +61,7 @@ export function adapterFromPeft(
   for (const [key, t] of entries(adapter.tensors)) {
     const m = KEY.exec(key);
     if (!m) {
-      // Current PEFT writes <module>.<param>; older writers kept <module>.modules_to_save[.default].<param>.
-      const bare = (key.startsWith(PREFIX) ? key.slice(PREFIX.length) : key).replace(
-        /\.modules_to_save(?:\.default)?\./,
-        ".",
-      );
+      const bare = peftParameterName(key);
       if (savedModuleOf(bare, config.modules_to_save)) saved.push([bare, t]);
       else ignored.push(key);
       continue;

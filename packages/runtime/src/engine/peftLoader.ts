@@ -1,4 +1,4 @@
-import { loraScaling, parseLoraConfig, rankAndAlphaFor, savedModuleOf } from "@lowrank/core";
+import { loraScaling, parseLoraConfig, peftParameterName, rankAndAlphaFor, savedModuleOf } from "@lowrank/core";
 import { adapterDigest, parseSafetensors, toFloat32 } from "@lowrank/formats";
 import * as tf from "@tensorflow/tfjs-core";
 import { RuntimeError } from "../backend/errors.js";
@@ -33,7 +33,7 @@ export function peftAdapterFromBytes(
     if (!m) {
       // Anything but LoRA factors changes the model in a way the engine cannot add per row; serving the
       // adapter without it would give wrong outputs, so refuse and say what to do instead.
-      const bare = key.replace(/^base_model\.model\./, "").replace(/\.modules_to_save(?:\.default)?\./, ".");
+      const bare = peftParameterName(key);
       const saved = savedModuleOf(bare, config.modules_to_save);
       const what = saved
         ? `a modules_to_save copy of the whole module '${saved}'`

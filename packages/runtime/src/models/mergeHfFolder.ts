@@ -1,4 +1,4 @@
-import { loraScaling, parseLoraConfig, rankAndAlphaFor, savedModuleOf } from "@lowrank/core";
+import { loraScaling, parseLoraConfig, peftParameterName, rankAndAlphaFor, savedModuleOf } from "@lowrank/core";
 import {
   decodeToFloat32,
   type EncodableDtype,
@@ -11,7 +11,7 @@ import { readPeftFiles } from "../engine/peftLoader.js";
 import { Checkpoint, hfFilesFromBytes } from "./Checkpoint.js";
 
 const LORA_KEY = /^base_model\.model\.(.+)\.lora_([AB])(?:\.[^.]+)?\.weight$/;
-const PARAM_KEY = /^base_model\.model\.(.+)\.([^.]+)$/;
+const PREFIX = "base_model.model.";
 const UNSUPPORTED = /\.(lora_embedding_[AB]|lora_magnitude_vector)\b/;
 
 export interface MergeOptions {
@@ -91,10 +91,9 @@ export async function mergeHfFolder(
     }
     // Whole parameters the adapter carries: trained biases (bias "all"/"lora_only") and modules_to_save
     // copies, both written by PEFT as base_model.model.<module>.<param> in the checkpoint's own layout.
-    const bare = key.replace(/\.modules_to_save(?:\.default)?\./, ".");
-    const p = PARAM_KEY.exec(bare);
-    if (p && (p[2] === "bias" || savedModuleOf(`${p[1]}.${p[2]}`, save))) {
-      biases.set(`${p[1]}.${p[2]}`, key);
+    const param = peftParameterName(key);
+    if (key.startsWith(PREFIX) && (param.endsWith(".bias") || savedModuleOf(param, save))) {
+      biases.set(param, key);
       continue;
     }
     throw new RuntimeError(
