@@ -6,6 +6,7 @@ import type { Dtype } from "../dtype.js";
 import { parseGguf } from "../gguf/GgufFile.js";
 import { ggufLoraToPeft, peftToGgufLora } from "../gguf/ggufLora.js";
 import type { PeftAdapter } from "../peft/PeftAdapter.js";
+import { parsePeftConfig } from "../peft/parsePeftConfig.js";
 import { parseSafetensors } from "../safetensors/parseSafetensors.js";
 import type { Tensor } from "../safetensors/SafetensorsFile.js";
 import { serializeSafetensors } from "../safetensors/serializeSafetensors.js";
@@ -120,19 +121,15 @@ function ggufLoraBytes(): Uint8Array {
     modules[`model.layers.${l}.mlp.down_proj`] = { kind: "lora", A: f32([2, 12], l + 40), B: f32([8, 2], l + 50) };
   }
   const adapter: PeftAdapter = {
-    config: {
+    // PEFT's defaults for everything not given, as a real adapter_config.json would read.
+    config: parsePeftConfig({
       peft_type: "LORA",
       r: 2,
       lora_alpha: 4,
       target_modules: ["q_proj", "v_proj", "down_proj"],
-      fan_in_fan_out: false,
-      rank_pattern: {},
-      alpha_pattern: {},
-      modules_to_save: null,
-      use_rslora: false,
       base_model_name_or_path: "tiny-llama",
       task_type: "CAUSAL_LM",
-    },
+    }).config,
     modules,
     modulesToSave: {},
     otherTensors: {},
