@@ -10,6 +10,7 @@ import { adapterFromPeft, adapterToPeft } from "../peft/peftBridge.js";
 import { trainAdapter } from "../train/trainAdapter.js";
 import { countParameters, injectLora } from "./injectLora.js";
 import type { LinearHost, LinearModule } from "./LinearHost.js";
+import type { LoraModel } from "./LoraModel.js";
 
 function mlp(): tfl.LayersModel {
   const init = (seed: number) => tfl.initializers.glorotUniform({ seed });
@@ -25,6 +26,11 @@ const values = (model: tfl.LayersModel, layer: string) =>
 function floats(t: { data: Uint8Array } | undefined): Float32Array {
   if (!t) throw new Error("expected a tensor, found none");
   return new Float32Array(t.data.slice().buffer);
+}
+
+/** Adam at 0.05, batches of 8: enough for a copy of the head to move visibly. */
+function fit(model: LoraModel, d: { x: tf.Tensor; y: tf.Tensor }, epochs: number) {
+  return trainAdapter({ model, data: d, loss: "softmaxCrossEntropy", epochs, batchSize: 8, learningRate: 0.05 });
 }
 
 const CONFIG = { r: 2, lora_alpha: 4, target_modules: ["fc1"], modules_to_save: ["head"] };
@@ -52,14 +58,7 @@ describe("modules_to_save", () => {
     expect(c.total).toBe(model.countParams() + lora1 + head);
 
     const d = data(1);
-    await trainAdapter({
-      model: lora,
-      data: d,
-      loss: "softmaxCrossEntropy",
-      epochs: 3,
-      batchSize: 8,
-      learningRate: 0.05,
-    });
+    await fit(lora, d, 3);
     const trainedA = values(model, "head");
     expect(maxAbsDiff(trainedA[0] as number[], original[0] as number[])).toBeGreaterThan(1e-3);
 
@@ -73,14 +72,7 @@ describe("modules_to_save", () => {
     lora.setActiveAdapters(["b"]);
     expect(values(model, "head")).toEqual(original);
     const d2 = data(2);
-    await trainAdapter({
-      model: lora,
-      data: d2,
-      loss: "softmaxCrossEntropy",
-      epochs: 2,
-      batchSize: 8,
-      learningRate: 0.05,
-    });
+    await fit(lora, d2, 2);
     tf.dispose([d2.x, d2.y]);
     const trainedB = values(model, "head");
     expect(maxAbsDiff(trainedB[0] as number[], original[0] as number[])).toBeGreaterThan(1e-3);
@@ -126,14 +118,7 @@ describe("modules_to_save", () => {
     const model = mlp();
     const lora = injectLora(model, CONFIG, { seed: 1 });
     const d = data(3);
-    await trainAdapter({
-      model: lora,
-      data: d,
-      loss: "softmaxCrossEntropy",
-      epochs: 2,
-      batchSize: 8,
-      learningRate: 0.05,
-    });
+    await fit(lora, d, 2);
     const [kernel, bias] = values(model, "head") as [number[], number[]];
     const x = tf.tensor2d(randomArray(new Rng(9), 4 * 5), [4, 5]);
     const want = (model.predict(x) as tf.Tensor).dataSync();
