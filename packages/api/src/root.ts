@@ -1,8 +1,16 @@
+import { adapters } from "./router/adapters.js";
+import { bases } from "./router/bases.js";
 import { health } from "./router/health.js";
+import { search } from "./router/search.js";
+import { tokens } from "./router/tokens.js";
 import { createCallerFactory, createTRPCRouter } from "./trpc.js";
 
 export const appRouter = createTRPCRouter({
   health,
+  bases,
+  adapters,
+  search,
+  tokens,
 });
 
 export type AppRouter = typeof appRouter;

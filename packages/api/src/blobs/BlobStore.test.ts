@@ -14,7 +14,7 @@ async function* chunks(bytes: Uint8Array, size = 7): AsyncIterable<Uint8Array> {
 }
 async function all(store: BlobStore): Promise<string[]> {
   const out: string[] = [];
-  for await (const d of store.list()) out.push(d);
+  for await (const d of store.list()) out.push(d.sha256);
   return out.sort();
 }
 

@@ -39,8 +39,8 @@ export interface BlobStore {
   /** The whole blob in memory, verified against its digest. */
   read(sha256: string): Promise<Uint8Array>;
   delete(sha256: string): Promise<void>;
-  /** Every stored digest. */
-  list(): AsyncIterable<string>;
+  /** Every stored blob, with when it was written. */
+  list(): AsyncIterable<{ sha256: string; modified: Date }>;
   /** Remove what a crash may have left half-written (temporary files). Returns how many. */
   recover(): Promise<number>;
 }

@@ -88,7 +88,7 @@ export class DiskBlobStore implements BlobStore {
     await rm(this.pathOf(sha256), { force: true });
   }
 
-  async *list(): AsyncIterable<string> {
+  async *list(): AsyncIterable<{ sha256: string; modified: Date }> {
     const top = join(this.root, "sha256");
     let prefixes: string[];
     try {
@@ -96,8 +96,13 @@ export class DiskBlobStore implements BlobStore {
     } catch {
       return;
     }
-    for (const p of prefixes)
-      for (const name of await readdir(join(top, p))) if (/^[0-9a-f]{64}$/.test(name)) yield name;
+    for (const p of prefixes) {
+      for (const name of await readdir(join(top, p))) {
+        if (!/^[0-9a-f]{64}$/.test(name)) continue;
+        const info = await stat(join(top, p, name)).catch(() => null);
+        if (info) yield { sha256: name, modified: info.mtime };
+      }
+    }
   }
 
   async recover(): Promise<number> {

@@ -6,6 +6,7 @@ import { Readable } from "node:stream";
 import {
   DeleteObjectCommand,
   GetObjectCommand,
+  type GetObjectCommandOutput,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -95,7 +96,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   async stream(sha256: string, range?: ByteRange): Promise<ReadableStream<Uint8Array>> {
-    let answer: Awaited<ReturnType<S3Client["send"]>> & { Body?: unknown; ContentRange?: string };
+    let answer: GetObjectCommandOutput;
     try {
       answer = await this.client.send(
         new GetObjectCommand({
@@ -124,7 +125,7 @@ export class S3BlobStore implements BlobStore {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(sha256) }));
   }
 
-  async *list(): AsyncIterable<string> {
+  async *list(): AsyncIterable<{ sha256: string; modified: Date }> {
     let token: string | undefined;
     do {
       const page = await this.client.send(
@@ -132,7 +133,7 @@ export class S3BlobStore implements BlobStore {
       );
       for (const o of page.Contents ?? []) {
         const name = o.Key?.slice(`${this.prefix}sha256/`.length) ?? "";
-        if (/^[0-9a-f]{64}$/.test(name)) yield name;
+        if (/^[0-9a-f]{64}$/.test(name)) yield { sha256: name, modified: o.LastModified ?? new Date(0) };
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);

@@ -14,7 +14,7 @@ interface S3rverInstance {
 export async function startS3rver(): Promise<{ endpoint: string; bucket: string; stop(): Promise<void> }> {
   const directory = mkdtempSync(join(tmpdir(), "lowrank-s3rver-"));
   // s3rver ships no types and is CommonJS.
-  const { default: S3rver } = (await import("s3rver")) as unknown as {
+  const { default: S3rver } = (await import("s3rver" as string)) as {
     default: new (options: Record<string, unknown>) => S3rverInstance;
   };
   const server = new S3rver({
