@@ -63,15 +63,15 @@ export async function publishVersion(
   input: PublishInput,
 ): Promise<PublishedVersion> {
   const owner = input.owner ?? session.user.username ?? "";
-  if (owner !== session.user.username && session.user.role !== "admin") {
-    throw new TRPCError({
-      code: "FORBIDDEN",
-      message: `publish: you are signed in as ${session.user.username}; you can publish under ${session.user.username}/..., not ${owner}/...`,
-    });
-  }
   const { db } = hub.database;
   const touched = new Set(input.files.map((f) => f.sha256));
   try {
+    if (owner !== session.user.username && session.user.role !== "admin") {
+      throw new TRPCError({
+        code: "FORBIDDEN",
+        message: `publish: you are signed in as ${session.user.username}; you can publish under ${session.user.username}/..., not ${owner}/...`,
+      });
+    }
     const [base] = await db.select().from(bases).where(eq(bases.name, input.base));
     if (!base)
       throw new TRPCError({
