@@ -155,7 +155,7 @@ export async function uploadFiles(url: string, token: string, files: Record<stri
     const response = await fetch(`${url}/api/uploads`, {
       method: "PUT",
       headers: { authorization: `Bearer ${token}` },
-      body: bytes,
+      body: new Uint8Array(bytes),
     });
     if (response.status !== 201) throw new Error(`upload ${path}: ${response.status} ${await response.text()}`);
     const { sha256, size } = (await response.json()) as { sha256: string; size: number };
