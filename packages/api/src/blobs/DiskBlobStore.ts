@@ -118,13 +118,18 @@ export class DiskBlobStore implements BlobStore {
   }
 }
 
-/** Passes bytes through and errors the stream at its end unless they hash to `sha256`. */
+/**
+ * Passes bytes through and errors the stream at its end unless they hash to `sha256`. The last chunk
+ * is held back until the hash is known, so a reader of a damaged blob never receives all its bytes.
+ */
 export function verifying(sha256: string): TransformStream<Uint8Array, Uint8Array> {
   const hash = createHash("sha256");
+  let held: Uint8Array | undefined;
   return new TransformStream({
     transform(chunk, controller) {
       hash.update(chunk);
-      controller.enqueue(chunk);
+      if (held) controller.enqueue(held);
+      held = chunk;
     },
     flush(controller) {
       const found = hash.digest("hex");
@@ -135,7 +140,9 @@ export function verifying(sha256: string): TransformStream<Uint8Array, Uint8Arra
             `blob ${sha256}: expected its bytes to hash to its name, found ${found}; the stored file is damaged`,
           ),
         );
+        return;
       }
+      if (held) controller.enqueue(held);
     },
   });
 }

@@ -55,6 +55,10 @@ export async function handleUpload(hub: HubServices, request: Request): Promise<
     });
     return json(stored, 201);
   } catch (error) {
+    // The client hung up mid-body: the blob store already dropped the partial file.
+    if ((error as Error)?.message === "aborted" || (error as { code?: string })?.code === "ECONNRESET") {
+      return json({ error: { code: "Truncated", message: "the upload ended before its last byte" } }, 400);
+    }
     return errorResponse(error);
   }
 }
