@@ -1,6 +1,5 @@
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -233,7 +232,6 @@ describe("a hub process killed during an upload", () => {
   it("restarts with no half-published version, no temporary file and no orphan blob", async () => {
     const dataDir = await migratedPgliteDir();
     const tsx = join(fileURLToPath(new URL("../../../", import.meta.url)), "node_modules/tsx/dist/cli.mjs");
-    createRequire(import.meta.url);
     const child = spawn(
       process.execPath,
       [tsx, "--conditions=@lowrank/source", fileURLToPath(new URL("fixtures/hubProcess.ts", import.meta.url)), dataDir],
