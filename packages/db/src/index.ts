@@ -29,6 +29,7 @@ export { rows } from "./rows.js";
 export type {
   Adapter,
   AdapterFormat,
+  AdapterSpectrum,
   AdapterVersion,
   Base,
   InsertAdapter,

@@ -125,6 +125,12 @@ export type InsertAdapter = z.infer<typeof insertAdapterSchema>;
 export type Adapter = typeof adapters.$inferSelect;
 export type Base = typeof bases.$inferSelect;
 
+/** Singular values of each module's ΔW = scale·B·A, largest first, and the rank that keeps `energy` of Σσ². */
+export interface AdapterSpectrum {
+  energy: number;
+  modules: { name: string; values: number[]; effectiveRank: number }[];
+}
+
 export const adapterFormats = ["peft", "gguf", "kohya"] as const;
 export type AdapterFormat = (typeof adapterFormats)[number];
 
@@ -147,6 +153,8 @@ export const adapterVersions = pgTable(
     /** `peft`, `gguf`, `kohya`: the format the files were uploaded in. */
     format: text("format").notNull().default("peft"),
     sizeBytes: bigint("size_bytes", { mode: "number" }).notNull(),
+    /** Each module's singular values of ΔW and its effective rank, computed at publish time (null for older rows). */
+    spectrum: jsonb("spectrum").$type<AdapterSpectrum>(),
     publisherId: text("publisher_id").references(() => user.id, { onDelete: "set null" }),
     createdAt: ts("created_at").notNull().defaultNow(),
   },

@@ -25,6 +25,7 @@ import { TRPCError } from "@trpc/server";
 import type { Session } from "../trpc.js";
 import type { HubServices } from "./HubServices.js";
 import type { PublishInput } from "./schemas.js";
+import { adapterSpectrum } from "./spectrum.js";
 
 const PICKLE = /\.(bin|pt|pth|pkl|pickle|ckpt)$/i;
 const MAX_CARD_BYTES = 256 * 1024;
@@ -130,6 +131,7 @@ export async function publishVersion(
         ? Object.keys(read.adapter.modules)
         : [String(config.target_modules)];
     const sizeBytes = stored.reduce((n, f) => n + f.size, 0);
+    const spectrum = adapterSpectrum(read.adapter);
 
     await db.transaction(async (tx) => {
       await tx
@@ -168,6 +170,7 @@ export async function publishVersion(
           dtype: firstModule?.A.dtype ?? "F32",
           format: read.format,
           sizeBytes,
+          spectrum,
           publisherId: session.user.id,
         })
         .returning({ id: adapterVersions.id });

@@ -57,8 +57,17 @@ export const adapters = createTRPCRouter({
         .where(eq(versionFiles.versionId, current.id))
         .orderBy(versionFiles.path);
       const { search: _search, ...rest } = adapter;
+      const liked = ctx.session
+        ? (
+            await ctx.db
+              .select({ a: likes.adapterId })
+              .from(likes)
+              .where(and(eq(likes.userId, ctx.session.user.id), eq(likes.adapterId, adapter.id)))
+          ).length > 0
+        : false;
       return {
         adapter: rest,
+        liked,
         version: { ...current, commit: commitOf(current.digest) },
         files,
         versions: versions.map((v) => ({

@@ -1,4 +1,4 @@
-import { asc, bases as basesTable, eq } from "@lowrank/db";
+import { adapters, and, asc, bases as basesTable, count, eq, isNotNull } from "@lowrank/db";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { registerBase, registerBaseInputSchema } from "../hub/bases.js";
@@ -18,6 +18,15 @@ const summary = {
 
 export const bases = createTRPCRouter({
   list: publicProcedure.query(({ ctx }) => ctx.db.select(summary).from(basesTable).orderBy(asc(basesTable.name))),
+  /** Every base with how many published adapters it has (the home page's list). */
+  overview: publicProcedure.query(({ ctx }) =>
+    ctx.db
+      .select({ ...summary, adapterCount: count(adapters.id) })
+      .from(basesTable)
+      .leftJoin(adapters, and(eq(adapters.baseId, basesTable.id), isNotNull(adapters.latestVersionId)))
+      .groupBy(basesTable.id)
+      .orderBy(asc(basesTable.name)),
+  ),
   get: publicProcedure.input(z.object({ name: baseNameSchema })).query(async ({ ctx, input }) => {
     const [base] = await ctx.db.select().from(basesTable).where(eq(basesTable.name, input.name));
     if (!base) throw new TRPCError({ code: "NOT_FOUND", message: `base ${input.name}: not registered on this hub` });

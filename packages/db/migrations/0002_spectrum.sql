@@ -1,0 +1,1 @@
+ALTER TABLE "adapter_versions" ADD COLUMN "spectrum" jsonb;
