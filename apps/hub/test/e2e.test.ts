@@ -8,6 +8,7 @@ import { skipWithoutService, titleWithReason } from "@lowrank/test-services/skip
 import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildHub, type HubBuild } from "./buildHub.js";
+import { pagesSuite } from "./pagesSuite.js";
 import type { GroupProcess } from "./processGroup.js";
 import { type RunningHub, startHub } from "./startHub.js";
 
@@ -137,6 +138,19 @@ describe.skipIf(skipWithoutService(chromiumMissing))(
       expect(problems).toEqual([]);
       await page.context().close();
       await hub.process.stop();
+    });
+
+    pagesSuite({
+      browser: () => {
+        if (!browser) throw new Error("expected the beforeAll hook to launch Chromium");
+        return browser;
+      },
+      build: () => {
+        if (!build) throw new Error("expected the beforeAll hook to build the hub");
+        return build;
+      },
+      tempFolder,
+      track,
     });
 
     describe.skipIf(skipWithoutService(postgresMissing))(titleWithReason("with DATABASE_URL", postgresMissing), () => {

@@ -49,7 +49,16 @@ export async function startHub(
       [NEXT_BIN, "start", "--port", String(port), "--hostname", "127.0.0.1"],
       {
         cwd: dir,
-        env: childEnv({ NEXT_TELEMETRY_DISABLED: "1", ...dbEnv }, drop),
+        env: childEnv(
+          {
+            NEXT_TELEMETRY_DISABLED: "1",
+            // Production needs a cookie secret; auth checks request origins against the public URL.
+            LOWRANK_AUTH_SECRET: "e2e-secret-that-is-long-enough-0123456789",
+            LOWRANK_PUBLIC_URL: url,
+            ...dbEnv,
+          },
+          drop,
+        ),
       },
     );
     track(server);

@@ -1,0 +1,29 @@
+import Markdown from "react-markdown";
+import rehypeRaw from "rehype-raw";
+import rehypeSanitize, { defaultSchema } from "rehype-sanitize";
+import remarkGfm from "remark-gfm";
+
+/**
+ * What survives sanitizing: GitHub's allow-list (no `<script>`, no `on*` attributes, no `style`,
+ * links only http(s)/mailto), and images only from this hub (relative URLs): a card cannot make the
+ * browser fetch another host, which also keeps pages working offline.
+ */
+const schema = {
+  ...defaultSchema,
+  protocols: { ...defaultSchema.protocols, src: [] },
+};
+
+/**
+ * A model card from untrusted Markdown. Hugging Face cards mix in HTML, so raw HTML is parsed
+ * (`rehype-raw`) and then sanitized (`rehype-sanitize`); order matters: sanitize runs last.
+ */
+export function ModelCard({ markdown }: { markdown: string }) {
+  if (!markdown.trim()) return <p className="muted">This adapter has no model card.</p>;
+  return (
+    <div className="markdown">
+      <Markdown remarkPlugins={[remarkGfm]} rehypePlugins={[rehypeRaw, [rehypeSanitize, schema]]}>
+        {markdown}
+      </Markdown>
+    </div>
+  );
+}

@@ -1,0 +1,76 @@
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { peftFilesFor } from "@lowrank/api/testing";
+import { findRepoRoot } from "@lowrank/db";
+import { type HfConfig, manifestFromConfig } from "@lowrank/formats";
+import type { Page } from "playwright-core";
+import { expect } from "vitest";
+import { seriousViolations } from "./axe.js";
+
+/** Screenshots of the main pages, kept after the run for people to look at (not in git). */
+export const RESULTS_DIR = join(import.meta.dirname, "..", "test-results");
+
+export const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
+
+/** axe-core finds nothing serious or critical, then a full-page screenshot under test-results/. */
+export async function checkPage(page: Page, name: string): Promise<void> {
+  expect(await seriousViolations(page), `axe on ${name}`).toEqual([]);
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  await page.screenshot({ path: join(RESULTS_DIR, `${name}.png`), fullPage: true });
+}
+
+/** A card that tries every way to run code; none of them may. */
+export const HOSTILE_CARD = `---
+tags: [e2e, zanzibar]
+license: mit
+---
+# Zanzibar test adapter
+
+A rank-4 adapter for the **e2e** suite.
+
+| layer | rank |
+|---|---|
+| all | 4 |
+
+<script>window.__cardRan = "script"</script>
+<img src="x" onerror="window.__cardRan = 'onerror'">
+<p onclick="window.__cardRan = 'onclick'">click me</p>
+<a href="javascript:window.__cardRan='html-link'">html link</a>
+
+[markdown link](javascript:window.__cardRan='md-link')
+`;
+
+/** PEFT folders for the tiny GPT-2 fixture base, written to a temp folder: one that fits, one off by a column. */
+export function peftFolders(): {
+  good: string;
+  bad: string;
+  goodFiles: Record<string, Uint8Array>;
+  firstModule: string;
+  remove(): void;
+} {
+  const root = findRepoRoot();
+  const config = JSON.parse(readFileSync(join(root, "fixtures", "hf-gpt2-tiny", "config.json"), "utf8")) as HfConfig;
+  const manifest = manifestFromConfig(config);
+  const dir = mkdtempSync(join(tmpdir(), "lowrank-web-e2e-"));
+  const write = (name: string, files: Record<string, Uint8Array>) => {
+    const folder = join(dir, name);
+    mkdirSync(folder);
+    for (const [path, data] of Object.entries(files)) writeFileSync(join(folder, path), data);
+    return folder;
+  };
+  const modules = Object.keys(manifest.modules).filter(
+    (n) => manifest.modules[n]?.layout !== "embedding" && !manifest.modules[n]?.tiedTo,
+  );
+  const goodFiles = peftFilesFor(manifest, { r: 4, seed: 11, readme: HOSTILE_CARD, modules });
+  const good = write("good", goodFiles);
+  const bad = write("bad", peftFilesFor(manifest, { r: 4, seed: 12, shapeOff: true, modules }));
+  return {
+    good,
+    bad,
+    goodFiles,
+    firstModule: modules[0] ?? "",
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
