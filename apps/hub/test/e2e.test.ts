@@ -78,7 +78,7 @@ describe.skipIf(skipWithoutService(chromiumMissing))(
 
     beforeAll(async () => {
       // Chromium first: under CI=true a missing browser fails here, before a 10-20 s build.
-      browser = await launchChromium();
+      browser = await launchChromium({ webgpu: true });
       mkdirSync(SCREENSHOT_DIR, { recursive: true });
       build = await buildHub(track);
     }, 180_000);

@@ -1,11 +1,12 @@
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HubBuild } from "./buildHub.js";
+import { expectedNextToken } from "./expectedNextToken.js";
 import type { GroupProcess } from "./processGroup.js";
 import { type RunningHub, startHub } from "./startHub.js";
-import { checkPage, peftFolders, sha256 } from "./webPages.js";
+import { checkPage, peftFolders, RESULTS_DIR, sha256 } from "./webPages.js";
 
 const VIEWPORT = { width: 1280, height: 800 };
 const USER = { email: "ada@example.com", username: "ada", password: "correct horse battery" };
@@ -34,7 +35,14 @@ export function pagesSuite(env: {
       page = await context.newPage();
       page.on("pageerror", (error) => problems.push(`pageerror: ${error.message}`));
       page.on("console", (m) => {
-        if (m.type() === "error") problems.push(`console.error: ${m.text()}`);
+        // A failed request is reported below with its URL.
+        if (m.type() === "error" && !m.text().startsWith("Failed to load resource"))
+          problems.push(`console.error: ${m.text()}`);
+      });
+      page.on("response", (r) => {
+        // The hostile card's image points at a missing file on purpose (its onerror must not run).
+        if (r.status() >= 400 && !r.url().endsWith("/missing-image.png"))
+          problems.push(`HTTP ${r.status()}: ${r.url()}`);
       });
     }, 120_000);
 
@@ -180,7 +188,67 @@ export function pagesSuite(env: {
       expect(tree.sort()).toEqual(["lowrank/gpt2-tiny-demo", `${USER.username}/zanzibar-lora`].sort());
       expect(await page.getByText("GPT2Model").count()).toBeGreaterThan(0);
       await checkPage(page, "base");
-      expect(problems).toEqual([]);
     });
+
+    it("playground: the base loads once, a click swaps adapters, each output is the one Node computes", async () => {
+      // A second adapter for the tiny GPT-2 with an LM head, published through the form.
+      const second = peftFolders("gpt2-lmhead-tiny", 2);
+      try {
+        await page.goto(`${hub.url}/publish`);
+        await page.getByLabel("Base model").selectOption("gpt2-lmhead-tiny");
+        await page.getByLabel("Name").fill("lmhead-second");
+        await page
+          .getByLabel("Or choose files")
+          .setInputFiles(["adapter_config.json", "adapter_model.safetensors"].map((f) => join(second.good, f)));
+        await page.getByTestId("check-ok").waitFor();
+        await page.getByRole("button", { name: "Upload and publish" }).click();
+        await page.waitForURL(`${hub.url}/${USER.username}/lmhead-second`, { timeout: 60_000 });
+      } finally {
+        second.remove();
+      }
+
+      const timings: Record<string, { loadMs: number; swapMs: number[] }> = {};
+      for (const backend of ["wasm", "webgpu"] as const) {
+        await page.goto(`${hub.url}/playground?base=gpt2-lmhead-tiny&backend=${backend}`);
+        const status = page.getByTestId("backend");
+        await status.filter({ hasText: "loaded in" }).waitFor({ timeout: 120_000 });
+        const text = (await status.textContent()) ?? "";
+        expect(text).toContain(`on ${backend}`);
+        const loadMs = Number(/loaded in (\d+) ms/.exec(text)?.[1]);
+        const prompt = await page.getByLabel("Prompt").inputValue();
+        const swapMs: number[] = [];
+        const answers: string[] = [];
+        for (const repo of ["lowrank/gpt2-lmhead-tiny-demo", `${USER.username}/lmhead-second`]) {
+          await page.getByRole("button", { name: `Use ${repo}` }).click();
+          await page
+            .getByTestId("swap")
+            .filter({ hasText: `Swapped to ${repo} in` })
+            .waitFor({ timeout: 60_000 });
+          swapMs.push(Number(/in ([\d.]+) ms/.exec((await page.getByTestId("swap").textContent()) ?? "")?.[1]));
+          const top = page.getByTestId("adapter-out-top").locator("li").first();
+          const shown = Number(await top.getAttribute("data-token-id"));
+          const fetchFile = async (f: string) =>
+            new Uint8Array(await (await fetch(`${hub.url}/${repo}/resolve/main/${f}`)).arrayBuffer());
+          const expected = await expectedNextToken(prompt, {
+            config: await fetchFile("adapter_config.json"),
+            weights: await fetchFile("adapter_model.safetensors"),
+          });
+          expect(shown, `${repo} on ${backend}`).toBe(expected);
+          answers.push((await page.getByTestId("adapter-out-top").textContent()) ?? "");
+        }
+        // Swapping changed the answer, and the base column is the base's own answer.
+        expect(answers[0]).not.toBe(answers[1]);
+        const baseTop = Number(
+          await page.getByTestId("base-out-top").locator("li").first().getAttribute("data-token-id"),
+        );
+        expect(baseTop).toBe(await expectedNextToken(prompt));
+        timings[backend] = { loadMs, swapMs };
+        if (backend === "wasm") await checkPage(page, "playground");
+      }
+      mkdirSync(RESULTS_DIR, { recursive: true });
+      writeFileSync(join(RESULTS_DIR, "playground-timings.json"), `${JSON.stringify(timings, null, 2)}\n`);
+      console.log(`playground timings: ${JSON.stringify(timings)}`);
+      expect(problems).toEqual([]);
+    }, 300_000);
   });
 }

@@ -35,37 +35,35 @@ A rank-4 adapter for the **e2e** suite.
 | all | 4 |
 
 <script>window.__cardRan = "script"</script>
-<img src="x" onerror="window.__cardRan = 'onerror'">
+<img src="missing-image.png" onerror="window.__cardRan = 'onerror'">
 <p onclick="window.__cardRan = 'onclick'">click me</p>
 <a href="javascript:window.__cardRan='html-link'">html link</a>
 
 [markdown link](javascript:window.__cardRan='md-link')
 `;
 
-/** PEFT folders for the tiny GPT-2 fixture base, written to a temp folder: one that fits, one off by a column. */
-export function peftFolders(): {
-  good: string;
-  bad: string;
-  goodFiles: Record<string, Uint8Array>;
-  firstModule: string;
-  remove(): void;
-} {
+/** PEFT folders for a fixture base, written to a temp folder: one that fits, one off by a column. */
+export function peftFolders(
+  base = "gpt2-tiny",
+  seed = 11,
+): { good: string; bad: string; goodFiles: Record<string, Uint8Array>; firstModule: string; remove(): void } {
+  const folder = { "gpt2-tiny": "hf-gpt2-tiny", "gpt2-lmhead-tiny": "hf-gpt2-lmhead-tiny" }[base] ?? base;
   const root = findRepoRoot();
-  const config = JSON.parse(readFileSync(join(root, "fixtures", "hf-gpt2-tiny", "config.json"), "utf8")) as HfConfig;
+  const config = JSON.parse(readFileSync(join(root, "fixtures", folder, "config.json"), "utf8")) as HfConfig;
   const manifest = manifestFromConfig(config);
   const dir = mkdtempSync(join(tmpdir(), "lowrank-web-e2e-"));
   const write = (name: string, files: Record<string, Uint8Array>) => {
-    const folder = join(dir, name);
-    mkdirSync(folder);
-    for (const [path, data] of Object.entries(files)) writeFileSync(join(folder, path), data);
-    return folder;
+    const out = join(dir, name);
+    mkdirSync(out);
+    for (const [path, data] of Object.entries(files)) writeFileSync(join(out, path), data);
+    return out;
   };
   const modules = Object.keys(manifest.modules).filter(
     (n) => manifest.modules[n]?.layout !== "embedding" && !manifest.modules[n]?.tiedTo,
   );
-  const goodFiles = peftFilesFor(manifest, { r: 4, seed: 11, readme: HOSTILE_CARD, modules });
+  const goodFiles = peftFilesFor(manifest, { r: 4, seed, readme: HOSTILE_CARD, modules });
   const good = write("good", goodFiles);
-  const bad = write("bad", peftFilesFor(manifest, { r: 4, seed: 12, shapeOff: true, modules }));
+  const bad = write("bad", peftFilesFor(manifest, { r: 4, seed: seed + 1, shapeOff: true, modules }));
   return {
     good,
     bad,

@@ -5,6 +5,9 @@ import { getSession } from "../server/caller.js";
 import { TRPCReactProvider } from "../trpc/react.js";
 import "./globals.css";
 
+// Every page reads the session (and the database): nothing is prerendered at build time.
+export const dynamic = "force-dynamic";
+
 export const metadata: Metadata = {
   title: { default: "lowrank hub", template: "%s · lowrank hub" },
   description: "Publish, search and try LoRA adapters.",

@@ -21,7 +21,12 @@ export function ModelCard({ markdown }: { markdown: string }) {
   if (!markdown.trim()) return <p className="muted">This adapter has no model card.</p>;
   return (
     <div className="markdown">
-      <Markdown remarkPlugins={[remarkGfm]} rehypePlugins={[rehypeRaw, [rehypeSanitize, schema]]}>
+      <Markdown
+        remarkPlugins={[remarkGfm]}
+        rehypePlugins={[rehypeRaw, [rehypeSanitize, schema]]}
+        // Card authors often leave out alt text: an image without one is treated as decoration.
+        components={{ img: ({ node: _node, alt, ...props }) => <img {...props} alt={alt ?? ""} /> }}
+      >
         {markdown}
       </Markdown>
     </div>

@@ -7,6 +7,7 @@ export {
   S3BlobStore,
   type S3BlobStoreOptions,
 } from "../blobs/index.js";
+export { handleBaseFile } from "../http/baseFiles.js";
 export { handleHubRequest, handleTrpc } from "../http/handleHubRequest.js";
 export { handleHfRequest, parseRange } from "../http/hfApi.js";
 export { serveHub, toRequest, writeResponse } from "../http/serveHub.js";

@@ -1,0 +1,26 @@
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+
+export const dynamic = "force-dynamic";
+
+/** The TensorFlow.js wasm binaries, served from the installed package (no CDN: the hub works offline). */
+const FILES = new Set([
+  "tfjs-backend-wasm.wasm",
+  "tfjs-backend-wasm-simd.wasm",
+  "tfjs-backend-wasm-threaded-simd.wasm",
+]);
+
+function wasmDir(): string {
+  const require = createRequire(join(/*turbopackIgnore: true*/ process.cwd(), "package.json"));
+  return dirname(require.resolve("@tensorflow/tfjs-backend-wasm"));
+}
+
+export async function GET(_req: Request, { params }: { params: Promise<{ file: string }> }): Promise<Response> {
+  const { file } = await params;
+  if (!FILES.has(file)) return new Response("not found", { status: 404 });
+  const bytes = await readFile(join(wasmDir(), file));
+  return new Response(new Uint8Array(bytes), {
+    headers: { "Content-Type": "application/wasm", "Cache-Control": "public, max-age=86400" },
+  });
+}

@@ -1,0 +1,211 @@
+"use client";
+
+import type { AdapterWeights } from "@lowrank/runtime";
+import { useEffect, useRef, useState } from "react";
+import {
+  composeLinear,
+  encode,
+  type LoadedBase,
+  loadAdapter,
+  loadBase,
+  type ModelOutput,
+  run,
+} from "./playgroundModel.js";
+
+export interface PlaygroundProps {
+  base: string;
+  files: string[];
+  adapters: { repo: string; rank: number | null }[];
+  backend: "auto" | "webgpu" | "wasm";
+  defaultPrompt: string;
+}
+
+function Output({ label, output, testId }: { label: string; output: ModelOutput | null; testId: string }) {
+  return (
+    <section className="panel" aria-label={label} data-testid={testId}>
+      <h3>{label}</h3>
+      {!output ? (
+        <p className="muted">No output yet.</p>
+      ) : output.kind === "next-token" ? (
+        <>
+          <p>
+            Continuation: <strong data-testid={`${testId}-continuation`}>{output.continuation || "(empty)"}</strong>
+          </p>
+          <ol data-testid={`${testId}-top`}>
+            {output.top.map((t) => (
+              <li key={t.id} data-token-id={t.id}>
+                <code>{JSON.stringify(t.text)}</code> (id {t.id}) {(t.p * 100).toFixed(1)}%
+              </li>
+            ))}
+          </ol>
+        </>
+      ) : (
+        <p>
+          First values:{" "}
+          <code data-testid={`${testId}-values`}>{output.values.map((v) => v.toFixed(4)).join(", ")}</code>
+        </p>
+      )}
+      <p className="muted">forward {output ? `${output.ms.toFixed(1)} ms` : "-"}</p>
+    </section>
+  );
+}
+
+/**
+ * Loads the base once in the browser (`@lowrank/runtime`: WebGPU where present, else wasm), then
+ * swaps adapters on it: a click attaches the adapter's factors to the frozen base (no reload) and
+ * runs the prompt through base and base+adapter side by side, with the swap time.
+ */
+export function Playground({ base, files, adapters, backend, defaultPrompt }: PlaygroundProps) {
+  const [loaded, setLoaded] = useState<LoadedBase | null>(null);
+  const [status, setStatus] = useState("Loading the base model…");
+  const [prompt, setPrompt] = useState(defaultPrompt);
+  const [active, setActive] = useState<string | null>(null);
+  const [mix, setMix] = useState<string>("");
+  const [scales, setScales] = useState<Record<string, number>>({});
+  const [baseOut, setBaseOut] = useState<ModelOutput | null>(null);
+  const [adapterOut, setAdapterOut] = useState<ModelOutput | null>(null);
+  const [swapMs, setSwapMs] = useState<number | null>(null);
+  const [error, setError] = useState("");
+  const cache = useRef(new Map<string, Promise<AdapterWeights>>());
+
+  useEffect(() => {
+    let cancelled = false;
+    loadBase(base, files, backend).then(
+      (l) => {
+        if (cancelled) return l.model.dispose();
+        setLoaded(l);
+        setStatus("");
+      },
+      (e: Error) => !cancelled && setStatus(`Could not load ${base}: ${e.message}`),
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [base, files, backend]);
+
+  const scaleOf = (repo: string) => scales[repo] ?? 1;
+  const adapter = (repo: string) => {
+    let p = cache.current.get(repo);
+    if (!p) {
+      p = loadAdapter(repo);
+      p.catch(() => cache.current.delete(repo));
+      cache.current.set(repo, p);
+    }
+    return p;
+  };
+
+  async function evaluate(repo: string | null, mixWith: string, nextScales = scales) {
+    if (!loaded) return;
+    setError("");
+    try {
+      const ids = encode(loaded, prompt);
+      const parts = [];
+      for (const r of [repo, mixWith].filter((x): x is string => Boolean(x) && x !== null)) {
+        parts.push({ adapter: await adapter(r), scale: nextScales[r] ?? 1 });
+      }
+      // The swap: attach resident factors to the frozen base; the base itself is never reloaded.
+      const t0 = performance.now();
+      const linear = await composeLinear(loaded, parts);
+      const swapped = performance.now() - t0;
+      const [b, a] = [
+        await run(loaded, loaded.model.linear, ids),
+        parts.length ? await run(loaded, linear, ids) : null,
+      ];
+      setBaseOut(b);
+      setAdapterOut(a);
+      setSwapMs(parts.length ? swapped : null);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  }
+
+  const choose = (repo: string) => {
+    setActive(repo);
+    void evaluate(repo, mix === repo ? "" : mix);
+  };
+
+  return (
+    <div>
+      <p role="status" data-testid="backend">
+        {loaded
+          ? `Base ${base} loaded in ${loaded.loadMs.toFixed(0)} ms on ${loaded.backend.backend}${loaded.backend.backend === "wasm" ? (loaded.backend.simd ? " (SIMD)" : " (no SIMD)") : ""}.`
+          : status}
+      </p>
+      <form
+        className="stack wide-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void evaluate(active, mix);
+        }}
+      >
+        <div className="field">
+          <label htmlFor="prompt">{files.includes("tokenizer.json") ? "Prompt" : "Token ids (comma-separated)"}</label>
+          <input id="prompt" value={prompt} onChange={(e) => setPrompt(e.target.value)} />
+        </div>
+        <button type="submit" disabled={!loaded}>
+          Run
+        </button>
+      </form>
+      <h2 id="adapters-heading">Adapters</h2>
+      {adapters.length === 0 ? <p className="muted">No adapter for this base yet.</p> : null}
+      <ul className="cards" aria-labelledby="adapters-heading">
+        {adapters.map((a) => (
+          <li key={a.repo} className="card">
+            <button type="button" aria-pressed={active === a.repo} disabled={!loaded} onClick={() => choose(a.repo)}>
+              Use {a.repo}
+            </button>{" "}
+            <span className="muted">r={a.rank ?? "?"}</span> <label htmlFor={`scale-${a.repo}`}>scale</label>{" "}
+            <input
+              id={`scale-${a.repo}`}
+              type="range"
+              min={0}
+              max={2}
+              step={0.1}
+              value={scaleOf(a.repo)}
+              onChange={(e) => {
+                const next = { ...scales, [a.repo]: Number(e.target.value) };
+                setScales(next);
+                if (active === a.repo || mix === a.repo) void evaluate(active, mix, next);
+              }}
+            />{" "}
+            <output htmlFor={`scale-${a.repo}`}>{scaleOf(a.repo).toFixed(1)}</output>
+          </li>
+        ))}
+      </ul>
+      {adapters.length > 1 ? (
+        <div className="field">
+          <label htmlFor="mix">Mix the active adapter with</label>
+          <select
+            id="mix"
+            value={mix}
+            onChange={(e) => {
+              setMix(e.target.value);
+              void evaluate(active, e.target.value === active ? "" : e.target.value);
+            }}
+          >
+            <option value="">nothing</option>
+            {adapters.map((a) => (
+              <option key={a.repo} value={a.repo}>
+                {a.repo}
+              </option>
+            ))}
+          </select>
+        </div>
+      ) : null}
+      {error ? (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      ) : null}
+      <p data-testid="swap" aria-live="polite">
+        {swapMs !== null && active
+          ? `Swapped to ${active}${mix && mix !== active ? ` + ${mix}` : ""} in ${swapMs.toFixed(2)} ms (base not reloaded).`
+          : ""}
+      </p>
+      <div className="columns">
+        <Output label={`Base ${base}`} output={baseOut} testId="base-out" />
+        <Output label={active ? `With ${active}` : "With an adapter"} output={adapterOut} testId="adapter-out" />
+      </div>
+    </div>
+  );
+}
