@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -6,7 +6,8 @@ import { captureIO, login, runCli } from "@lowrank/cli";
 import { adapterDigest, type BaseManifest } from "@lowrank/formats";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { peftFilesFor, startTestHub, type TestHub } from "../src/testing.js";
+import { seedDemo } from "../src/hub/seed.js";
+import { hubClient, peftFilesFor, startTestHub, type TestHub } from "../src/testing.js";
 
 // `lowrank login / publish / search / pull` against a running hub: the CLI only speaks HTTP to it.
 describe("lowrank CLI against a hub", () => {
@@ -92,6 +93,44 @@ describe("lowrank CLI against a hub", () => {
     expect(new Uint8Array(readFileSync(join(out, "adapter_model.safetensors")))).toEqual(
       files["adapter_model.safetensors"],
     );
+  });
+
+  it("serve --hub loads owner/name[@version] on demand, pulled once into a cache folder named by the digest", async () => {
+    const { serve } = await import("@lowrank/cli");
+    await seedDemo(t.hub);
+    const cache = temp("lowrank-hub-cache-");
+    const fixtures = new URL("../../../fixtures/hf-gpt2-lmhead-tiny", import.meta.url).pathname;
+    const server = await serve({
+      base: fixtures,
+      port: 0,
+      host: "127.0.0.1",
+      backend: "wasm",
+      mode: "unmerged",
+      maxBatch: 8,
+      maxWaitMs: 1,
+      cacheMb: 64,
+      hub: t.url,
+      hubCache: cache,
+    });
+    try {
+      const load = async (name: string) =>
+        (
+          await fetch(`${server.url}/v1/adapters/load`, { method: "POST", body: JSON.stringify({ name }) })
+        ).json() as Promise<{ adapter: { name: string; digest: string } }>;
+      const first = await load("lowrank/gpt2-lmhead-tiny-demo");
+      const info = await hubClient(t.url).adapters.get.query({ owner: "lowrank", name: "gpt2-lmhead-tiny-demo" });
+      expect(first.adapter.digest).toBe(info.version.digest);
+      expect(readdirSync(cache)).toEqual([info.version.digest]);
+      await load("lowrank/gpt2-lmhead-tiny-demo@v1");
+      expect(readdirSync(cache)).toEqual([info.version.digest]);
+      const forward = await fetch(`${server.url}/v1/forward`, {
+        method: "POST",
+        body: JSON.stringify({ adapter: "lowrank/gpt2-lmhead-tiny-demo", input_ids: [1, 2, 3] }),
+      });
+      expect(forward.status).toBe(200);
+    } finally {
+      await server.close();
+    }
   });
 
   it("refuses a pickle folder locally, before uploading, with the reason", async () => {

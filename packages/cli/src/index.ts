@@ -3,6 +3,7 @@ export { type LoginOptions, login } from "./commands/login.js";
 export { type PublishOptions, type PublishResult, publish } from "./commands/publish.js";
 export { type PullOptions, pull } from "./commands/pull.js";
 export { type SearchItem, type SearchOptions, searchHub } from "./commands/search.js";
+export { type ServeOptions, serve } from "./commands/serve.js";
 export { CliError, EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE } from "./errors.js";
 export { credentialsPath } from "./hub/credentials.js";
 export type { CliIO } from "./output.js";
