@@ -1,6 +1,7 @@
 import { adapters } from "./router/adapters.js";
 import { bases } from "./router/bases.js";
 import { health } from "./router/health.js";
+import { inference } from "./router/inference.js";
 import { search } from "./router/search.js";
 import { tokens } from "./router/tokens.js";
 import { createCallerFactory, createTRPCRouter } from "./trpc.js";
@@ -11,6 +12,7 @@ export const appRouter = createTRPCRouter({
   adapters,
   search,
   tokens,
+  inference,
 });
 
 export type AppRouter = typeof appRouter;

@@ -161,6 +161,7 @@ ALTER TABLE "adapter_versions" ADD CONSTRAINT "adapter_versions_publisher_id_use
 ALTER TABLE "adapters" ADD CONSTRAINT "adapters_owner_id_user_id_fk" FOREIGN KEY ("owner_id") REFERENCES "public"."user"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "adapters" ADD CONSTRAINT "adapters_base_id_bases_id_fk" FOREIGN KEY ("base_id") REFERENCES "public"."bases"("id") ON DELETE restrict ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "adapters_base_id_idx" ON "adapters" USING btree ("base_id");--> statement-breakpoint
+CREATE INDEX "adapters_base_model_downloads_idx" ON "adapters" USING btree ("base_model","downloads","id");--> statement-breakpoint
 CREATE INDEX "adapters_search_idx" ON "adapters" USING gin ("search");--> statement-breakpoint
 CREATE INDEX "adapters_tags_idx" ON "adapters" USING gin ("tags");--> statement-breakpoint
 CREATE INDEX "adapters_downloads_idx" ON "adapters" USING btree ("downloads","id");--> statement-breakpoint

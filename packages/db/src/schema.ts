@@ -103,6 +103,7 @@ export const adapters = pgTable(
   (t) => [
     uniqueIndex("adapters_owner_name_key").on(t.owner, t.name),
     index("adapters_base_id_idx").on(t.baseId),
+    index("adapters_base_model_downloads_idx").on(t.baseModel, t.downloads, t.id),
     index("adapters_name_lower_idx").on(sql`lower(${t.name})`),
     index("adapters_search_idx").using("gin", t.search),
     index("adapters_tags_idx").using("gin", t.tags),

@@ -4,6 +4,7 @@ import type { BlobStore } from "../blobs/BlobStore.js";
 import { DiskBlobStore } from "../blobs/DiskBlobStore.js";
 import { createAuth } from "./auth.js";
 import type { HubServices } from "./HubServices.js";
+import { createInference } from "./inference.js";
 import { sweepOrphans } from "./sweep.js";
 
 export interface CreateHubServicesOptions {
@@ -22,6 +23,8 @@ export interface CreateHubServicesOptions {
   signInPerMinute?: number;
   /** Blobs nobody refers to are removed at start once older than this (default one hour). */
   orphanMinAgeMs?: number;
+  /** Run bases with adapters in this process (tRPC `inference.run`); default true. */
+  inference?: boolean;
 }
 
 /** The hub's services for one process; clears what a crash left in the blob store before answering. */
@@ -37,6 +40,7 @@ export async function createHubServices(options: CreateHubServicesOptions): Prom
       signInPerMinute: options.signInPerMinute,
     }),
     maxUploadBytes: options.maxUploadBytes ?? 1024 ** 3,
+    inference: options.inference === false ? undefined : createInference({ db: options.database.db, blobs }),
   };
   await sweepOrphans(hub, { minAgeMs: options.orphanMinAgeMs });
   return hub;

@@ -91,7 +91,7 @@ export async function publishVersion(
       bytes[f.path] = await hub.blobs.read(f.sha256);
     }
     const manifest = parseManifest(base.manifest);
-    const read = readAdapter(bytes, input.base);
+    const read = readAdapter(bytes, base);
     const check = checkAdapterAgainstBase(read.adapter, manifest);
     if (!check.ok) {
       throw bad(
@@ -209,7 +209,7 @@ export async function publishVersion(
 
 function readAdapter(
   bytes: Record<string, Uint8Array>,
-  baseName: string,
+  base: Base,
 ): { adapter: PeftAdapter; format: "peft" | "gguf" | "kohya"; warnings: string[] } {
   try {
     if (bytes[PEFT_CONFIG_FILE] || bytes[PEFT_WEIGHTS_FILE]) {
@@ -224,7 +224,10 @@ function readAdapter(
     }
     const path = weights[0]!;
     if (path.endsWith(".gguf")) {
-      const { adapter, warnings } = ggufLoraToPeft(parseGguf(bytes[path]!));
+      // llama.cpp permutes q/k rows for RoPE; undoing it needs the base's head counts.
+      const heads = Number(base.config.num_attention_heads) || undefined;
+      const kvHeads = Number(base.config.num_key_value_heads) || heads;
+      const { adapter, warnings } = ggufLoraToPeft(parseGguf(bytes[path]!), { headCount: heads, headCountKv: kvHeads });
       return { adapter, format: "gguf", warnings };
     }
     if (path.endsWith(".safetensors")) {
@@ -232,7 +235,7 @@ function readAdapter(
       if (!isKohyaLora(file.names()))
         throw bad(`${path}: expected kohya LoRA tensors (lora_unet_..., lora_te_...), found others`);
       const tensors = Object.fromEntries(file.names().map((n) => [n, file.getTensor(n)]));
-      const { adapters: parts, warnings } = kohyaToPeft(tensors, { baseModel: baseName });
+      const { adapters: parts, warnings } = kohyaToPeft(tensors, { baseModel: base.name });
       const list = Object.values(parts);
       if (list.length !== 1) throw bad(`${path}: expected one kohya component, found ${Object.keys(parts).join(", ")}`);
       return { adapter: list[0]!, format: "kohya", warnings };

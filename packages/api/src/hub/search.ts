@@ -123,7 +123,8 @@ export async function searchAdapters(
       createdAt: adapters.createdAt,
       updatedAt: adapters.updatedAt,
       score: sql<number>`${score}::float8`,
-      keyText: sql<string>`(${key})::text`,
+      // Only the newest sort needs the key as text (microseconds; a JS Date keeps milliseconds).
+      keyText: sort === "newest" ? sql<string>`${adapters.createdAt}::text` : sql<string>`''`,
     })
     .from(adapters)
     .where(and(...where))
@@ -132,7 +133,14 @@ export async function searchAdapters(
   const more = rows.length > input.limit;
   const page = rows.slice(0, input.limit);
   const last = page[page.length - 1];
-  const nextCursor =
-    more && last ? encodeCursor(sort === "newest" ? last.keyText : Number(last.keyText), last.id) : null;
+  const keyOf = (row: NonNullable<typeof last>): number | string =>
+    sort === "newest"
+      ? row.keyText
+      : sort === "downloads"
+        ? row.downloads
+        : sort === "likes"
+          ? row.likes
+          : Number(row.score);
+  const nextCursor = more && last ? encodeCursor(keyOf(last), last.id) : null;
   return { items: page.map(({ keyText: _, ...hit }) => ({ ...hit, score: Number(hit.score) })), nextCursor };
 }

@@ -5,6 +5,12 @@ import { authedHubProcedure, authedProcedure, createTRPCRouter } from "../trpc.j
 
 /** API tokens (`hf_...`) for the CLI and Hugging Face clients: shown once, stored hashed, revocable. */
 export const tokens = createTRPCRouter({
+  /** Who the cookie or token belongs to. */
+  whoami: authedProcedure.query(({ ctx }) => ({
+    id: ctx.session.user.id,
+    username: ctx.session.user.username ?? "",
+    role: ctx.session.user.role ?? "user",
+  })),
   create: authedHubProcedure
     .input(
       z.object({

@@ -13,7 +13,10 @@ import {
 } from "@lowrank/runtime";
 import type { Command } from "commander";
 import { CliError } from "../errors.js";
-import type { CliIO } from "../output.js";
+import { normalizeHubUrl } from "../hub/credentials.js";
+import { hubAdapterResolver } from "../hub/hubAdapters.js";
+import { type CliIO, processIO } from "../output.js";
+import { dataLocations } from "../paths.js";
 import { THREADS_HELP, threadsArg } from "../threads.js";
 
 export interface ServeOptions {
@@ -28,6 +31,10 @@ export interface ServeOptions {
   maxBatch: number;
   maxWaitMs: number;
   cacheMb: number;
+  /** Load adapters by `owner/name[@version]` from this hub on demand, cached by digest. */
+  hub?: string;
+  /** Where hub adapters are kept (default `<data dir>/hub-cache`). */
+  hubCache?: string;
 }
 
 /**
@@ -76,11 +83,19 @@ export async function serve(opts: ServeOptions): Promise<EngineServer> {
   const folders = opts.adapters ? await findAdapterFolders(opts.adapters) : [];
   for (const f of folders) engine.registerAdapter(f.name, { kind: "folder", path: f.path });
   const adaptersRoot = opts.adapters ? path.resolve(opts.adapters) : undefined;
+  const fromHub = opts.hub
+    ? hubAdapterResolver(
+        processIO,
+        normalizeHubUrl(opts.hub),
+        path.resolve(opts.hubCache ?? path.join(dataLocations().dataDir, "hub-cache")),
+      )
+    : undefined;
   return startEngineServer({
     engine,
     host: opts.host,
     port: opts.port,
-    resolveAdapterPath: (name) => (adaptersRoot && /^[\w.-]+$/.test(name) ? path.join(adaptersRoot, name) : undefined),
+    resolveAdapterPath: (name) =>
+      adaptersRoot && /^[\w.-]+$/.test(name) ? path.join(adaptersRoot, name) : fromHub?.(name),
   });
 }
 
@@ -102,6 +117,11 @@ export function registerServe(program: Command, io: CliIO): void {
     .option("--max-batch <n>", "most requests per batch", (v) => Number(v), 32)
     .option("--max-wait-ms <ms>", "longest a request waits for batch mates", (v) => Number(v), 2)
     .option("--cache-mb <mb>", "byte budget of resident adapters, in MiB", (v) => Number(v), 256)
+    .option(
+      "--hub <url>",
+      "load adapters by owner/name[@version] from this hub on demand (POST /v1/adapters/load {name})",
+    )
+    .option("--hub-cache <dir>", "where pulled hub adapters are kept, by digest (default <data dir>/hub-cache)")
     .action(async (opts: ServeOptions) => {
       if (opts.mode !== "unmerged" && opts.mode !== "merged")
         throw new CliError(`--mode: expected unmerged or merged, found '${opts.mode}'`);
