@@ -242,6 +242,18 @@ export function pagesSuite(env: {
           await page.getByTestId("base-out-top").locator("li").first().getAttribute("data-token-id"),
         );
         expect(baseTop).toBe(await expectedNextToken(prompt));
+        if (backend === "wasm") {
+          // Mix the two, then run the same input on the hub's inference API: both answers agree.
+          await page.getByLabel("Mix the active adapter with").selectOption("lowrank/gpt2-lmhead-tiny-demo");
+          await page
+            .getByTestId("swap")
+            .filter({ hasText: `Swapped to ${USER.username}/lmhead-second + lowrank/gpt2-lmhead-tiny-demo in` })
+            .waitFor({ timeout: 60_000 });
+          await page.getByRole("button", { name: "Run the same input on the server" }).click();
+          const agreement = page.getByTestId("agreement").filter({ hasText: "server's next token" });
+          await agreement.waitFor({ timeout: 120_000 });
+          expect(await agreement.textContent()).toMatch(/^Agrees/);
+        }
         timings[backend] = { loadMs, swapMs };
         if (backend === "wasm") await checkPage(page, "playground");
       }

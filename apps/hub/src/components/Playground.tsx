@@ -1,7 +1,9 @@
 "use client";
 
 import type { AdapterWeights } from "@lowrank/runtime";
+import { useMutation } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
+import { useTRPC } from "../trpc/react.js";
 import {
   composeLinear,
   encode,
@@ -67,6 +69,35 @@ export function Playground({ base, files, adapters, backend, defaultPrompt }: Pl
   const [swapMs, setSwapMs] = useState<number | null>(null);
   const [error, setError] = useState("");
   const cache = useRef(new Map<string, Promise<AdapterWeights>>());
+  const trpc = useTRPC();
+  const server = useMutation(trpc.inference.run.mutationOptions());
+  const [agreement, setAgreement] = useState("");
+
+  /** The same input on the hub's inference API; the browser's answer and the server's must agree. */
+  async function checkOnServer() {
+    const mine = adapterOut ?? baseOut;
+    if (mine?.kind !== "next-token") return;
+    setAgreement("");
+    const refs = [active, mix && mix !== active ? mix : null].filter((r): r is string => Boolean(r));
+    try {
+      const result = await server.mutateAsync({
+        base,
+        adapters: adapterOut ? refs.map((ref) => ({ ref, scale: scales[ref] ?? 1 })) : [],
+        inputIds: mine.ids,
+      });
+      const width = result.shape[result.shape.length - 1] ?? result.output.length;
+      const row = result.output.slice(result.output.length - width);
+      let best = 0;
+      for (let i = 1; i < row.length; i++) if ((row[i] as number) > (row[best] as number)) best = i;
+      const diff = Math.max(...mine.top.map((t) => Math.abs((row[t.id] as number) - t.logit)));
+      const agrees = best === mine.top[0]?.id && diff < 1e-3;
+      setAgreement(
+        `${agrees ? "Agrees" : "Disagrees"}: server's next token is id ${best}, the browser's ${mine.top[0]?.id}; largest logit difference over the top 5 is ${diff.toExponential(2)}.`,
+      );
+    } catch (e) {
+      setAgreement(`The server could not run it: ${(e as Error).message}`);
+    }
+  }
 
   useEffect(() => {
     let cancelled = false;
@@ -201,6 +232,14 @@ export function Playground({ base, files, adapters, backend, defaultPrompt }: Pl
         {swapMs !== null && active
           ? `Swapped to ${active}${mix && mix !== active ? ` + ${mix}` : ""} in ${swapMs.toFixed(2)} ms (base not reloaded).`
           : ""}
+      </p>
+      <p>
+        <button type="button" onClick={() => void checkOnServer()} disabled={!baseOut || server.isPending}>
+          Run the same input on the server
+        </button>{" "}
+        <span data-testid="agreement" aria-live="polite">
+          {server.isPending ? "Running on the server…" : agreement}
+        </span>
       </p>
       <div className="columns">
         <Output label={`Base ${base}`} output={baseOut} testId="base-out" />

@@ -11,7 +11,9 @@ export interface LoadedBase {
 export interface ModelOutput {
   /** Top next tokens (language models) or the first values of the output (encoders). */
   kind: "next-token" | "values";
-  top: { id: number; text: string; p: number }[];
+  top: { id: number; text: string; p: number; logit: number }[];
+  /** Token ids that went in (after truncation). */
+  ids: number[];
   values: number[];
   /** Greedy continuation (language models). */
   continuation: string;
@@ -134,6 +136,7 @@ export async function run(base: LoadedBase, linear: LinearFn, ids: number[], con
     return {
       kind: "values",
       top: [],
+      ids: safe,
       values: Array.from(last.subarray(0, 6)),
       continuation: "",
       ms: performance.now() - started,
@@ -145,7 +148,12 @@ export async function run(base: LoadedBase, linear: LinearFn, ids: number[], con
     .sort((a, b) => (last[b] as number) - (last[a] as number))
     .slice(0, 5);
   const text = (id: number) => base.tokenizer?.decode([id]) ?? String(id);
-  const top = order.map((id) => ({ id, text: text(id), p: Math.exp((last[id] as number) - max) / sum }));
+  const top = order.map((id) => ({
+    id,
+    text: text(id),
+    p: Math.exp((last[id] as number) - max) / sum,
+    logit: last[id] as number,
+  }));
   const seq = [...safe, order[0] as number];
   for (let i = 1; i < continueTokens && seq.length < model.hparams.nPositions; i++) {
     const o = forward(seq.slice(-32));
@@ -157,5 +165,5 @@ export async function run(base: LoadedBase, linear: LinearFn, ids: number[], con
   const continuation = base.tokenizer
     ? base.tokenizer.decode(seq.slice(safe.length))
     : seq.slice(safe.length).join(" ");
-  return { kind: "next-token", top, values: [], continuation, ms: performance.now() - started };
+  return { kind: "next-token", top, ids: safe, values: [], continuation, ms: performance.now() - started };
 }
