@@ -7,15 +7,20 @@ const sources = {
   "@lowrank/formats": "../../packages/formats/src/index.ts",
   "@lowrank/runtime": "../../packages/runtime/src/index.ts",
   "@lowrank/core": "../../packages/core/src/index.ts",
-  // Imported lazily by the runtime's Node-only helpers (merging a folder to disk).
-  "@lowrank/formats/node": "../../packages/formats/src/safetensors/node.ts",
 };
 
-// The playground bundles @lowrank/runtime for the browser. Its Node-only WebGPU helper imports the
-// `webgpu` package (Dawn for Node) lazily; browsers have WebGPU built in, so there it is a stub.
-const browserOnly = {
-  webgpu: { browser: "./src/components/webgpuStub.ts" },
-};
+// The playground bundles @lowrank/runtime for the browser. Its Node-only paths (reading folders, wasm
+// threads in Node, the HTTP server, Dawn for Node) import Node modules behind "is this Node?" checks;
+// in browser bundles those imports resolve to stubs that are never called.
+const NODE_STUB = "./src/components/nodeStub.ts";
+const browserOnly = Object.fromEntries([
+  ["webgpu", { browser: "./src/components/webgpuStub.ts" }],
+  // Imported lazily by the runtime's folder merge: the sources on the server, a stub in browsers.
+  ["@lowrank/formats/node", { browser: NODE_STUB, default: "../../packages/formats/src/safetensors/node.ts" }],
+  ...["node:fs", "node:fs/promises", "node:os", "node:path", "node:module", "node:http", "node:worker_threads"].map(
+    (name) => [name, { browser: NODE_STUB }],
+  ),
+]);
 
 const config: NextConfig = {
   // Workspace packages are TypeScript sources (their `exports` point at src/): compile them with the app.

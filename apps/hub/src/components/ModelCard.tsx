@@ -8,10 +8,10 @@ import remarkGfm from "remark-gfm";
  * links only http(s)/mailto), and images only from this hub (relative URLs): a card cannot make the
  * browser fetch another host, which also keeps pages working offline.
  */
-const schema = {
-  ...defaultSchema,
-  protocols: { ...defaultSchema.protocols, src: [] },
-};
+const schema = defaultSchema;
+
+/** A URL with a scheme (`https:`, `data:`) or protocol-relative (`//host`): not this hub. */
+const ELSEWHERE = /^(?:[a-z][a-z0-9+.-]*:|\/\/)/i;
 
 /**
  * A model card from untrusted Markdown. Hugging Face cards mix in HTML, so raw HTML is parsed
@@ -25,7 +25,14 @@ export function ModelCard({ markdown }: { markdown: string }) {
         remarkPlugins={[remarkGfm]}
         rehypePlugins={[rehypeRaw, [rehypeSanitize, schema]]}
         // Card authors often leave out alt text: an image without one is treated as decoration.
-        components={{ img: ({ node: _node, alt, ...props }) => <img {...props} alt={alt ?? ""} /> }}
+        components={{
+          img: ({ node: _node, alt, src, ...props }) =>
+            typeof src === "string" && !ELSEWHERE.test(src.trim()) ? (
+              <img {...props} src={src} alt={alt ?? ""} />
+            ) : (
+              <span className="muted">[image{alt ? `: ${alt}` : ""} from another site, not loaded]</span>
+            ),
+        }}
       >
         {markdown}
       </Markdown>
