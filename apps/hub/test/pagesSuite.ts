@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HubBuild } from "./buildHub.js";
-import { expectedNextToken } from "./expectedNextToken.js";
+import { isTopToken, nextTokenLogits } from "./expectedNextToken.js";
 import type { GroupProcess } from "./processGroup.js";
 import { type RunningHub, startHub } from "./startHub.js";
 import { checkPage, peftFolders, RESULTS_DIR, sha256 } from "./webPages.js";
@@ -229,11 +229,11 @@ export function pagesSuite(env: {
           const shown = Number(await top.getAttribute("data-token-id"));
           const fetchFile = async (f: string) =>
             new Uint8Array(await (await fetch(`${hub.url}/${repo}/resolve/main/${f}`)).arrayBuffer());
-          const expected = await expectedNextToken(prompt, {
+          const expected = await nextTokenLogits(prompt, {
             config: await fetchFile("adapter_config.json"),
             weights: await fetchFile("adapter_model.safetensors"),
           });
-          expect(shown, `${repo} on ${backend}`).toBe(expected);
+          expect(isTopToken(expected, shown), `${repo} on ${backend}: token ${shown}`).toBe(true);
           answers.push((await page.getByTestId("adapter-out-top").textContent()) ?? "");
         }
         // Swapping changed the answer, and the base column is the base's own answer.
@@ -241,7 +241,7 @@ export function pagesSuite(env: {
         const baseTop = Number(
           await page.getByTestId("base-out-top").locator("li").first().getAttribute("data-token-id"),
         );
-        expect(baseTop).toBe(await expectedNextToken(prompt));
+        expect(isTopToken(await nextTokenLogits(prompt), baseTop)).toBe(true);
         if (backend === "wasm") {
           // Mix the two, then run the same input on the hub's inference API: both answers agree.
           await page.getByLabel("Mix the active adapter with").selectOption("lowrank/gpt2-lmhead-tiny-demo");
