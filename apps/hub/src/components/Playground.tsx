@@ -152,6 +152,7 @@ export function Playground({ base, files, adapters, backend, defaultPrompt }: Pl
       ];
       setBaseOut(b);
       setAdapterOut(a);
+      setAgreement(""); // it was about the previous outputs
       setSwap(parts.length ? { label: [repo, mixWith].filter(Boolean).join(" + "), ms: swapped, fetchMs } : null);
     } catch (e) {
       setError((e as Error).message);
