@@ -4,8 +4,10 @@ import { join, resolve } from "node:path";
 import { type BlobStore, createHubServices, DiskBlobStore, type HubServices, S3BlobStore } from "@lowrank/api/hub";
 import { seedDemo } from "@lowrank/api/seed";
 import { defaultDataDir } from "@lowrank/db";
+import { initBackend } from "@lowrank/runtime";
 import { parseHubEnv } from "../env.js";
 import { getDatabase } from "./database.js";
+import { tfjsWasmDir } from "./tfjsWasmDir.js";
 
 // One set of hub services per server process, kept on globalThis like the database.
 const store = globalThis as typeof globalThis & { __lowrankHub?: Promise<HubServices> };
@@ -40,6 +42,13 @@ function blobStore(env: ReturnType<typeof parseHubEnv>, dataDir: string): BlobSt
 async function open(): Promise<HubServices> {
   const env = parseHubEnv();
   const dataDir = dataDirOf(env);
+  // Inference picks its backend itself; start it here with the wasm binaries' folder, which the
+  // runtime cannot find from inside the server bundle.
+  try {
+    await initBackend({ wasmPaths: tfjsWasmDir() });
+  } catch (error) {
+    console.warn(`lowrank hub: inference backend not started here (${(error as Error).message})`);
+  }
   const hub = await createHubServices({
     database: await getDatabase(),
     blobs: blobStore(env, dataDir),

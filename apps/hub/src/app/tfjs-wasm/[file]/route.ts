@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
+import { tfjsWasmDir } from "../../../server/tfjsWasmDir.js";
 
 export const dynamic = "force-dynamic";
 
@@ -11,15 +11,10 @@ const FILES = new Set([
   "tfjs-backend-wasm-threaded-simd.wasm",
 ]);
 
-function wasmDir(): string {
-  const require = createRequire(join(/*turbopackIgnore: true*/ process.cwd(), "package.json"));
-  return dirname(require.resolve("@tensorflow/tfjs-backend-wasm"));
-}
-
 export async function GET(_req: Request, { params }: { params: Promise<{ file: string }> }): Promise<Response> {
   const { file } = await params;
   if (!FILES.has(file)) return new Response("not found", { status: 404 });
-  const bytes = await readFile(join(wasmDir(), file));
+  const bytes = await readFile(join(tfjsWasmDir(), file));
   return new Response(new Uint8Array(bytes), {
     headers: { "Content-Type": "application/wasm", "Cache-Control": "public, max-age=86400" },
   });
