@@ -98,7 +98,7 @@ export function SearchFilters({ state, bases }: { state: SearchState; bases: str
         <div className="field">
           <label htmlFor="sort">Sort</label>
           <select id="sort" name="sort" defaultValue={state.sort}>
-            <option value="">Default (relevance with a query, else downloads)</option>
+            <option value="">Default order</option>
             {SORTS.map((s) => (
               <option key={s} value={s}>
                 {SORT_LABELS[s]}

@@ -65,7 +65,11 @@ function ModulePlot({
         {kx !== undefined ? (
           <g className="erank">
             <line x1={kx} y1={PAD.top} x2={kx} y2={H - PAD.bottom} />
-            <text x={kx + 3} y={PAD.top + 10}>{`k=${k}`}</text>
+            <text
+              x={kx > W - PAD.right - 30 ? kx - 3 : kx + 3}
+              y={PAD.top + 10}
+              textAnchor={kx > W - PAD.right - 30 ? "end" : "start"}
+            >{`k=${k}`}</text>
           </g>
         ) : null}
         <polyline points={points} className="line" fill="none" />
@@ -74,7 +78,7 @@ function ModulePlot({
         ))}
       </svg>
       <figcaption>
-        <code title={module.name}>{shortName(module.name)}</code> · r={n} · effective {k}
+        <code title={module.name}>{shortName(module.name)}</code> · {n} values · effective rank {k}
       </figcaption>
     </figure>
   );
