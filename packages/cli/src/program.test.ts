@@ -1,12 +1,6 @@
-import { spawnSync } from "node:child_process";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { pnpmCommand } from "@lowrank/vitest-config/pnpm";
 import { describe, expect, it } from "vitest";
 import { runCli } from "./program.js";
 import { captureIO } from "./testing.js";
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
 describe("lowrank CLI shell", () => {
   it("doctor --json reports node, the active backend with its features, and storage locations", async () => {
@@ -135,16 +129,5 @@ describe("lowrank CLI shell", () => {
     const back = captureIO();
     expect(await runCli(["doctor", "--json", "--backend", "wasm", "--threads", "1"], back)).toBe(0);
     expect(back.err()).toBe("");
-  });
-
-  it("runs as `pnpm lowrank` from the repository root", () => {
-    const pnpm = pnpmCommand();
-    const r = spawnSync(pnpm[0]!, [...pnpm.slice(1), "lowrank", "doctor", "--json", "--backend", "cpu"], {
-      cwd: repoRoot,
-      encoding: "utf8",
-      timeout: 60_000,
-    });
-    expect(r.status, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout.trim().split("\n").at(-1)!).backend.name).toBe("cpu");
   });
 });

@@ -8,7 +8,7 @@ import { fixturePath } from "@lowrank/vitest-config/fixtures";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../program.js";
 import { captureIO } from "../testing.js";
-import { parseAdapterSpec } from "./forward.js";
+import { type ForwardOutput, forwardJson, parseAdapterSpec } from "./forward.js";
 
 const golden = (name: string) => fileURLToPath(new URL(`../../../../tooling/golden/${name}`, import.meta.url));
 const readGolden = (name: string) => JSON.parse(readFileSync(golden(`${name}.json`), "utf8"));
@@ -155,5 +155,73 @@ describe("lowrank forward", () => {
     expect(parseAdapterSpec("a/b:0.25")).toEqual({ dir: "a/b", scale: 0.25 });
     expect(parseAdapterSpec("c:\\x:2")).toEqual({ dir: "c:\\x", scale: 2 });
     expect(parseAdapterSpec("a:b")).toEqual({ dir: "a:b", scale: 1 });
+  });
+
+  it("--last and --top-k report the last position and the K best ids, in text and JSON", async () => {
+    const lm = fixturePath("hf-gpt2-lmhead-tiny");
+    const full = await cli(["forward", "--base", lm, "--input-ids", "3,1,4", "--json"]);
+    const rows = JSON.parse(full.out).logits as number[][];
+    const lastRow = rows.at(-1) as number[];
+    const last = await cli(["forward", "--base", lm, "--input-ids", "3,1,4", "--last", "--json"]);
+    expect(last.code).toBe(0);
+    const l = JSON.parse(last.out);
+    expect(l).toMatchObject({ positions: [2], shape: [3, lastRow.length], output: "logits" });
+    expect(l.logits).toEqual([lastRow]);
+    const top = await cli(["forward", "--base", lm, "--input-ids", "3,1,4", "--last", "--top-k", "3", "--json"]);
+    const t = JSON.parse(top.out);
+    expect(t.logits).toBeUndefined();
+    const best = lastRow
+      .map((score, id) => ({ id, score }))
+      .sort((a, b) => b.score - a.score)
+      .slice(0, 3);
+    expect(t.top).toEqual([best]);
+    const text = await cli(["forward", "--base", lm, "--input-ids", "3,1,4", "--top-k", "2"]);
+    const lines = text.out.trim().split("\n");
+    expect(lines).toHaveLength(3);
+    expect(lines[2]).toBe(
+      `2\t${best
+        .slice(0, 2)
+        .map((b) => `${b.id}:${b.score.toPrecision(7)}`)
+        .join(" ")}`,
+    );
+    const lastText = await cli(["forward", "--base", lm, "--input-ids", "3,1,4", "--last"]);
+    expect(lastText.out.trim().split("\n")).toHaveLength(1);
+    const tooMany = await cli(["forward", "--base", lm, "--input-ids", "3", "--top-k", "100000", "--json"]);
+    expect(tooMany.code).toBe(0);
+    expect(tooMany.err).toBe(
+      `lowrank: --top-k 100000: rows have ${lastRow.length} values, showing ${lastRow.length}\n`,
+    );
+    expect((await cli(["forward", "--base", lm, "--input-ids", "3", "--top-k", "0"])).code).toBe(2);
+  });
+
+  it("streams JSON in pieces, so an output past V8's longest string still prints", () => {
+    // 1,000 positions of a 50,257-token vocabulary, as GPT-2 gives: about 1 GB of JSON as one string.
+    const width = 50257;
+    const positions = 1000;
+    const row = new Float32Array(width).fill(-1.2345678);
+    const result: ForwardOutput = {
+      logits: Array.from({ length: positions }, () => row),
+      positions: Array.from({ length: positions }, (_, i) => i),
+      output: "logits",
+      shape: [positions, width],
+      architecture: "GPT2LMHeadModel",
+      base: "0".repeat(64),
+    };
+    let bytes = 0;
+    let pieces = 0;
+    let longest = 0;
+    let head = "";
+    for (const piece of forwardJson(result)) {
+      if (pieces === 0) head = piece;
+      bytes += piece.length;
+      longest = Math.max(longest, piece.length);
+      pieces++;
+    }
+    expect(bytes).toBeGreaterThan(2 ** 29); // past the longest string V8 makes (2^29 - 24 characters)
+    expect(longest).toBeLessThan(2 ** 20);
+    expect(pieces).toBe(positions + 2);
+    expect(head).toBe(
+      `{"positions":[${result.positions.join(",")}],"output":"logits","shape":[1000,50257],"architecture":"GPT2LMHeadModel","base":"${"0".repeat(64)}","logits":[`,
+    );
   });
 });
