@@ -43,7 +43,14 @@ const CLI_TERMS: Array<[RegExp, string]> = [
   [/\bheadCountKv\b/g, "--kv-heads"],
   [/\bheadCount\b/g, "--heads"],
   [/pass moduleNames to be exact/g, "give --base to be exact"],
-  [/in Node call installNodeWebGPU\(\) first/g, "the webgpu package could not start"],
+  [
+    /\(in Node call installNodeWebGPU\(\) first\)/g,
+    "(lowrank --backend webgpu needs the optional webgpu package and a Vulkan driver)",
+  ],
+  [
+    /\(call installNodeWebGPU\(\) before the first import\)/g,
+    "(run lowrank again with --backend webgpu from the start)",
+  ],
 ];
 
 /** Rewrites SDK wording (option and function names) into the CLI's flags. */

@@ -23,6 +23,7 @@ import {
 } from "@lowrank/formats";
 import { readPeftFolder, writePeftFolder } from "@lowrank/formats/node";
 import type { Command } from "commander";
+import { inCliTerms } from "../errors.js";
 import { choiceOption, numberOption } from "../options.js";
 import { type CliIO, printJson, processIO } from "../output.js";
 import { detectInput, exists, readBytes } from "./detectInput.js";
@@ -263,8 +264,8 @@ export function registerConvert(program: Command, io: CliIO = processIO): void {
     .option("--json", "print one JSON object instead of a line")
     .action(async (input: string, out: string, opts: ConvertOptions & { json?: boolean }) => {
       const result = await convert(input, out, opts);
-      if (opts.json) return printJson(io, result);
-      for (const w of result.warnings) io.stderr.write(`warning: ${w}\n`);
+      if (opts.json) return printJson(io, { ...result, warnings: result.warnings.map(inCliTerms) });
+      for (const w of result.warnings) io.stderr.write(`warning: ${inCliTerms(w)}\n`);
       io.stdout.write(`wrote ${result.format} ${result.outputs.join(", ")} (${result.tensors} tensors)\n`);
     });
 }
