@@ -192,7 +192,7 @@ describe("lowrank train", () => {
     }
   });
 
-  it("--out writes base_model_name_or_path and the base, so forward and merge use the result at once", async () => {
+  it("--out writes base_model_name_or_path and the base, so forward, merge and serve use the result at once", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "lowrank-train-base-"));
     try {
       const out = path.join(dir, "adapter");
@@ -217,6 +217,27 @@ describe("lowrank train", () => {
       expect(await runCli(["forward", "--base", merged, "--input", input, "--json"], m)).toBe(0);
       const got = JSON.parse(m.out()).logits[0] as number[];
       for (const [i, v] of got.entries()) expect(v).toBeCloseTo(t.logits[0][i], 4);
+      // serve takes the folder as it is: the base from base/, the adapter registered by its folder name.
+      const sio = captureIO();
+      const served = runCli(["serve", "--base", base, "--adapters", out, "--port", "0", "--backend", "wasm"], sio);
+      try {
+        let url: string | undefined;
+        for (let i = 0; i < 500 && !url; i++) {
+          url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(sio.out())?.[1];
+          if (!url) await new Promise((r) => setTimeout(r, 10));
+        }
+        expect(url, sio.err()).toBeDefined();
+        const res = await fetch(`${url}/v1/forward`, {
+          method: "POST",
+          body: JSON.stringify({ adapter: "adapter", input: input.split(",").map(Number) }),
+        });
+        const body = (await res.json()) as { output: number[] };
+        expect(res.status, JSON.stringify(body)).toBe(200);
+        for (const [i, v] of body.output.entries()) expect(v).toBeCloseTo(t.logits[0][i], 4);
+      } finally {
+        process.emit("SIGTERM");
+        expect(await served).toBe(0);
+      }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
