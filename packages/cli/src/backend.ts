@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { type BackendInfo, initBackend, parseThreads } from "@lowrank/runtime";
 import { Option } from "commander";
 import { type BackendName, invalidOption } from "./options.js";
@@ -28,9 +29,28 @@ export async function startBackend(
 ): Promise<BackendInfo> {
   if (backend === "webgpu") await (await import("@lowrank/runtime/node")).installNodeWebGPU();
   const info = await initBackend({ backend, threads });
-  if (typeof threads === "number" && info.backend === "wasm" && info.threads !== threads)
+  const asked = threadsAsked(threads);
+  if (asked && info.backend === "wasm" && info.threads < asked.count)
     io.stderr.write(
-      `lowrank: --threads ${threads}: running ${info.threads} thread${info.threads === 1 ? "" : "s"}, the most the wasm backend starts here\n`,
+      `lowrank: ${asked.label}: running ${info.threads} thread${info.threads === 1 ? "" : "s"}, the most the wasm backend starts here\n`,
     );
   return info;
+}
+
+/** The thread count asked for and where it came from (the flag, `auto`, or the environment). */
+function threadsAsked(threads: number | true | undefined): { count: number; label: string } | undefined {
+  if (typeof threads === "number") return { count: threads, label: `--threads ${threads}` };
+  if (threads === true) {
+    const cores = availableParallelism();
+    return { count: cores, label: `--threads auto (${cores} cores)` };
+  }
+  const env = process.env.LOWRANK_WASM_THREADS;
+  if (!env) return undefined;
+  try {
+    const parsed = parseThreads(env, "LOWRANK_WASM_THREADS");
+    const count = parsed === true ? availableParallelism() : parsed;
+    return { count, label: `LOWRANK_WASM_THREADS=${env.trim()}` };
+  } catch {
+    return undefined; // initBackend has refused it already
+  }
 }

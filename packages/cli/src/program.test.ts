@@ -126,6 +126,16 @@ describe("lowrank CLI shell", () => {
     const used = JSON.parse(io.out()).backend.threads as number;
     expect(used).toBeLessThan(64);
     expect(io.err()).toBe(`lowrank: --threads 64: running ${used} threads, the most the wasm backend starts here\n`);
+    const env = captureIO();
+    process.env.LOWRANK_WASM_THREADS = "64";
+    try {
+      expect(await runCli(["doctor", "--json", "--backend", "wasm"], env)).toBe(0);
+    } finally {
+      delete process.env.LOWRANK_WASM_THREADS;
+    }
+    expect(env.err()).toBe(
+      `lowrank: LOWRANK_WASM_THREADS=64: running ${used} threads, the most the wasm backend starts here\n`,
+    );
     const back = captureIO();
     expect(await runCli(["doctor", "--json", "--backend", "wasm", "--threads", "1"], back)).toBe(0);
     expect(back.err()).toBe("");
