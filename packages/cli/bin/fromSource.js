@@ -82,10 +82,12 @@ async function bundle(out) {
   const tmp = `${out}.${process.pid}.tmp`;
   writeFileSync(tmp, result.outputFiles[0].contents);
   renameSync(tmp, out);
-  // Bundles of earlier sources are stale for good.
-  for (const f of readdirSync(path.dirname(out)))
-    if (f.endsWith(".mjs") && path.join(path.dirname(out), f) !== out)
-      rmSync(path.join(path.dirname(out), f), { force: true });
+  // Bundles of earlier sources are stale for good (one younger than a minute may be another run's).
+  for (const f of readdirSync(path.dirname(out))) {
+    const file = path.join(path.dirname(out), f);
+    if (f.endsWith(".mjs") && file !== out && statSync(file).mtimeMs < Date.now() - 60_000)
+      rmSync(file, { force: true });
+  }
 }
 
 if (process.argv[2] === "train") {

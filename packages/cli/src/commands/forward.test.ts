@@ -155,6 +155,8 @@ describe("lowrank forward", () => {
     expect(parseAdapterSpec("a/b:0.25")).toEqual({ dir: "a/b", scale: 0.25 });
     expect(parseAdapterSpec("c:\\x:2")).toEqual({ dir: "c:\\x", scale: 2 });
     expect(parseAdapterSpec("a:b")).toEqual({ dir: "a:b", scale: 1 });
+    // A scale goes through the CLI's number parser: an overflowing one is a usage error, not Infinity.
+    expect(() => parseAdapterSpec("a/b:1e999")).toThrow(/^--adapter: expected a number, found "1e999"$/);
   });
 
   it("--last and --top-k report the last position and the K best ids, in text and JSON", async () => {

@@ -12,7 +12,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { Command } from "commander";
 import { startBackend, threadsOption } from "../backend.js";
 import { CliError, EXIT_USAGE } from "../errors.js";
-import { type BackendName, backendOption, invalidOption, numberOption } from "../options.js";
+import { type BackendName, backendOption, invalidOption, numberOption, parseNumber } from "../options.js";
 import { type CliIO, processIO, writeLines } from "../output.js";
 
 /** `DIR` or `DIR:SCALE` (a trailing `:number` is the scale). */
@@ -23,7 +23,7 @@ export interface AdapterSpec {
 
 export function parseAdapterSpec(value: string): AdapterSpec {
   const m = /^(.+):([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)$/.exec(value);
-  if (m) return { dir: m[1] as string, scale: Number(m[2]) };
+  if (m) return { dir: m[1] as string, scale: parseNumber("--adapter", m[2] as string) };
   if (value === "") throw invalidOption("--adapter", "DIR or DIR:SCALE", value);
   return { dir: value, scale: 1 };
 }
