@@ -43,6 +43,18 @@ export function parseNumber(flag: string, value: string, spec: NumberSpec = {}):
   return n;
 }
 
+/** Commander parser for comma-separated numbers (`1,2,3`) for `flag`, each checked as {@link parseNumber} does. */
+export function numberList(flag: string, spec: NumberSpec = {}) {
+  return (value: string): number[] => {
+    const what = spec.integer ? "comma-separated integers such as 1,2,3" : "comma-separated numbers such as 0.5,-1,2";
+    try {
+      return value.split(",").map((part) => parseNumber(flag, part, spec));
+    } catch {
+      throw invalidOption(flag, what, value);
+    }
+  };
+}
+
 function longFlag(flags: string): string {
   const long = /--[\w-]+/.exec(flags)?.[0];
   if (!long) throw new Error(`option flags without a long name: ${flags}`);

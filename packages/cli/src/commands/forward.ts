@@ -12,7 +12,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { Command } from "commander";
 import { startBackend, threadsOption } from "../backend.js";
 import { CliError, EXIT_USAGE } from "../errors.js";
-import { type BackendName, backendOption, invalidOption, numberOption, parseNumber } from "../options.js";
+import { type BackendName, backendOption, invalidOption, numberList, numberOption, parseNumber } from "../options.js";
 import { type CliIO, processIO, writeLines } from "../output.js";
 
 /** `DIR` or `DIR:SCALE` (a trailing `:number` is the scale). */
@@ -26,27 +26,6 @@ export function parseAdapterSpec(value: string): AdapterSpec {
   if (m) return { dir: m[1] as string, scale: parseNumber("--adapter", m[2] as string) };
   if (value === "") throw invalidOption("--adapter", "DIR or DIR:SCALE", value);
   return { dir: value, scale: 1 };
-}
-
-/** Comma-separated integers (`1,2,3`) for `flag`. */
-export function parseIntList(flag: string) {
-  return (value: string): number[] => {
-    const parts = value.split(",").map((s) => s.trim());
-    if (parts.some((p) => !/^-?\d+$/.test(p) || !Number.isSafeInteger(Number(p))))
-      throw invalidOption(flag, "comma-separated integers such as 1,2,3", value);
-    return parts.map(Number);
-  };
-}
-
-/** Comma-separated numbers (`0.5,-1,2e-3`) for `flag`. */
-export function parseFloatList(flag: string) {
-  return (value: string): number[] => {
-    const parts = value.split(",").map((s) => s.trim());
-    const nums = parts.map(Number);
-    if (parts.some((p) => p === "") || nums.some((n) => !Number.isFinite(n)))
-      throw invalidOption(flag, "comma-separated numbers such as 0.5,-1,2", value);
-    return nums;
-  };
 }
 
 /** Loads the base folder (and the adapter) for forward/generate; rejects with one-line reasons. */
@@ -278,17 +257,25 @@ export function registerForward(program: Command, io: CliIO): void {
     )
     .requiredOption("--base <dir>", "Hugging Face model folder (config.json + model.safetensors)")
     .option("--adapter <dir[:scale]>", "PEFT adapter folder, optionally with a scale (DIR:0.5)", parseAdapterSpec)
-    .option("--input-ids <ids>", "comma-separated token ids, e.g. 1,2,3 (GPT-2, BERT)", parseIntList("--input-ids"))
+    .option(
+      "--input-ids <ids>",
+      "comma-separated token ids, e.g. 1,2,3 (GPT-2, BERT)",
+      numberList("--input-ids", { integer: true }),
+    )
     .option(
       "--input <values>",
       "classifier input: comma-separated numbers (prints the class scores)",
-      parseFloatList("--input"),
+      numberList("--input"),
     )
-    .option("--token-type-ids <ids>", "BERT only: segment ids, one per input id", parseIntList("--token-type-ids"))
+    .option(
+      "--token-type-ids <ids>",
+      "BERT only: segment ids, one per input id",
+      numberList("--token-type-ids", { integer: true }),
+    )
     .option(
       "--attention-mask <mask>",
       "BERT only: 1 = attend, 0 = padding, one per input id",
-      parseIntList("--attention-mask"),
+      numberList("--attention-mask", { integer: true }),
     )
     .option("--last", "only the last position (the next-token scores of a language model)")
     .addOption(
