@@ -121,7 +121,9 @@ export function registerTrain(program: Command, io: CliIO): void {
           (summary.out ? `adapter written to ${summary.out}\n` : "") +
           (summary.base
             ? `base written to ${summary.base} (lowrank forward --base ${summary.base} --adapter ${summary.out} ...)\n`
-            : ""),
+            : summary.out
+              ? `base not written: ${summary.recipe}'s base is not a stack of Dense layers, the only base lowrank saves\n`
+              : ""),
       );
     });
 }
