@@ -4,7 +4,7 @@ import { z } from "zod";
 /** Every environment variable the hub reads, validated once. Nothing else reads `process.env`. */
 const hubEnvSchema = dbEnvSchema.extend({
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
-  /** Signs session cookies. Required in production; in development one is made once in the data folder. */
+  /** Signs session cookies. Without it one is made once in the data folder (instances sharing a database must set it). */
   LOWRANK_AUTH_SECRET: z.string().min(32, "LOWRANK_AUTH_SECRET must be at least 32 characters").optional(),
   /** The hub's public URL (for auth callbacks); default http://localhost:3000. */
   LOWRANK_PUBLIC_URL: z.url().optional(),

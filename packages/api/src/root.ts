@@ -1,6 +1,6 @@
 import { adapters } from "./router/adapters.js";
 import { bases } from "./router/bases.js";
-import { health } from "./router/health.js";
+import { health, healthDetails } from "./router/health.js";
 import { inference } from "./router/inference.js";
 import { search } from "./router/search.js";
 import { tokens } from "./router/tokens.js";
@@ -8,6 +8,7 @@ import { createCallerFactory, createTRPCRouter } from "./trpc.js";
 
 export const appRouter = createTRPCRouter({
   health,
+  healthDetails,
   bases,
   adapters,
   search,

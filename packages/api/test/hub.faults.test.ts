@@ -199,6 +199,28 @@ describe("hub security and faults", () => {
     await expect(withToken.tokens.list.query()).rejects.toMatchObject({ data: { code: "UNAUTHORIZED" } });
   });
 
+  it("refuses cookie-authenticated writes from another site (CSRF), but not the same request with a token", async () => {
+    const { cookie } = await t.signUp("erin");
+    const forged = await fetch(`${t.url}/api/trpc/tokens.create`, {
+      method: "POST",
+      headers: { cookie, origin: "https://evil.example", "content-type": "text/plain" },
+      body: JSON.stringify({ json: { name: "stolen" } }),
+    });
+    expect(forged.status).toBe(403);
+    const upload = await fetch(`${t.url}/api/uploads`, {
+      method: "PUT",
+      headers: { cookie, origin: "https://evil.example" },
+      body: new Uint8Array([1]),
+    });
+    expect(upload.status).toBe(403);
+    const sameSite = await fetch(`${t.url}/api/trpc/tokens.create`, {
+      method: "POST",
+      headers: { cookie, origin: t.url, "content-type": "application/json" },
+      body: JSON.stringify({ json: { name: "mine" } }),
+    });
+    expect(sameSite.status).toBe(200);
+  });
+
   it("rate limits sign-in attempts per client address", async () => {
     const attempt = () =>
       fetch(`${t.url}/api/auth/sign-in/email`, {

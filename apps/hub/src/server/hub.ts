@@ -4,10 +4,9 @@ import { join, resolve } from "node:path";
 import { type BlobStore, createHubServices, DiskBlobStore, type HubServices, S3BlobStore } from "@lowrank/api/hub";
 import { seedDemo } from "@lowrank/api/seed";
 import { defaultDataDir } from "@lowrank/db";
-import { initBackend } from "@lowrank/runtime";
+import type { InitBackendOptions } from "@lowrank/runtime";
 import { parseHubEnv } from "../env.js";
 import { getDatabase } from "./database.js";
-import { tfjsWasmDir } from "./tfjsWasmDir.js";
 
 // One set of hub services per server process, kept on globalThis like the database.
 const store = globalThis as typeof globalThis & { __lowrankHub?: Promise<HubServices> };
@@ -16,11 +15,16 @@ function dataDirOf(env: ReturnType<typeof parseHubEnv>): string {
   return env.LOWRANK_DATA_DIR ? resolve(/*turbopackIgnore: true*/ env.LOWRANK_DATA_DIR) : defaultDataDir();
 }
 
-/** The cookie secret: from the environment, else (outside production) one made once in the data folder, mode 0600. */
+/**
+ * The cookie secret: from the environment, else one made once in the data folder (mode 0600). Hub
+ * instances that share a database must share the secret too, so production without it gets a warning.
+ */
 function authSecret(env: ReturnType<typeof parseHubEnv>, dataDir: string): string {
   if (env.LOWRANK_AUTH_SECRET) return env.LOWRANK_AUTH_SECRET;
   if (env.NODE_ENV === "production") {
-    throw new Error("expected LOWRANK_AUTH_SECRET (32+ random characters) in production, found none");
+    console.warn(
+      `lowrank hub: LOWRANK_AUTH_SECRET is not set; using the secret in ${join(dataDir, "auth-secret")}. Set it when several hub instances share one database.`,
+    );
   }
   const file = join(dataDir, "auth-secret");
   if (!existsSync(file)) {
@@ -39,16 +43,20 @@ function blobStore(env: ReturnType<typeof parseHubEnv>, dataDir: string): BlobSt
   });
 }
 
+/**
+ * Where tfjs's wasm binaries are. Inside the server bundle the runtime cannot find them through
+ * `require.resolve`, so the hub points at its own dependency folder; without it inference uses `cpu`.
+ */
+function inferenceBackend(): InitBackendOptions {
+  const dir = join(/*turbopackIgnore: true*/ process.cwd(), "node_modules", "@tensorflow", "tfjs-backend-wasm", "dist");
+  return existsSync(join(dir, "tfjs-backend-wasm-simd.wasm"))
+    ? { backend: "wasm", wasmPaths: `${dir}/` }
+    : { backend: "cpu" };
+}
+
 async function open(): Promise<HubServices> {
   const env = parseHubEnv();
   const dataDir = dataDirOf(env);
-  // Inference picks its backend itself; start it here with the wasm binaries' folder, which the
-  // runtime cannot find from inside the server bundle.
-  try {
-    await initBackend({ wasmPaths: tfjsWasmDir() });
-  } catch (error) {
-    console.warn(`lowrank hub: inference backend not started here (${(error as Error).message})`);
-  }
   const hub = await createHubServices({
     database: await getDatabase(),
     blobs: blobStore(env, dataDir),
@@ -58,6 +66,7 @@ async function open(): Promise<HubServices> {
       .map((e) => e.trim())
       .filter(Boolean),
     maxUploadBytes: env.LOWRANK_MAX_UPLOAD_BYTES,
+    inferenceBackend: inferenceBackend(),
   });
   if (env.LOWRANK_SEED_DEMO !== "0") {
     const report = await seedDemo(hub);

@@ -3,12 +3,15 @@ import { sessionFrom } from "../hub/auth.js";
 import type { HubServices } from "../hub/HubServices.js";
 import { appRouter } from "../root.js";
 import { createTRPCContext } from "../trpc.js";
+import { crossSiteCookieWrite } from "./csrf.js";
 import { handleHfRequest } from "./hfApi.js";
 import { json } from "./responses.js";
 import { handleUpload } from "./uploads.js";
 
 /** The tRPC endpoint, with the caller's session (cookie or `hf_` token) resolved by better-auth. */
-export function handleTrpc(hub: HubServices, request: Request): Promise<Response> {
+export async function handleTrpc(hub: HubServices, request: Request): Promise<Response> {
+  const forged = crossSiteCookieWrite(hub, request);
+  if (forged) return forged;
   return fetchRequestHandler({
     endpoint: "/api/trpc",
     req: request,
@@ -33,6 +36,8 @@ export function handleTrpc(hub: HubServices, request: Request): Promise<Response
  */
 export async function handleHubRequest(hub: HubServices, request: Request): Promise<Response> {
   const { pathname } = new URL(request.url);
+  const forged = crossSiteCookieWrite(hub, request);
+  if (forged) return forged;
   if (pathname.startsWith("/api/trpc/")) return handleTrpc(hub, request);
   if (pathname.startsWith("/api/auth/")) return hub.auth.handler(request);
   if (pathname === "/api/uploads" && request.method === "PUT") return handleUpload(hub, request);

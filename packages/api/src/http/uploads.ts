@@ -2,6 +2,7 @@ import { z } from "zod";
 import { sessionFrom } from "../hub/auth.js";
 import type { HubServices } from "../hub/HubServices.js";
 import { digestSchema } from "../hub/schemas.js";
+import { crossSiteCookieWrite } from "./csrf.js";
 import { errorResponse, json } from "./responses.js";
 
 const uploadQuerySchema = z.object({
@@ -16,6 +17,8 @@ const uploadQuerySchema = z.object({
  */
 export async function handleUpload(hub: HubServices, request: Request): Promise<Response> {
   try {
+    const forged = crossSiteCookieWrite(hub, request);
+    if (forged) return forged;
     const session = await sessionFrom(hub.auth, request.headers);
     if (!session)
       return json(

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { DbHandle } from "@lowrank/db";
+import type { InitBackendOptions } from "@lowrank/runtime";
 import type { BlobStore } from "../blobs/BlobStore.js";
 import { DiskBlobStore } from "../blobs/DiskBlobStore.js";
 import { createAuth } from "./auth.js";
@@ -25,6 +26,8 @@ export interface CreateHubServicesOptions {
   orphanMinAgeMs?: number;
   /** Run bases with adapters in this process (tRPC `inference.run`); default true. */
   inference?: boolean;
+  /** tfjs backend for inference (default: `initBackend`'s choice, wasm in Node). */
+  inferenceBackend?: InitBackendOptions;
 }
 
 /** The hub's services for one process; clears what a crash left in the blob store before answering. */
@@ -40,7 +43,10 @@ export async function createHubServices(options: CreateHubServicesOptions): Prom
       signInPerMinute: options.signInPerMinute,
     }),
     maxUploadBytes: options.maxUploadBytes ?? 1024 ** 3,
-    inference: options.inference === false ? undefined : createInference({ db: options.database.db, blobs }),
+    inference:
+      options.inference === false
+        ? undefined
+        : createInference({ db: options.database.db, blobs }, { backend: options.inferenceBackend }),
   };
   await sweepOrphans(hub, { minAgeMs: options.orphanMinAgeMs });
   return hub;

@@ -6,6 +6,7 @@ import {
   BASE_ADAPTER,
   Engine,
   hfModelFromBytes,
+  type InitBackendOptions,
   initBackend,
   isRuntimeError,
   peftAdapterFromBytes,
@@ -68,11 +69,11 @@ const MAX_OUTPUT = 65_536;
  */
 export function createInference(
   deps: { db: Database; blobs: BlobStore },
-  options: { cacheBytes?: number } = {},
+  options: { cacheBytes?: number; backend?: InitBackendOptions } = {},
 ): Inference {
   let engine: Engine | undefined;
   const ready = (async () => {
-    await initBackend();
+    await initBackend(options.backend ?? {});
     engine = new Engine({ cacheBytes: options.cacheBytes ?? 256 * 1024 ** 2, maxWaitMs: 1 });
     return engine;
   })();

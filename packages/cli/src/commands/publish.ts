@@ -97,7 +97,7 @@ export async function publish(io: CliIO, raw: PublishOptions): Promise<PublishRe
   const base = o.base ?? (await baseOf(o.path));
   if (!base) throw new CliError(`${o.path}: no base model named in adapter_config.json or README.md; pass --base NAME`);
   const hub = await resolveHub(o.hub);
-  if (!hub.token) throw new CliError(`no token for ${hub.url}: run lowrank login --hub ${hub.url}`, "UNAUTHORIZED");
+  if (!hub.token) throw new CliError(`no token for ${hub.url}: run lowrank login --hub ${hub.url}`, "Unauthorized");
   let owner: string | undefined;
   let name: string;
   if (o.name?.includes("/")) [owner, name] = o.name.split("/") as [string, string];

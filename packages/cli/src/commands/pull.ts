@@ -43,10 +43,7 @@ export async function pull(
     },
   );
   if (!response.ok)
-    throw new CliError(
-      `${o.ref}: ${response.headers.get("x-error-code") ?? `HTTP ${response.status}`}`,
-      response.headers.get("x-error-code") ?? "NotFound",
-    );
+    throw new CliError(`${o.ref}: ${response.headers.get("x-error-code") ?? `HTTP ${response.status}`}`, "NotFound");
   const info = (await response.json()) as ModelInfo;
   const out = path.resolve(o.out ?? repo.split("/")[1]!);
   for (const f of info.siblings) {

@@ -1,4 +1,16 @@
-import { CliError } from "../errors.js";
+import { CliError, type CliErrorCode } from "../errors.js";
+
+/** The CLI's code for a tRPC error code of the hub. */
+export function cliCodeOf(trpcCode: string | undefined): CliErrorCode {
+  const codes: Record<string, CliErrorCode> = {
+    UNAUTHORIZED: "Unauthorized",
+    FORBIDDEN: "Forbidden",
+    NOT_FOUND: "NotFound",
+    CONFLICT: "Conflict",
+    BAD_REQUEST: "BadInput",
+  };
+  return codes[trpcCode ?? ""] ?? "HubError";
+}
 
 interface TrpcEnvelope {
   result?: { data?: { json?: unknown } };
@@ -41,8 +53,8 @@ export async function trpc<T>(
     );
   }
   if (body.error) {
-    const code = body.error.json?.data?.code ?? "HubError";
-    const hint = code === "UNAUTHORIZED" ? " (run lowrank login --hub URL)" : "";
+    const code = cliCodeOf(body.error.json?.data?.code);
+    const hint = code === "Unauthorized" ? " (run lowrank login --hub URL)" : "";
     throw new CliError(`${body.error.json?.message ?? "hub error"}${hint}`, code);
   }
   return body.result?.data?.json as T;

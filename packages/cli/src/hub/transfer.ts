@@ -65,7 +65,7 @@ export async function uploadFile(
     const hint = response.status === 401 ? " (run lowrank login --hub URL)" : "";
     throw new CliError(
       `upload ${path.basename(file)}: ${body.error?.message ?? `HTTP ${response.status}`}${hint}`,
-      body.error?.code ?? "UploadFailed",
+      response.status === 401 ? "Unauthorized" : response.status === 413 ? "BadInput" : "TransferFailed",
     );
   }
   if (body.sha256 !== sha256)
@@ -87,7 +87,7 @@ export async function downloadFile(
   if (!response.ok || !response.body) {
     throw new CliError(
       `download ${url}: HTTP ${response.status} ${response.headers.get("x-error-code") ?? ""}`.trim(),
-      "DownloadFailed",
+      "TransferFailed",
     );
   }
   await mkdir(path.dirname(target), { recursive: true });
@@ -107,7 +107,7 @@ export async function downloadFile(
   } catch (error) {
     await file.close().catch(() => {});
     await rm(tmp, { force: true });
-    throw new CliError(`download ${url}: ${(error as Error).message}`, "DownloadFailed");
+    throw new CliError(`download ${url}: ${(error as Error).message}`, "TransferFailed");
   } finally {
     bar.stop();
   }
