@@ -1,0 +1,50 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { peftFilesFor } from "@lowrank/api/testing";
+import { findRepoRoot } from "@lowrank/db";
+import { type HfConfig, manifestFromConfig } from "@lowrank/formats";
+import { describe, expect, it } from "vitest";
+import { checkAdapterFiles } from "./checkAdapterFiles.js";
+
+const config = JSON.parse(
+  readFileSync(join(findRepoRoot(), "fixtures", "hf-gpt2-tiny", "config.json"), "utf8"),
+) as HfConfig;
+const manifest = manifestFromConfig(config);
+const base = { name: "gpt2-tiny", manifest };
+const modules = Object.keys(manifest.modules).filter(
+  (n) => manifest.modules[n]?.layout !== "embedding" && !manifest.modules[n]?.tiedTo,
+);
+
+// The publish page's check, run before any upload: the same reader and manifest comparison as the hub.
+describe("checkAdapterFiles", () => {
+  it("passes a PEFT folder that fits the base", () => {
+    const check = checkAdapterFiles(peftFilesFor(manifest, { r: 4, modules }), base);
+    expect(check).toMatchObject({
+      ok: true,
+      format: "peft",
+      errors: [],
+      mismatches: [],
+      modules: modules.length,
+      rank: 4,
+    });
+  });
+
+  it("lists every layer whose shapes do not fit, by name", () => {
+    const check = checkAdapterFiles(peftFilesFor(manifest, { r: 4, modules, shapeOff: true }), base);
+    expect(check.ok).toBe(false);
+    expect(check.mismatches.map((m) => m.module).sort()).toEqual([...modules].sort());
+    expect(check.mismatches[0]?.message).toContain(check.mismatches[0]?.module);
+  });
+
+  it("refuses pickle files and a set of files that is no adapter, without throwing", () => {
+    const pickle = checkAdapterFiles({ "adapter_model.bin": new Uint8Array([0x80, 0x04]) }, base);
+    expect(pickle.ok).toBe(false);
+    expect(pickle.errors.join(" ")).toMatch(/adapter_model\.bin/);
+    const stray = checkAdapterFiles({ "a.txt": new Uint8Array(1), "b.txt": new Uint8Array(1) }, base);
+    expect(stray.ok).toBe(false);
+    expect(stray.errors.join(" ")).toContain("a.txt, b.txt");
+    const broken = checkAdapterFiles({ "adapter_config.json": new TextEncoder().encode("{") }, base);
+    expect(broken.ok).toBe(false);
+    expect(broken.errors).toHaveLength(1);
+  });
+});
