@@ -20,6 +20,8 @@ export interface PlaygroundProps {
   adapters: { repo: string; rank: number | null }[];
   backend: "auto" | "webgpu" | "wasm";
   defaultPrompt: string;
+  /** Swapped in as soon as the base is loaded (the adapter page's "try it" link). */
+  initialAdapter?: string;
 }
 
 function Output({ label, output, testId }: { label: string; output: ModelOutput | null; testId: string }) {
@@ -57,7 +59,7 @@ function Output({ label, output, testId }: { label: string; output: ModelOutput 
  * swaps adapters on it: a click attaches the adapter's factors to the frozen base (no reload) and
  * runs the prompt through base and base+adapter side by side, with the swap time.
  */
-export function Playground({ base, files, adapters, backend, defaultPrompt }: PlaygroundProps) {
+export function Playground({ base, files, adapters, backend, defaultPrompt, initialAdapter }: PlaygroundProps) {
   const [loaded, setLoaded] = useState<LoadedBase | null>(null);
   const [status, setStatus] = useState("Loading the base model…");
   const [prompt, setPrompt] = useState(defaultPrompt);
@@ -129,8 +131,12 @@ export function Playground({ base, files, adapters, backend, defaultPrompt }: Pl
     return p;
   };
 
+  /** Only the latest evaluation may show its result (clicks can overtake each other). */
+  const generation = useRef(0);
+
   async function evaluate(repo: string | null, mixWith: string, nextScales = scales) {
     if (!loaded) return;
+    const mine = ++generation.current;
     setError("");
     try {
       const ids = encode(loaded, prompt);
@@ -150,6 +156,7 @@ export function Playground({ base, files, adapters, backend, defaultPrompt }: Pl
         await run(loaded, loaded.model.linear, ids),
         parts.length ? await run(loaded, linear, ids) : null,
       ];
+      if (mine !== generation.current) return;
       setBaseOut(b);
       setAdapterOut(a);
       setAgreement(""); // it was about the previous outputs
@@ -163,6 +170,15 @@ export function Playground({ base, files, adapters, backend, defaultPrompt }: Pl
     setActive(repo);
     void evaluate(repo, mix === repo ? "" : mix);
   };
+
+  // Once the base has loaded: swap in the adapter the page was opened for, else show the base alone.
+  const started = useRef(false);
+  useEffect(() => {
+    if (!loaded || started.current) return;
+    started.current = true;
+    if (initialAdapter && adapters.some((a) => a.repo === initialAdapter)) choose(initialAdapter);
+    else void evaluate(null, "");
+  }, [loaded]);
 
   return (
     <div>

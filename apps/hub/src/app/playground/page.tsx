@@ -52,6 +52,7 @@ export default async function PlaygroundPage({
           files={base.weightFiles.map((f: { path: string }) => f.path)}
           adapters={adapters.items.map((a) => ({ repo: `${a.owner}/${a.name}`, rank: a.rank }))}
           backend={backend}
+          initialAdapter={typeof params.adapter === "string" ? params.adapter : undefined}
           defaultPrompt={
             base.weightFiles.some((f: { path: string }) => f.path === "tokenizer.json")
               ? "Hello, my name is"

@@ -122,7 +122,11 @@ export default async function AdapterPage({
             ))}
           </ul>
           <p>
-            <Link href={`/playground?adapter=${encodeURIComponent(repo)}`}>Try it in the playground</Link>
+            <Link
+              href={`/playground?base=${encodeURIComponent(adapter.baseModel)}&adapter=${encodeURIComponent(repo)}`}
+            >
+              Try it in the playground
+            </Link>
           </p>
         </aside>
       </div>
