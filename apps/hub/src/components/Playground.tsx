@@ -38,7 +38,8 @@ function Output({ label, output, testId }: { label: string; output: ModelOutput 
           <ol data-testid={`${testId}-top`}>
             {output.top.map((t) => (
               <li key={t.id} data-token-id={t.id}>
-                <code>{JSON.stringify(t.text)}</code> (id {t.id}) {(t.p * 100).toFixed(1)}%
+                <code>{JSON.stringify(t.text)}</code> (id {t.id}) p=
+                {t.p >= 0.001 ? t.p.toFixed(3) : t.p.toExponential(2)}
               </li>
             ))}
           </ol>
@@ -255,7 +256,7 @@ export function Playground({ base, files, adapters, backend, defaultPrompt, init
       ) : null}
       <p data-testid="swap" aria-live="polite">
         {swap
-          ? `Swapped to ${swap.label} in ${swap.ms.toFixed(2)} ms (base not reloaded${swap.fetchMs === null ? "" : `; adapter downloaded and put on the backend first, ${swap.fetchMs.toFixed(0)} ms`}).`
+          ? `Swapped to ${swap.label} in ${swap.ms.toFixed(3)} ms (base not reloaded${swap.fetchMs === null ? "" : `; adapter downloaded and put on the backend first, ${swap.fetchMs.toFixed(0)} ms`}).`
           : ""}
       </p>
       <p>
@@ -268,7 +269,7 @@ export function Playground({ base, files, adapters, backend, defaultPrompt, init
       </p>
       <div className="columns">
         <Output label={`Base ${base}`} output={baseOut} testId="base-out" />
-        <Output label={active ? `With ${active}` : "With an adapter"} output={adapterOut} testId="adapter-out" />
+        <Output label={swap ? `With ${swap.label}` : "With an adapter"} output={adapterOut} testId="adapter-out" />
       </div>
     </div>
   );
