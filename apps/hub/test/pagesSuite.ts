@@ -207,7 +207,8 @@ export function pagesSuite(env: {
         second.remove();
       }
 
-      const timings: Record<string, { loadMs: number; swapMs: number[] }> = {};
+      // Measured, never asserted: first load, swap (attach resident factors), first-use download, forward.
+      const timings: Record<string, { loadMs: number; swapMs: number[]; fetchMs: number[]; forwardMs: number[] }> = {};
       for (const backend of ["wasm", "webgpu"] as const) {
         await page.goto(`${hub.url}/playground?base=gpt2-lmhead-tiny&backend=${backend}`);
         const status = page.getByTestId("backend");
@@ -217,6 +218,8 @@ export function pagesSuite(env: {
         const loadMs = Number(/loaded in (\d+) ms/.exec(text)?.[1]);
         const prompt = await page.getByLabel("Prompt").inputValue();
         const swapMs: number[] = [];
+        const fetchMs: number[] = [];
+        const forwardMs: number[] = [];
         const answers: string[] = [];
         for (const repo of ["lowrank/gpt2-lmhead-tiny-demo", `${USER.username}/lmhead-second`]) {
           await page.getByRole("button", { name: `Use ${repo}` }).click();
@@ -224,7 +227,15 @@ export function pagesSuite(env: {
             .getByTestId("swap")
             .filter({ hasText: `Swapped to ${repo} in` })
             .waitFor({ timeout: 60_000 });
-          swapMs.push(Number(/in ([\d.]+) ms/.exec((await page.getByTestId("swap").textContent()) ?? "")?.[1]));
+          const line = (await page.getByTestId("swap").textContent()) ?? "";
+          swapMs.push(Number(/in ([\d.]+) ms/.exec(line)?.[1]));
+          fetchMs.push(Number(/first, (\d+) ms/.exec(line)?.[1]));
+          const forward =
+            (await page
+              .getByTestId("adapter-out")
+              .getByText(/^forward /)
+              .textContent()) ?? "";
+          forwardMs.push(Number(/forward ([\d.]+) ms/.exec(forward)?.[1]));
           const top = page.getByTestId("adapter-out-top").locator("li").first();
           const shown = Number(await top.getAttribute("data-token-id"));
           const fetchFile = async (f: string) =>
@@ -266,7 +277,7 @@ export function pagesSuite(env: {
             .waitFor({ timeout: 60_000 });
           await checkOnServer();
         }
-        timings[backend] = { loadMs, swapMs };
+        timings[backend] = { loadMs, swapMs, fetchMs, forwardMs };
         if (backend === "wasm") await checkPage(page, "playground");
       }
       mkdirSync(RESULTS_DIR, { recursive: true });
