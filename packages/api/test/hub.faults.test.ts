@@ -307,6 +307,7 @@ describe("a hub process killed during an upload", () => {
           secret: TEST_SECRET,
           baseURL: "http://127.0.0.1",
           orphanMinAgeMs: 0,
+          inference: false,
         });
         expect(readdirSync(tmp)).toEqual([]);
         expect(await blobs(hub.blobs)).toEqual([]);
@@ -316,6 +317,7 @@ describe("a hub process killed during an upload", () => {
       }
     } finally {
       child.kill("SIGKILL");
+      child.stdout.destroy();
     }
   });
 });
