@@ -1,0 +1,23 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { RuntimeError } from "../backend/errors.js";
+import type { LoraBatchPlan } from "../engine/LoraBatchPlan.js";
+import type { LinearFn, ServableBase } from "../engine/types.js";
+
+/**
+ * The linear modules of one heterogeneous batch: x·W + b once for every row of the frozen base, plus each
+ * row's own LoRA term from `plan` (rows = sequences; positions per row = rows of x / sequences).
+ * Call inside a tidy.
+ */
+export function mixedLinear(base: ServableBase, plan: LoraBatchPlan): LinearFn {
+  return (name, x) => {
+    const mod = base.linearModules.get(name);
+    if (!mod) throw new RuntimeError("InvalidArgument", `base '${base.id}' has no linear module '${name}'`);
+    const lead = x.shape.slice(0, -1);
+    const x2 = tf.reshape(x, [-1, mod.inFeatures]) as tf.Tensor2D;
+    let y: tf.Tensor2D = tf.matMul(x2, mod.weight, false, mod.layout === "out_in");
+    if (mod.bias) y = tf.add(y, mod.bias);
+    const delta = plan.delta(name, x2, mod.outFeatures);
+    if (delta) y = tf.add(y, delta);
+    return tf.reshape(y, [...lead, mod.outFeatures]);
+  };
+}
