@@ -3,11 +3,15 @@ import path from "node:path";
 import {
   type BackendRequest,
   createSyntheticCausalLm,
+  createSyntheticGpt2,
   createSyntheticMlp,
   Engine,
   type EngineServer,
+  GenerationScheduler,
   initBackend,
+  kvDecoderFor,
   loadBaseModel,
+  loadTokenizer,
   type ServableBase,
   startEngineServer,
 } from "@lowrank/runtime";
@@ -28,6 +32,8 @@ export interface ServeOptions {
   maxBatch: number;
   maxWaitMs: number;
   cacheMb: number;
+  /** Byte budget of the KV caches of generation, in MiB (default 256). */
+  kvMb?: number;
 }
 
 /**
@@ -37,9 +43,12 @@ export interface ServeOptions {
 export async function openBase(spec: string): Promise<ServableBase> {
   if (spec === "synthetic:mlp") return createSyntheticMlp({ id: spec, dims: [64, 64, 64, 64] });
   if (spec === "synthetic:lm") return createSyntheticCausalLm({ id: spec, vocab: 256, dim: 64, layers: 2 });
+  if (spec === "synthetic:gpt2") return createSyntheticGpt2({ vocab: 256, dim: 64, layers: 2, heads: 4 });
   const info = await stat(spec).catch(() => null);
   if (!info?.isDirectory())
-    throw new CliError(`--base: expected a Hugging Face model folder or synthetic:mlp|synthetic:lm, found '${spec}'`);
+    throw new CliError(
+      `--base: expected a Hugging Face model folder or synthetic:mlp|synthetic:lm|synthetic:gpt2, found '${spec}'`,
+    );
   return loadBaseModel(spec);
 }
 
@@ -76,7 +85,20 @@ export async function serve(opts: ServeOptions): Promise<EngineServer> {
   const folders = opts.adapters ? await findAdapterFolders(opts.adapters) : [];
   for (const f of folders) engine.registerAdapter(f.name, { kind: "folder", path: f.path });
   const adaptersRoot = opts.adapters ? path.resolve(opts.adapters) : undefined;
+  // KV-cached generation and the OpenAI routes, when the base can generate with a cache (GPT-2 LM head).
+  const canGenerate = kvDecoderFor(base) !== undefined;
+  const tokenizer =
+    canGenerate && !opts.base.startsWith("synthetic:")
+      ? await loadTokenizer(opts.base).catch(() => undefined)
+      : undefined;
   return startEngineServer({
+    openai: canGenerate
+      ? {
+          scheduler: new GenerationScheduler(engine, { kvBytes: (opts.kvMb ?? 256) * 2 ** 20 }),
+          tokenizer,
+          baseModel: opts.base.startsWith("synthetic:") ? opts.base : path.basename(path.resolve(opts.base)),
+        }
+      : undefined,
     engine,
     host: opts.host,
     port: opts.port,
@@ -88,7 +110,7 @@ export function registerServe(program: Command, io: CliIO): void {
   program
     .command("serve")
     .description("serve a base model and its LoRA adapters over HTTP (JSON API, dynamic heterogeneous batching)")
-    .requiredOption("--base <dir>", "Hugging Face model folder (or synthetic:mlp, synthetic:lm)")
+    .requiredOption("--base <dir>", "Hugging Face model folder (or synthetic:mlp, synthetic:lm, synthetic:gpt2)")
     .option("--adapters <dir>", "folder of PEFT adapter folders, registered by folder name and loaded on demand")
     .option("--port <n>", "port (0 picks a free one)", (v) => Number(v), 8080)
     .option("--host <host>", "interface to listen on", "127.0.0.1")
@@ -102,6 +124,7 @@ export function registerServe(program: Command, io: CliIO): void {
     .option("--max-batch <n>", "most requests per batch", (v) => Number(v), 32)
     .option("--max-wait-ms <ms>", "longest a request waits for batch mates", (v) => Number(v), 2)
     .option("--cache-mb <mb>", "byte budget of resident adapters, in MiB", (v) => Number(v), 256)
+    .option("--kv-mb <mb>", "byte budget of the KV caches of generation, in MiB", (v) => Number(v), 256)
     .action(async (opts: ServeOptions) => {
       if (opts.mode !== "unmerged" && opts.mode !== "merged")
         throw new CliError(`--mode: expected unmerged or merged, found '${opts.mode}'`);
