@@ -53,8 +53,16 @@ describe("GenerationScheduler (continuous batching over a synthetic GPT-2)", () 
     const longStarted = new Promise<void>((resolve) => {
       joined = resolve;
     });
-    const longReq = req("a1", [1, 2, 3, 4], 40, { onToken: (_t, i) => (i === 2 ? (joined(), undefined) : undefined) });
-    const long = s.generate(longReq).then((r) => (order.push("long"), r));
+    const longReq = req("a1", [1, 2, 3, 4], 40, {
+      onToken: (_t, i) => {
+        if (i === 2) joined();
+        return undefined;
+      },
+    });
+    const long = s.generate(longReq).then((r) => {
+      order.push("long");
+      return r;
+    });
     await longStarted;
     const shortReqs = [
       req("a2", [7, 8], 6),
@@ -62,7 +70,12 @@ describe("GenerationScheduler (continuous batching over a synthetic GPT-2)", () 
       req(BASE_ADAPTER, [5], 6),
       req("a1", [20, 21, 22], 6, { scale: 0.5 }),
     ];
-    const shorts = shortReqs.map((r, i) => s.generate(r).then((x) => (order.push(`short${i}`), x)));
+    const shorts = shortReqs.map((r, i) =>
+      s.generate(r).then((x) => {
+        order.push(`short${i}`);
+        return x;
+      }),
+    );
     const results = await Promise.all([long, ...shorts]);
     expect(order.at(-1)).toBe("long");
     expect(results[0]?.tokens).toHaveLength(40);
@@ -110,7 +123,14 @@ describe("GenerationScheduler (continuous batching over a synthetic GPT-2)", () 
     const first = new Promise<void>((r) => {
       started = r;
     });
-    const a = s.generate(req("a1", [1, 2], 15, { onToken: () => (started(), undefined) }));
+    const a = s.generate(
+      req("a1", [1, 2], 15, {
+        onToken: () => {
+          started();
+          return undefined;
+        },
+      }),
+    );
     await first;
     const b = s.generate(req("a2", [1, 2], 15));
     await expect(s.generate(req("a3", [1, 2], 15))).rejects.toMatchObject({ code: "Overloaded" });

@@ -64,14 +64,24 @@ class Gpt2KvDecoder implements KvDecoder {
       flat.set(p, i * longest);
     });
     const ids = tf.tensor2d(flat, [n, longest], "int32");
-    const { output, cache } = this.model.step(ids, linear);
-    ids.dispose();
+    // Only each prompt's last position needs logits: gather those rows before the LM head, so the
+    // vocabulary-sized matmul runs on n rows instead of n × longest.
+    const last = tf.tensor1d(
+      lengths.map((len, i) => i * longest + len - 1),
+      "int32",
+    );
+    const headOnLast: LinearFn = (name, x) =>
+      name === "lm_head"
+        ? tf.tidy(() => {
+            const d = x.shape[x.shape.length - 1] as number;
+            return linear(name, tf.reshape(tf.gather(tf.reshape(x, [-1, d]), last), [n, 1, d]));
+          })
+        : linear(name, x);
+    const { output, cache } = this.model.step(ids, headOnLast);
+    tf.dispose([ids, last]);
     const L = this.model.hparams.nLayer;
     const kept = tf.tidy(() => {
-      const rows = lengths.map((len, i) => i * longest + len - 1);
-      const flatOut = tf.reshape(output, [n * longest, this.vocabSize]);
-      const logits = tf.gather(flatOut, tf.tensor1d(rows, "int32"));
-      const parts: tf.Tensor[] = [logits];
+      const parts: tf.Tensor[] = [tf.reshape(output, [n, this.vocabSize])];
       lengths.forEach((len, i) => {
         for (const t of [...cache.keys, ...cache.values]) {
           const [, h, , hd] = t.shape;
