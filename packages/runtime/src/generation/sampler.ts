@@ -45,6 +45,8 @@ export class Sampler {
     const t = this.options.temperature ?? 0;
     if (t === 0) return argmax(logits);
     const n = logits.length;
+    const p = this.options.topP ?? 1;
+    if (!this.options.topK && p >= 1) return this.drawAll(logits, t);
     // Candidates by logit, descending (index ascending on ties, so the order is deterministic).
     const order = Array.from({ length: n }, (_, i) => i).sort(
       (a, b) => (logits[b] as number) - (logits[a] as number) || a - b,
@@ -55,7 +57,6 @@ export class Sampler {
     if (!Number.isFinite(max)) return top[0] as number; // logits / t overflowed: greedy
     const weights = top.map((i) => Math.exp((logits[i] as number) / t - max));
     let total = weights.reduce((s, w) => s + w, 0);
-    const p = this.options.topP ?? 1;
     let keep = top.length;
     if (p < 1) {
       let acc = 0;
@@ -74,5 +75,26 @@ export class Sampler {
       if (u < 0) return top[j] as number;
     }
     return top[keep - 1] as number;
+  }
+
+  /** A draw from softmax(logits / t) over the whole vocabulary, in index order (no sort needed). */
+  private drawAll(logits: ArrayLike<number>, t: number): number {
+    const n = logits.length;
+    let max = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < n; i++) max = Math.max(max, (logits[i] as number) / t);
+    if (!Number.isFinite(max)) return argmax(logits);
+    const weights = new Float64Array(n);
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      const w = Math.exp((logits[i] as number) / t - max);
+      weights[i] = w;
+      total += w;
+    }
+    let u = this.rng.next() * total;
+    for (let i = 0; i < n; i++) {
+      u -= weights[i] as number;
+      if (u < 0) return i;
+    }
+    return n - 1;
   }
 }
