@@ -6,6 +6,7 @@ import type { ResidentAdapter } from "../engine/ResidentAdapter.js";
 import { BASE_ADAPTER } from "../engine/types.js";
 import { disposeSequenceKv, type KvDecoder, kvDecoderFor, type SequenceKv } from "./KvDecoder.js";
 import { mixedLinear } from "./mixedLinear.js";
+import { StackedLora } from "./StackedLora.js";
 import { Sampler, type SamplerOptions } from "./sampler.js";
 
 export type FinishReason = "length" | "eos" | "stop" | "context";
@@ -90,6 +91,8 @@ export class GenerationScheduler {
   private loop: Promise<void> | null = null;
   private closed = false;
   private readonly decoders = new Map<string, KvDecoder>();
+  /** Per base, the stacked adapters of the current decode batch (while its rows stay the same). */
+  private readonly stacked = new Map<string, StackedLora>();
   private counters = { steps: 0, prefills: 0, tokens: 0, largestStep: 0 };
 
   constructor(
@@ -189,6 +192,7 @@ export class GenerationScheduler {
     for (const s of [...this.waiting, ...this.running]) this.finish(s, error);
     this.waiting = [];
     this.running = [];
+    for (const id of [...this.stacked.keys()]) this.dropStack(id);
   }
 
   private async decoder(baseId: string): Promise<KvDecoder> {
@@ -226,6 +230,7 @@ export class GenerationScheduler {
       // Let requests arrive, streams flush and disconnects register between steps.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
+    if (!this.running.length) for (const id of [...this.stacked.keys()]) this.dropStack(id);
   }
 
   /** Takes waiting sequences in order while slots and KV budget allow (first come, first served). */
@@ -294,7 +299,7 @@ export class GenerationScheduler {
         step = dec.decode(
           group.map((s) => s.generated[s.generated.length - 1] as number),
           group.map((s) => s.kv as SequenceKv),
-          mixedLinear(base, this.plan(group)),
+          mixedLinear(base, this.decodePlan(baseId, group)),
         );
       } catch (error) {
         for (const s of group) this.finish(s, error);
@@ -313,6 +318,33 @@ export class GenerationScheduler {
       });
     }
     this.running = this.running.filter((s) => !s.done);
+  }
+
+  /**
+   * Decode steps with two or more distinct adapters use stacked per-row adapters, kept while the rows
+   * stay the same; one adapter (or none) uses the plain plan (two matmuls on the resident weights).
+   */
+  private decodePlan(baseId: string, group: Sequence[]): LoraBatchPlan | StackedLora {
+    const distinct = new Set(group.map((s) => s.hold?.adapter ?? null).filter((a) => a));
+    if (distinct.size < 2) {
+      this.dropStack(baseId);
+      return this.plan(group);
+    }
+    const key = group.map((s) => `${s.hold?.name}\u0000${s.req.scale}`).join("\u0001");
+    const current = this.stacked.get(baseId);
+    if (current?.key === key) return current;
+    this.dropStack(baseId);
+    const next = new StackedLora(
+      group.map((s) => ({ modules: s.hold?.adapter?.modules ?? null, scale: s.req.scale ?? 1 })),
+      key,
+    );
+    this.stacked.set(baseId, next);
+    return next;
+  }
+
+  private dropStack(baseId: string): void {
+    this.stacked.get(baseId)?.dispose();
+    this.stacked.delete(baseId);
   }
 
   private plan(group: Sequence[]): LoraBatchPlan {
