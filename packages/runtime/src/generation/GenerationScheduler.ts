@@ -4,6 +4,7 @@ import type { Engine } from "../engine/Engine.js";
 import { LoraBatchPlan } from "../engine/LoraBatchPlan.js";
 import type { ResidentAdapter } from "../engine/ResidentAdapter.js";
 import { BASE_ADAPTER } from "../engine/types.js";
+import { BatchKv } from "./BatchKv.js";
 import { disposeSequenceKv, type KvDecoder, kvDecoderFor, type SequenceKv } from "./KvDecoder.js";
 import { mixedLinear } from "./mixedLinear.js";
 import { StackedLora } from "./StackedLora.js";
@@ -93,6 +94,8 @@ export class GenerationScheduler {
   private readonly decoders = new Map<string, KvDecoder>();
   /** Per base, the stacked adapters of the current decode batch (while its rows stay the same). */
   private readonly stacked = new Map<string, StackedLora>();
+  /** Per base, the batch cache of the running sequences, rows in `seqs` order. */
+  private readonly batches = new Map<string, { kv: BatchKv; seqs: Sequence[] }>();
   private counters = { steps: 0, prefills: 0, tokens: 0, largestStep: 0 };
 
   constructor(
@@ -193,6 +196,7 @@ export class GenerationScheduler {
     this.waiting = [];
     this.running = [];
     for (const id of [...this.stacked.keys()]) this.dropStack(id);
+    for (const id of [...this.batches.keys()]) this.dropBatch(id);
   }
 
   private async decoder(baseId: string): Promise<KvDecoder> {
@@ -230,7 +234,10 @@ export class GenerationScheduler {
       // Let requests arrive, streams flush and disconnects register between steps.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    if (!this.running.length) for (const id of [...this.stacked.keys()]) this.dropStack(id);
+    if (!this.running.length) {
+      for (const id of [...this.stacked.keys()]) this.dropStack(id);
+      for (const id of [...this.batches.keys()]) this.dropBatch(id);
+    }
   }
 
   /** Takes waiting sequences in order while slots and KV budget allow (first come, first served). */
@@ -294,30 +301,49 @@ export class GenerationScheduler {
     for (const [baseId, group] of groupBy(this.running, (s) => s.baseId)) {
       const dec = this.decoders.get(baseId) as KvDecoder;
       const base = await this.engine.getBase(baseId);
-      let step: { logits: tf.Tensor2D; caches: SequenceKv[] };
+      // Bring the batch cache in line with the running set: finished rows leave, prefilled ones join.
+      let b = this.batches.get(baseId);
+      if (!b) {
+        b = { kv: new BatchKv(), seqs: [] };
+        this.batches.set(baseId, b);
+      }
+      const keep: number[] = [];
+      b.seqs.forEach((s, i) => {
+        if (!s.done) keep.push(i);
+      });
+      b.kv.retain(keep);
+      b.seqs = keep.map((i) => b.seqs[i] as Sequence);
+      const joining = group.filter((s) => s.kv);
+      b.kv.join(joining.map((s) => s.kv as SequenceKv));
+      for (const s of joining) s.kv = undefined; // owned by the batch cache now
+      b.seqs.push(...joining);
+      const rows = b.seqs;
+      let logits: tf.Tensor2D;
       try {
-        step = dec.decode(
-          group.map((s) => s.generated[s.generated.length - 1] as number),
-          group.map((s) => s.kv as SequenceKv),
-          mixedLinear(base, this.decodePlan(baseId, group)),
+        logits = dec.decodeBatch(
+          rows.map((s) => s.generated[s.generated.length - 1] as number),
+          b.kv,
+          mixedLinear(base, this.decodePlan(baseId, rows)),
         );
       } catch (error) {
-        for (const s of group) this.finish(s, error);
+        for (const s of rows) this.finish(s, error);
+        this.dropBatch(baseId);
         continue;
       }
-      group.forEach((s, i) => {
-        disposeSequenceKv(s.kv);
-        s.kv = step.caches[i];
-      });
       this.counters.steps++;
-      this.counters.largestStep = Math.max(this.counters.largestStep, group.length);
-      const data = (await step.logits.data()) as Float32Array;
-      step.logits.dispose();
-      group.forEach((s, i) => {
-        if (!s.done) this.accept(s, dec, data.subarray(i * dec.vocabSize, (i + 1) * dec.vocabSize));
+      this.counters.largestStep = Math.max(this.counters.largestStep, rows.length);
+      const data = (await logits.data()) as Float32Array;
+      logits.dispose();
+      rows.forEach((s, i) => {
+        if (!s.done) this.accept(s, dec, data.subarray(i * dec.vocabSize, (i + 1) * dec.vocabSize), b.kv.lengths[i]);
       });
     }
     this.running = this.running.filter((s) => !s.done);
+  }
+
+  private dropBatch(baseId: string): void {
+    this.batches.get(baseId)?.kv.dispose();
+    this.batches.delete(baseId);
   }
 
   /**
@@ -355,7 +381,7 @@ export class GenerationScheduler {
   }
 
   /** Samples the next token from `logits`, streams it, and finishes the sequence when a stop rule says so. */
-  private accept(s: Sequence, dec: KvDecoder, logits: Float32Array): void {
+  private accept(s: Sequence, dec: KvDecoder, logits: Float32Array, cached = s.kv?.length ?? 0): void {
     if (s.cancelled) {
       this.finish(s, new RuntimeError("Cancelled", "the request was cancelled"));
       return;
@@ -375,7 +401,7 @@ export class GenerationScheduler {
     if (verdict === "stop") reason = "stop";
     else if (token === eos) reason = "eos";
     else if (s.generated.length >= s.req.maxNewTokens) reason = "length";
-    else if ((s.kv?.length ?? 0) + 1 >= dec.maxPositions) reason = "context";
+    else if (cached >= dec.maxPositions) reason = "context";
     if (reason)
       this.finish(s, {
         adapter: s.hold?.name ?? BASE_ADAPTER,

@@ -13,6 +13,7 @@ import { Gpt2 } from "../models/Gpt2.js";
 import { readHfFiles } from "../models/loadHfModel.js";
 import { argmax } from "../models/sampleToken.js";
 import { goldenPath, mismatches, readGolden } from "../models/testing.js";
+import { BatchKv } from "./BatchKv.js";
 import { disposeSequenceKv, type KvDecoder, kvDecoderFor, type SequenceKv } from "./KvDecoder.js";
 import { mixedLinear } from "./mixedLinear.js";
 import { createSyntheticGpt2 } from "./syntheticGpt2.js";
@@ -218,6 +219,86 @@ describe("KV-cached decoding on a synthetic GPT-2 with 3 layers and 4 heads", ()
         });
         // The adapters change the text, so equal tokens are not a coincidence of one dominant token.
         expect(distinct.size).toBeGreaterThanOrEqual(4);
+        expect(tf.memory().numTensors).toBe(before);
+      });
+
+      it("the batch cache (left-padded, rows joining and leaving) gives each row its recomputed tokens and logits", () => {
+        const dec = kvDecoderFor(model) as KvDecoder;
+        const before = tf.memory().numTensors;
+        const rowOf = (n: string) => ({
+          adapter: n === BASE_ADAPTER ? null : (residents[Number(n.slice(1)) - 1] as ResidentAdapter),
+          scale: 1,
+        });
+        const prompts: Record<string, number[]> = {
+          x: [5, 6, 7],
+          y: [1, 2, 3, 4, 5, 6, 7, 8],
+          z: [9],
+          w: [4, 4, 4, 4, 4],
+        };
+        const adapterOf: Record<string, string> = { x: "a1", y: BASE_ADAPTER, z: "a3", w: "a2" };
+        const batch = new BatchKv();
+        let order: string[] = [];
+        const out: Record<string, { tokens: number[]; logits: Float32Array[] }> = {};
+        const V = dec.vocabSize;
+        const join = (names: string[]) => {
+          const pre = dec.prefill(
+            names.map((n) => prompts[n] as number[]),
+            linearFor(
+              model,
+              names.map((n) => rowOf(adapterOf[n] as string)),
+            ),
+          );
+          const data = take(pre.logits);
+          names.forEach((n, i) => {
+            const row = data.slice(i * V, (i + 1) * V);
+            out[n] = { tokens: [argmax(row)], logits: [row] };
+          });
+          batch.join(pre.caches);
+          order.push(...names);
+        };
+        const step = () => {
+          const logits = take(
+            dec.decodeBatch(
+              order.map((n) => out[n]?.tokens.at(-1) as number),
+              batch,
+              linearFor(
+                model,
+                order.map((n) => rowOf(adapterOf[n] as string)),
+              ),
+            ),
+          );
+          order.forEach((n, i) => {
+            const row = logits.slice(i * V, (i + 1) * V);
+            out[n]?.logits.push(row);
+            out[n]?.tokens.push(argmax(row));
+          });
+        };
+        join(["x", "y"]);
+        for (let i = 0; i < 4; i++) step();
+        join(["z"]); // shorter than the batch: left-padded
+        for (let i = 0; i < 3; i++) step();
+        const columns = batch.columns;
+        batch.retain([0, 2]); // y (the longest) leaves: leading columns no row uses are cut
+        order = ["x", "z"];
+        expect(batch.columns).toBeLessThan(columns);
+        expect(batch.columns).toBe(Math.max(...batch.lengths));
+        join(["w"]);
+        for (let i = 0; i < 5; i++) step();
+        for (const n of ["x", "y", "z", "w"]) {
+          const got = out[n] as { tokens: number[]; logits: Float32Array[] };
+          const a = adapterOf[n] as string;
+          const ref = recompute(
+            model,
+            prompts[n] as number[],
+            got.tokens.length,
+            a === BASE_ADAPTER ? undefined : arrays[Number(a.slice(1)) - 1],
+          );
+          expect(got.tokens).toEqual(ref.tokens);
+          ref.logits.forEach((l, s) => {
+            expect(mismatches(got.logits[s] as Float32Array, l, 1e-3, 1e-4)).toEqual([]);
+          });
+        }
+        batch.dispose();
         expect(tf.memory().numTensors).toBe(before);
       });
 

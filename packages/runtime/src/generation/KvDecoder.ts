@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { RuntimeError } from "../backend/errors.js";
 import type { LinearFn, ServableBase } from "../engine/types.js";
 import { disposeCache, Gpt2, type KvCache } from "../models/Gpt2.js";
+import type { BatchKv } from "./BatchKv.js";
 
 /** One sequence's cache: per layer keys and values [1, heads, length, headDim]. */
 export type SequenceKv = KvCache;
@@ -27,6 +28,8 @@ export interface KvDecoder {
     logits: tf.Tensor2D;
     caches: SequenceKv[];
   };
+  /** One token per row of a batch cache: logits [rows, vocab]; the batch cache grows by one column. */
+  decodeBatch(tokens: readonly number[], batch: BatchKv, linear: LinearFn): tf.Tensor2D;
 }
 
 /** A KV decoder over `base` when it is a GPT-2 with an LM head; undefined for bases that cannot generate with a cache. */
@@ -101,6 +104,14 @@ class Gpt2KvDecoder implements KvDecoder {
       };
     });
     return { logits: kept[0] as tf.Tensor2D, caches };
+  }
+
+  decodeBatch(tokens: readonly number[], batch: BatchKv, linear: LinearFn): tf.Tensor2D {
+    const { output, keys, values } = this.model.decodeBatch(tokens, batch, batch.lengths, linear);
+    batch.advance(keys, values);
+    const logits = tf.tidy(() => tf.reshape(output, [tokens.length, this.vocabSize]) as tf.Tensor2D);
+    output.dispose();
+    return logits;
   }
 
   decode(tokens: readonly number[], caches: readonly SequenceKv[], linear: LinearFn) {

@@ -360,6 +360,72 @@ export class Gpt2 extends HfBase {
     }
     return { output: kept[0] as tf.Tensor, caches: out };
   }
+
+  /**
+   * KV-cached decode of one token per row over a batch cache (continuous batching): per layer keys and
+   * values [rows, heads, T, headDim] where row i's `lengths[i]` positions sit in the last columns and
+   * the columns before them are padding (masked). Attention ignores key order (positions live in the
+   * embeddings), so left padding leaves each row's result as its own. Returns logits (or hidden states)
+   * [rows, 1, out] and the new caches [rows, heads, T + 1, headDim], owned by the caller.
+   */
+  decodeBatch(
+    tokens: readonly number[],
+    cache: { keys: readonly tf.Tensor4D[]; values: readonly tf.Tensor4D[] },
+    lengths: readonly number[],
+    linear: LinearFn = this.linear,
+  ): { output: tf.Tensor; keys: tf.Tensor4D[]; values: tf.Tensor4D[] } {
+    const hp = this.hparams;
+    const n = tokens.length;
+    const T = (cache.keys[0]?.shape[2] as number | undefined) ?? 0;
+    if (n === 0 || lengths.length !== n || cache.keys.length !== hp.nLayer || Math.max(...lengths) > T)
+      throw new RuntimeError(
+        "InvalidArgument",
+        `GPT-2 decodeBatch: expected ${hp.nLayer} layers of caches for ${n} rows holding their lengths, found ${cache.keys.length} layers of ${T} columns for lengths [${lengths}]`,
+      );
+    if (Math.max(...lengths) + 1 > hp.nPositions)
+      throw new RuntimeError(
+        "InvalidArgument",
+        `GPT-2 forward: expected at most n_positions=${hp.nPositions} tokens, found ${Math.max(...lengths) + 1}`,
+      );
+    const kept = tf.tidy(() => {
+      const p = this.prefix;
+      const tok = tf.gather(this.w(`${p}wte.weight`), tf.tensor1d(Int32Array.from(tokens), "int32"));
+      const pos = tf.gather(this.w(`${p}wpe.weight`), tf.tensor1d(Int32Array.from(lengths), "int32"));
+      let h: tf.Tensor = tf.reshape(tf.add(tok, pos), [n, 1, hp.nEmbd]);
+      const maskData = new Float32Array(n * (T + 1));
+      lengths.forEach((len, i) => {
+        maskData.fill(MASKED, i * (T + 1), i * (T + 1) + T - len);
+      });
+      const mask = lengths.some((len) => len !== T) ? tf.tensor4d(maskData, [n, 1, 1, T + 1]) : undefined;
+      const hd = hp.nEmbd / hp.nHead;
+      const keys: tf.Tensor4D[] = [];
+      const values: tf.Tensor4D[] = [];
+      for (let l = 0; l < hp.nLayer; l++) {
+        const q = `${p}h.${l}.`;
+        const a = layerNorm(h, this.w(`${q}ln_1.weight`), this.w(`${q}ln_1.bias`), hp.layerNormEpsilon);
+        const [qq, kk, vv] = tf.split(linear(`${q}attn.c_attn`, a), 3, -1) as [tf.Tensor, tf.Tensor, tf.Tensor];
+        const k = tf.concat([cache.keys[l] as tf.Tensor4D, splitHeads(kk, hp.nHead)], 2) as tf.Tensor4D;
+        const v = tf.concat([cache.values[l] as tf.Tensor4D, splitHeads(vv, hp.nHead)], 2) as tf.Tensor4D;
+        keys.push(k);
+        values.push(v);
+        let scale = hp.scaleAttnWeights ? 1 / Math.sqrt(hd) : 1;
+        if (hp.scaleAttnByInverseLayerIdx) scale /= l + 1;
+        const o = mergeHeads(attention(splitHeads(qq, hp.nHead), k, v, scale, mask));
+        h = tf.add(h, linear(`${q}attn.c_proj`, o));
+        const m = layerNorm(h, this.w(`${q}ln_2.weight`), this.w(`${q}ln_2.bias`), hp.layerNormEpsilon);
+        h = tf.add(h, linear(`${q}mlp.c_proj`, this.act(linear(`${q}mlp.c_fc`, m))));
+      }
+      h = layerNorm(h, this.w(`${p}ln_f.weight`), this.w(`${p}ln_f.bias`), hp.layerNormEpsilon);
+      const output = this.hasLmHead ? linear("lm_head", h) : h;
+      return [output, ...keys, ...values];
+    });
+    const L = hp.nLayer;
+    return {
+      output: kept[0] as tf.Tensor,
+      keys: kept.slice(1, 1 + L) as tf.Tensor4D[],
+      values: kept.slice(1 + L) as tf.Tensor4D[],
+    };
+  }
 }
 
 export function disposeCache(cache: KvCache | undefined): void {
