@@ -4,7 +4,7 @@
  * would close the gap: ORT's own threads, and a hybrid that runs the frozen base x·W natively and only
  * the LoRA term in tfjs.
  */
-import { createSyntheticGpt2, type Gpt2, type KvCache, seededValues } from "@lowrank/runtime";
+import { createSyntheticGpt2, type Gpt2, seededValues } from "@lowrank/runtime";
 import * as tf from "@tensorflow/tfjs-core";
 import * as ort from "onnxruntime-node";
 import { type BenchCase, type BenchGroup, defineSuite } from "../harness.js";
@@ -141,16 +141,17 @@ async function decodeGroup(m: Gpt2, batch: number, past: number): Promise<BenchG
     k: seededValues(100 + l, batch * per, 1),
     v: seededValues(200 + l, batch * per, 1),
   }));
-  const caches: KvCache[] = Array.from({ length: batch }, (_, i) => ({
-    keys: layers.map((L) => keep(tf.tensor4d(L.k.subarray(i * per, (i + 1) * per), [1, hp.nHead, past, hd]))),
-    values: layers.map((L) => keep(tf.tensor4d(L.v.subarray(i * per, (i + 1) * per), [1, hp.nHead, past, hd]))),
-    length: past,
-  }));
+  // The serving path's batch cache: one [batch, heads, past, headDim] tensor per layer for keys and values.
+  const cache = {
+    keys: layers.map((L) => keep(tf.tensor4d(L.k, [batch, hp.nHead, past, hd]))),
+    values: layers.map((L) => keep(tf.tensor4d(L.v, [batch, hp.nHead, past, hd]))),
+  };
+  const lengths = new Array<number>(batch).fill(past);
   const tokens = Array.from({ length: batch }, (_, i) => (i * 37 + 11) % hp.vocabSize);
   const lowrank = () => {
-    const { output, caches: next } = m.decodeRows(tokens, caches, m.linear);
+    const { output, keys, values } = m.decodeBatch(tokens, cache, lengths, m.linear);
     const data = output.dataSync() as Float32Array;
-    tf.dispose([output, ...next.flatMap((c) => [...c.keys, ...c.values])]);
+    tf.dispose([output, ...keys, ...values]);
     return data;
   };
   const feeds: Record<string, ort.Tensor> = {
@@ -172,7 +173,7 @@ async function decodeGroup(m: Gpt2, batch: number, past: number): Promise<BenchG
     name: `GPT-2 decode step (d=${hp.nEmbd}, ${hp.nLayer} layers, ${hp.nHead} heads, vocab ${hp.vocabSize}), batch ${batch}, past ${past}`,
     time: 600,
     cases: [
-      { name: "lowrank Gpt2.decodeRows (tfjs-wasm, 1 thread)", baseline: true, fn: lowrank, work },
+      { name: "lowrank Gpt2.decodeBatch (tfjs-wasm, 1 thread)", baseline: true, fn: lowrank, work },
       { name: "onnxruntime-node, 1 thread", fn: () => viaOrt(s1), work },
       { name: "onnxruntime-node, 2 threads", fn: () => viaOrt(s2), work },
     ],
