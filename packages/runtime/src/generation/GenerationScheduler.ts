@@ -7,7 +7,6 @@ import { BASE_ADAPTER } from "../engine/types.js";
 import { BatchKv } from "./BatchKv.js";
 import { disposeSequenceKv, type KvDecoder, kvDecoderFor, type SequenceKv } from "./KvDecoder.js";
 import { mixedLinear } from "./mixedLinear.js";
-import { StackedLora } from "./StackedLora.js";
 import { Sampler, type SamplerOptions } from "./sampler.js";
 
 export type FinishReason = "length" | "eos" | "stop" | "context";
@@ -92,8 +91,6 @@ export class GenerationScheduler {
   private loop: Promise<void> | null = null;
   private closed = false;
   private readonly decoders = new Map<string, KvDecoder>();
-  /** Per base, the stacked adapters of the current decode batch (while its rows stay the same). */
-  private readonly stacked = new Map<string, StackedLora>();
   /** Per base, the batch cache of the running sequences, rows in `seqs` order. */
   private readonly batches = new Map<string, { kv: BatchKv; seqs: Sequence[] }>();
   private counters = { steps: 0, prefills: 0, tokens: 0, largestStep: 0 };
@@ -195,7 +192,6 @@ export class GenerationScheduler {
     for (const s of [...this.waiting, ...this.running]) this.finish(s, error);
     this.waiting = [];
     this.running = [];
-    for (const id of [...this.stacked.keys()]) this.dropStack(id);
     for (const id of [...this.batches.keys()]) this.dropBatch(id);
   }
 
@@ -235,7 +231,6 @@ export class GenerationScheduler {
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     if (!this.running.length) {
-      for (const id of [...this.stacked.keys()]) this.dropStack(id);
       for (const id of [...this.batches.keys()]) this.dropBatch(id);
     }
   }
@@ -323,7 +318,7 @@ export class GenerationScheduler {
         logits = dec.decodeBatch(
           rows.map((s) => s.generated[s.generated.length - 1] as number),
           b.kv,
-          mixedLinear(base, this.decodePlan(baseId, rows)),
+          mixedLinear(base, this.plan(rows)),
         );
       } catch (error) {
         for (const s of rows) this.finish(s, error);
@@ -344,33 +339,6 @@ export class GenerationScheduler {
   private dropBatch(baseId: string): void {
     this.batches.get(baseId)?.kv.dispose();
     this.batches.delete(baseId);
-  }
-
-  /**
-   * Decode steps with two or more distinct adapters use stacked per-row adapters, kept while the rows
-   * stay the same; one adapter (or none) uses the plain plan (two matmuls on the resident weights).
-   */
-  private decodePlan(baseId: string, group: Sequence[]): LoraBatchPlan | StackedLora {
-    const distinct = new Set(group.map((s) => s.hold?.adapter ?? null).filter((a) => a));
-    if (distinct.size < 2) {
-      this.dropStack(baseId);
-      return this.plan(group);
-    }
-    const key = group.map((s) => `${s.hold?.name}\u0000${s.req.scale}`).join("\u0001");
-    const current = this.stacked.get(baseId);
-    if (current?.key === key) return current;
-    this.dropStack(baseId);
-    const next = new StackedLora(
-      group.map((s) => ({ modules: s.hold?.adapter?.modules ?? null, scale: s.req.scale ?? 1 })),
-      key,
-    );
-    this.stacked.set(baseId, next);
-    return next;
-  }
-
-  private dropStack(baseId: string): void {
-    this.stacked.get(baseId)?.dispose();
-    this.stacked.delete(baseId);
   }
 
   private plan(group: Sequence[]): LoraBatchPlan {

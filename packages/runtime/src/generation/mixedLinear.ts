@@ -2,14 +2,13 @@ import * as tf from "@tensorflow/tfjs-core";
 import { RuntimeError } from "../backend/errors.js";
 import type { LoraBatchPlan } from "../engine/LoraBatchPlan.js";
 import type { LinearFn, ServableBase } from "../engine/types.js";
-import type { StackedLora } from "./StackedLora.js";
 
 /**
  * The linear modules of one heterogeneous batch: x·W + b once for every row of the frozen base, plus each
  * row's own LoRA term from `plan` (rows = sequences; positions per row = rows of x / sequences).
  * Call inside a tidy.
  */
-export function mixedLinear(base: ServableBase, plan: LoraBatchPlan | StackedLora): LinearFn {
+export function mixedLinear(base: ServableBase, plan: LoraBatchPlan): LinearFn {
   return (name, x) => {
     const mod = base.linearModules.get(name);
     if (!mod) throw new RuntimeError("InvalidArgument", `base '${base.id}' has no linear module '${name}'`);
