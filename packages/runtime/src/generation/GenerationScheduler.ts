@@ -193,6 +193,8 @@ export class GenerationScheduler {
     this.waiting = [];
     this.running = [];
     for (const id of [...this.batches.keys()]) this.dropBatch(id);
+    for (const dec of this.decoders.values()) dec.dispose();
+    this.decoders.clear();
   }
 
   private async decoder(baseId: string): Promise<KvDecoder> {
@@ -272,7 +274,7 @@ export class GenerationScheduler {
         const plan = this.plan(group);
         const r = dec.prefill(
           group.map((s) => s.req.promptIds),
-          mixedLinear(base, plan),
+          mixedLinear(base, plan, (n, m) => dec.weight(n, m)),
         );
         logits = r.logits;
         group.forEach((s, i) => {
@@ -318,7 +320,7 @@ export class GenerationScheduler {
         logits = dec.decodeBatch(
           rows.map((s) => s.generated[s.generated.length - 1] as number),
           b.kv,
-          mixedLinear(base, this.plan(rows)),
+          mixedLinear(base, this.plan(rows), (n, m) => dec.weight(n, m)),
         );
       } catch (error) {
         for (const s of rows) this.finish(s, error);

@@ -396,7 +396,7 @@ export class Gpt2 extends HfBase {
       lengths.forEach((len, i) => {
         maskData.fill(MASKED, i * (T + 1), i * (T + 1) + T - len);
       });
-      const mask = lengths.some((len) => len !== T) ? tf.tensor4d(maskData, [n, 1, 1, T + 1]) : undefined;
+      const mask = lengths.some((len) => len !== T) ? tf.tensor3d(maskData, [n, 1, T + 1]) : undefined;
       const hd = hp.nEmbd / hp.nHead;
       const keys: tf.Tensor4D[] = [];
       const values: tf.Tensor4D[] = [];
@@ -410,8 +410,12 @@ export class Gpt2 extends HfBase {
         values.push(v);
         let scale = hp.scaleAttnWeights ? 1 / Math.sqrt(hd) : 1;
         if (hp.scaleAttnByInverseLayerIdx) scale /= l + 1;
-        const o = mergeHeads(attention(splitHeads(qq, hp.nHead), k, v, scale, mask));
-        h = tf.add(h, linear(`${q}attn.c_proj`, o));
+        // One query per row: broadcast products and sums instead of batched matmuls over rows × heads
+        // tiny matrices (each a separate kernel call on wasm).
+        let scores: tf.Tensor = tf.mul(tf.sum(tf.mul(splitHeads(qq, hp.nHead), k), -1), scale); // [n, heads, T+1]
+        if (mask) scores = tf.add(scores, mask);
+        const o = tf.sum(tf.mul(tf.expandDims(tf.softmax(scores), -1), v), 2); // [n, heads, headDim]
+        h = tf.add(h, linear(`${q}attn.c_proj`, tf.reshape(o, [n, 1, hp.nEmbd])));
         const m = layerNorm(h, this.w(`${q}ln_2.weight`), this.w(`${q}ln_2.bias`), hp.layerNormEpsilon);
         h = tf.add(h, linear(`${q}mlp.c_proj`, this.act(linear(`${q}mlp.c_fc`, m))));
       }
