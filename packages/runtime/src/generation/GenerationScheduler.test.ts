@@ -20,6 +20,11 @@ beforeAll(async () => {
   ADAPTERS.forEach((name, i) => {
     engine.registerAdapter(name, { kind: "custom", load: (base) => syntheticAdapter(base, { rank: 4, seed: i + 1 }) });
   });
+  for (let i = 0; i < 14; i++)
+    engine.registerAdapter(`b${i}`, {
+      kind: "custom",
+      load: (base) => syntheticAdapter(base, { rank: 2 + (i % 3) * 2, seed: 50 + i }),
+    });
   // Resident adapters stay in the engine's cache; load them first so tensor counts compare like with like.
   for (const name of ADAPTERS) await engine.loadAdapter(name);
 });
@@ -89,6 +94,19 @@ describe("GenerationScheduler (continuous batching over a synthetic GPT-2)", () 
     await s.close();
     expect(s.stats()).toMatchObject({ running: 0, waiting: 0, kvBytesReserved: 0 });
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("a decode batch with many distinct adapters (stacked per-row adapters, mixed ranks) equals each solo run", async () => {
+    const s = new GenerationScheduler(engine);
+    const reqs = Array.from({ length: 16 }, (_, i) =>
+      req(i < 14 ? `b${i}` : BASE_ADAPTER, [i + 1, (i * 7) % 97, 3], 8, { scale: i === 3 ? 0.5 : 1 }),
+    );
+    const together = await Promise.all(reqs.map((r) => s.generate(r)));
+    expect(s.stats().largestStep).toBe(16);
+    await s.close();
+    for (const [i, r] of reqs.entries()) expect(together[i]?.tokens).toEqual(await solo(r));
+    const recomputed = await engine.generate({ adapter: "b5", inputIds: [6, 35, 3], maxNewTokens: 8 });
+    expect(together[5]?.tokens).toEqual(recomputed.generated);
   });
 
   it("greedy KV-cached output equals the engine's recompute path (no cache) for an adapter and __base__", async () => {

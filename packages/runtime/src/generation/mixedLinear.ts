@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { RuntimeError } from "../backend/errors.js";
 import type { LoraBatchPlan } from "../engine/LoraBatchPlan.js";
 import type { LinearFn, LinearModule, ServableBase } from "../engine/types.js";
+import type { StackedLora } from "./StackedLora.js";
 
 /** The right operand of a module's matmul: its weight, and whether it is stored [out, in] (transposed). */
 export type WeightFor = (name: string, mod: LinearModule) => { weight: tf.Tensor2D; transposed: boolean };
@@ -11,7 +12,7 @@ export type WeightFor = (name: string, mod: LinearModule) => { weight: tf.Tensor
  * row's own LoRA term from `plan` (rows = sequences; positions per row = rows of x / sequences).
  * Call inside a tidy.
  */
-export function mixedLinear(base: ServableBase, plan: LoraBatchPlan, weightFor?: WeightFor): LinearFn {
+export function mixedLinear(base: ServableBase, plan: LoraBatchPlan | StackedLora, weightFor?: WeightFor): LinearFn {
   return (name, x) => {
     const mod = base.linearModules.get(name);
     if (!mod) throw new RuntimeError("InvalidArgument", `base '${base.id}' has no linear module '${name}'`);
