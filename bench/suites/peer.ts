@@ -4,7 +4,16 @@
  * would close the gap: ORT's own threads, and a hybrid that runs the frozen base x·W natively and only
  * the LoRA term in tfjs.
  */
-import { createSyntheticGpt2, type Gpt2, seededValues } from "@lowrank/runtime";
+import {
+  backendInfo,
+  createSyntheticGpt2,
+  type Gpt2,
+  type KvDecoder,
+  kvDecoderFor,
+  LoraBatchPlan,
+  mixedLinear,
+  seededValues,
+} from "@lowrank/runtime";
 import * as tf from "@tensorflow/tfjs-core";
 import * as ort from "onnxruntime-node";
 import { type BenchCase, type BenchGroup, defineSuite } from "../harness.js";
@@ -17,6 +26,13 @@ const SCALE = 2;
 const owned: tf.Tensor[] = [];
 const sessions: ort.InferenceSession[] = [];
 let model: Gpt2 | undefined;
+const decoders: KvDecoder[] = [];
+
+/** The wasm thread count of this run (`LOWRANK_WASM_THREADS`), for the case names. */
+const wasmThreads = () => {
+  const n = backendInfo()?.threads ?? 1;
+  return n === 1 ? "1 thread" : `${n} threads`;
+};
 
 const keep = <T extends tf.Tensor>(t: T): T => {
   owned.push(t);
@@ -89,7 +105,12 @@ async function loraGroup(
       throw new Error(`LoRA forward x[${n},${D}]: ${name} differs from lowrank by ${maxDiff(ref, out)}`);
   const flop = (2 * n * D * D + 4 * n * D * R) / 1e9;
   const cases: BenchCase[] = [
-    { name: "lowrank (tfjs-wasm, 1 thread)", baseline: true, fn: lowrank, work: { amount: flop, unit: "GFLOP/s" } },
+    {
+      name: `lowrank (tfjs-wasm, ${wasmThreads()})`,
+      baseline: true,
+      fn: lowrank,
+      work: { amount: flop, unit: "GFLOP/s" },
+    },
     { name: "onnxruntime-node, 1 thread", fn: () => viaOrt(ort1), work: { amount: flop, unit: "GFLOP/s" } },
     { name: "onnxruntime-node, 2 threads", fn: () => viaOrt(ort2), work: { amount: flop, unit: "GFLOP/s" } },
     {
@@ -118,7 +139,7 @@ async function matmulGroup(): Promise<BenchGroup> {
     time: 800,
     cases: [
       {
-        name: "lowrank (tfjs-wasm, 1 thread)",
+        name: `lowrank (tfjs-wasm, ${wasmThreads()})`,
         baseline: true,
         work: { amount: flop, unit: "GFLOP/s" },
         fn: () => {
@@ -148,8 +169,13 @@ async function decodeGroup(m: Gpt2, batch: number, past: number): Promise<BenchG
   };
   const lengths = new Array<number>(batch).fill(past);
   const tokens = Array.from({ length: batch }, (_, i) => (i * 37 + 11) % hp.vocabSize);
+  // The serving path's linear: frozen weights, the tied LM head as the decoder keeps it (transposed once).
+  const dec = kvDecoderFor(m) as KvDecoder;
+  decoders.push(dec);
+  const plan = new LoraBatchPlan(tokens.map(() => ({ modules: null, scale: 1 })));
   const lowrank = () => {
-    const { output, keys, values } = m.decodeBatch(tokens, cache, lengths, m.linear);
+    const linear = mixedLinear(m, plan, (name, mod) => dec.weight(name, mod));
+    const { output, keys, values } = m.decodeBatch(tokens, cache, lengths, linear);
     const data = output.dataSync() as Float32Array;
     tf.dispose([output, ...keys, ...values]);
     return data;
@@ -173,7 +199,7 @@ async function decodeGroup(m: Gpt2, batch: number, past: number): Promise<BenchG
     name: `GPT-2 decode step (d=${hp.nEmbd}, ${hp.nLayer} layers, ${hp.nHead} heads, vocab ${hp.vocabSize}), batch ${batch}, past ${past}`,
     time: 600,
     cases: [
-      { name: "lowrank Gpt2.decodeBatch (tfjs-wasm, 1 thread)", baseline: true, fn: lowrank, work },
+      { name: `lowrank Gpt2.decodeBatch (tfjs-wasm, ${wasmThreads()})`, baseline: true, fn: lowrank, work },
       { name: "onnxruntime-node, 1 thread", fn: () => viaOrt(s1), work },
       { name: "onnxruntime-node, 2 threads", fn: () => viaOrt(s2), work },
     ],
@@ -186,6 +212,7 @@ export default defineSuite({
   dispose: async () => {
     tf.dispose(owned.splice(0));
     for (const s of sessions.splice(0)) await s.release();
+    for (const d of decoders.splice(0)) d.dispose();
     model?.dispose();
     model = undefined;
   },

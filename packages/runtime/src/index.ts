@@ -49,6 +49,7 @@ export {
   type ServableBase,
   type WeightLayout,
 } from "./engine/types.js";
+export { BatchKv } from "./generation/BatchKv.js";
 export {
   type FinishReason,
   type GenerationRequest,
@@ -58,6 +59,7 @@ export {
   type SchedulerStats,
 } from "./generation/GenerationScheduler.js";
 export { type KvDecoder, kvDecoderFor, type SequenceKv } from "./generation/KvDecoder.js";
+export { mixedLinear, type WeightFor } from "./generation/mixedLinear.js";
 export { Sampler, type SamplerOptions } from "./generation/sampler.js";
 export { createSyntheticGpt2, type SyntheticGpt2Options } from "./generation/syntheticGpt2.js";
 export { TextStream } from "./generation/TextStream.js";
