@@ -21,7 +21,8 @@ describe("OnnxGraph", () => {
     // rows: [1,0]·W·0.5 = [0.5, 1]; [-1,1]·W·0.5 = [1, 1]
     const gelu = (v: number) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
     const expected = [0.5, 1, 1, 1].map(gelu);
-    for (const [i, v] of [...(out.y?.data as Float32Array)].entries()) expect(v).toBeCloseTo(expected[i] as number, 5);
+    const got = out.y?.data as Float32Array;
+    for (const [i, v] of [...got].entries()) expect(v).toBeCloseTo(expected[i] as number, 5);
     await s.release();
   });
 

@@ -94,7 +94,7 @@ describe("lowrank serve", () => {
           method: "POST",
           body: JSON.stringify({ model: "gpt2-lmhead-tiny-lora", prompt: [3, 1, 4], max_tokens: 3, temperature: 0 }),
         })
-      ).json()) as any;
+      ).json()) as { usage: unknown };
       expect(done.usage).toEqual({ prompt_tokens: 3, completion_tokens: 3, total_tokens: 6 });
     } finally {
       process.emit("SIGTERM");
