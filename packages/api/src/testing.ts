@@ -97,6 +97,7 @@ export async function startTestHub(
     },
     async close() {
       await served.close();
+      await hub.inference?.close();
       if (!options.database) await database.close();
       rmSync(dataDir, { recursive: true, force: true });
     },

@@ -1,25 +1,16 @@
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { adapters, adapterVersions, apikey, createDb, eq } from "@lowrank/db";
+import { adapters, adapterVersions, apikey, eq } from "@lowrank/db";
 import { migratedPgliteDir } from "@lowrank/db/testing";
 import type { BaseManifest } from "@lowrank/formats";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DiskBlobStore } from "../src/blobs/DiskBlobStore.js";
-import { createHubServices } from "../src/hub/createHubServices.js";
+import type { DiskBlobStore } from "../src/blobs/DiskBlobStore.js";
 import { filePathSchema } from "../src/hub/schemas.js";
-import {
-  type HubClient,
-  hubClient,
-  peftFilesFor,
-  startTestHub,
-  TEST_SECRET,
-  type TestHub,
-  uploadFiles,
-} from "../src/testing.js";
+import { type HubClient, hubClient, peftFilesFor, startTestHub, type TestHub, uploadFiles } from "../src/testing.js";
 
 async function blobs(store: { list(): AsyncIterable<{ sha256: string }> }): Promise<string[]> {
   const out: string[] = [];
@@ -298,24 +289,21 @@ describe("a hub process killed during an upload", () => {
       socket.destroy();
       expect(readdirSync(tmp).length).toBeGreaterThan(0);
 
-      const database = await createDb({ dataDir });
-      try {
-        const store = new DiskBlobStore(join(dataDir, "blobs"));
-        const hub = await createHubServices({
-          database,
-          blobs: store,
-          secret: TEST_SECRET,
-          baseURL: "http://127.0.0.1",
-          orphanMinAgeMs: 0,
-        });
-        expect(readdirSync(tmp)).toEqual([]);
-        expect(await blobs(hub.blobs)).toEqual([]);
-        expect(await database.db.select().from(adapterVersions)).toEqual([]);
-      } finally {
-        await database.close();
-      }
+      // A fresh process opens the folder, as the restarted hub would.
+      const recovered = execFileSync(
+        process.execPath,
+        [
+          tsx,
+          "--conditions=@lowrank/source",
+          fileURLToPath(new URL("fixtures/recoverProcess.ts", import.meta.url)),
+          dataDir,
+        ],
+        { encoding: "utf8" },
+      );
+      expect(JSON.parse(recovered)).toEqual({ temporary: [], blobs: [], versions: 0 });
     } finally {
       child.kill("SIGKILL");
+      child.stdout.destroy();
     }
   });
 });
