@@ -144,6 +144,13 @@ export function pagesSuite(env: {
       for (const k of await plots.evaluateAll((els) => els.map((e) => Number(e.getAttribute("data-effective-rank")))))
         expect(k >= 1 && k <= 4).toBe(true);
       expect(await page.locator(".erank").count()).toBe(await plots.count());
+
+      // Like, and the count and pressed state survive a reload.
+      await page.getByRole("button", { name: "♡ Like" }).click();
+      await page.getByRole("button", { name: "♥ Liked", pressed: true }).waitFor();
+      await page.reload();
+      await page.getByRole("button", { name: "♥ Liked", pressed: true }).waitFor();
+      expect(await page.getByText("1 likes").count()).toBe(1);
       await checkPage(page, "adapter");
     });
 
