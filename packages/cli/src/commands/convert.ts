@@ -33,7 +33,10 @@ export type ConvertDtype = "f32" | "f16" | "bf16";
 export interface ConvertOptions {
   to?: ConvertTarget;
   dtype?: ConvertDtype;
-  /** GGUF `general.architecture` (default llama). */
+  /**
+   * GGUF `general.architecture`: llama, qwen2, gpt2 or bert. Default: the base's `model_type` (with
+   * `--base`), else the architecture whose llama.cpp names cover the adapter's modules.
+   */
   arch?: string;
   /** Base model folder (or its config.json): head counts for GGUF, and a shape check of the adapter. */
   base?: string;
@@ -83,6 +86,13 @@ async function baseConfig(base: string | undefined): Promise<Record<string, unkn
     if (cause instanceof FormatError) throw cause;
     throw new FormatError("InvalidConfig", `${file}: expected a JSON config, found a syntax error`, { cause });
   }
+}
+
+/** The GGUF architecture of a base config: its `model_type` (Mistral converts as llama in llama.cpp). */
+function archOf(config: Record<string, unknown> | undefined): string | undefined {
+  const t = config?.model_type;
+  if (typeof t !== "string") return undefined;
+  return t === "mistral" ? "llama" : t;
 }
 
 function heads(
@@ -174,7 +184,10 @@ export async function convert(input: string, out: string, opts: ConvertOptions =
     return { format: to, outputs: [out], tensors: Object.keys(tensors).length, warnings };
   }
 
-  const components = Object.entries(source.adapters).map(([c, a]) => [c, castAdapter(a, dtype)] as const);
+  // GGUF scales some B factors: it gets the adapter as read and the dtype, to round once.
+  const components = Object.entries(source.adapters).map(
+    ([c, a]) => [c, to === "gguf" ? a : castAdapter(a, dtype)] as const,
+  );
   if (config) {
     try {
       const manifest = manifestFromConfig(config);
@@ -207,8 +220,9 @@ export async function convert(input: string, out: string, opts: ConvertOptions =
       await writePeftFolder(target, { ...a, modelCard: card }, { overwrite: opts.force });
       count += Object.keys(peftTensors(a)).length;
     } else if (to === "gguf") {
+      const arch = opts.arch ?? archOf(config);
       const g = peftToGgufLora(a, {
-        architecture: opts.arch ?? "llama",
+        ...(arch ? { architecture: arch } : {}),
         ...heads(opts, config),
         ...(dtype && dtype !== "F64" ? { dtype } : {}),
       });
@@ -247,10 +261,21 @@ export function registerConvert(program: Command, io: CliIO = processIO): void {
       ).choices(["peft", "gguf", "kohya", "safetensors"]),
     )
     .addOption(new Option("--dtype <dtype>", "element type of the written tensors").choices(["f32", "f16", "bf16"]))
-    .option("--arch <name>", "GGUF general.architecture (must equal the base model's)", "llama")
+    .option(
+      "--arch <name>",
+      "GGUF general.architecture: llama, qwen2, gpt2 or bert (default: the --base model_type, else from the module names)",
+    )
     .option("--base <path>", "base model folder or config.json: head counts for GGUF, and a shape check")
-    .option("--heads <n>", "attention heads of the base (llama q permutation)", positiveInt("--heads"))
-    .option("--kv-heads <n>", "key/value heads of the base (llama k permutation)", positiveInt("--kv-heads"))
+    .option(
+      "--heads <n>",
+      "attention heads of the base (llama q permutation; read from GGUF files lowrank wrote)",
+      positiveInt("--heads"),
+    )
+    .option(
+      "--kv-heads <n>",
+      "key/value heads of the base (llama k permutation; read from GGUF files lowrank wrote)",
+      positiveInt("--kv-heads"),
+    )
     .option("--prefix <prefix>", "kohya key prefix: lora_unet, lora_te, lora_te1, lora_te2", "lora_unet")
     .option("--force", "replace OUT if it exists")
     .option("--json", "print one JSON object instead of a line")
