@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { type PeftAdapter, parseGguf, peftTensors } from "@lowrank/formats";
+import { type PeftAdapter, parseGguf, parseSafetensors, peftTensors, serializeSafetensors } from "@lowrank/formats";
 import { readPeftFolder, writePeftFolder } from "@lowrank/formats/node";
 import { fixturePath } from "@lowrank/vitest-config/fixtures";
 import { Command } from "commander";
@@ -224,5 +224,43 @@ describe("lowrank convert", () => {
       code: "InvalidConfig",
       message: expect.stringContaining("lora_B.bias"),
     });
+  });
+
+  it("kohya -> PEFT -> kohya keeps sd-scripts metadata and SDXL module names (issue 10 item 19)", async () => {
+    const t = (shape: number[]) => ({
+      dtype: "F32" as const,
+      shape,
+      data: new Float32Array(shape[0]! * shape[1]!).fill(0.25),
+    });
+    const key = "lora_unet_input_blocks_4_1_transformer_blocks_0_attn1_to_q";
+    const metadata = {
+      ss_network_module: "networks.lora",
+      ss_network_dim: "2",
+      "modelspec.title": "x",
+      sshs_model_hash: "ab",
+    };
+    const kohya = path.join(tmp, "sdxl-kohya.safetensors");
+    await writeFile(
+      kohya,
+      serializeSafetensors(
+        {
+          [`${key}.lora_down.weight`]: t([2, 8]),
+          [`${key}.lora_up.weight`]: t([8, 2]),
+          [`${key}.alpha`]: { dtype: "F32", shape: [], data: new Float32Array([0]) },
+        },
+        metadata,
+      ),
+    );
+    const peft = path.join(tmp, "sdxl-peft");
+    const a = await run(["convert", kohya, peft, "--json"]);
+    expect(JSON.parse(a.out).warnings).toEqual([]);
+    const adapter = (await readPeftFolder(path.join(peft))).adapter;
+    expect(Object.keys(adapter.modules)).toEqual(["input_blocks.4.1.transformer_blocks.0.attn1.to_q"]);
+    expect(adapter.config.lora_alpha).toBe(2); // .alpha 0: alpha = rank
+    const back = path.join(tmp, "sdxl-back.safetensors");
+    expect((await run(["convert", peft, back, "--to", "kohya"])).code).toBe(0);
+    const file = parseSafetensors(await readBytes(back));
+    expect(file.metadata).toEqual(metadata);
+    expect(file.names().sort()).toEqual([`${key}.alpha`, `${key}.lora_down.weight`, `${key}.lora_up.weight`]);
   });
 });

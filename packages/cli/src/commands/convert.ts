@@ -129,7 +129,7 @@ async function load(
   const file = parseSafetensors(await readBytes(input));
   const tensors = Object.fromEntries(file.names().map((n) => [n, file.getTensor(n)]));
   if (isKohyaLora(Object.keys(tensors))) {
-    const r = kohyaToPeft(tensors);
+    const r = kohyaToPeft(tensors, { metadata: file.metadata });
     warnings.push(...r.warnings);
     return { kind: "adapters", adapters: r.adapters };
   }
