@@ -59,7 +59,8 @@ function recode(t: Tensor, dtype: GgufLoraDtype, factor = 1): Uint8Array {
   if (t.dtype === dtype && factor === 1) return t.data;
   const v = values(t);
   const out = new Float64Array(v.length);
-  for (let i = 0; i < v.length; i++) out[i] = (v[i] as number) * factor;
+  // factor 0 (PEFT scale 0) writes +0, not -0 for negative values.
+  if (factor !== 0) for (let i = 0; i < v.length; i++) out[i] = (v[i] as number) * factor;
   return encodeRounded(dtype, out);
 }
 
