@@ -89,9 +89,10 @@ describe("GPT-2 (the runtime's architecture) as llama.cpp names it", () => {
     const p = path.join(tmp, "tigrinya.gguf");
     await writeFile(p, bytes);
     const theirs = await hfGguf(p, { allowLocalFile: true });
-    expect(theirs.metadata["general.architecture"]).toBe("gpt2");
-    expect(theirs.metadata["general.type"]).toBe("adapter");
-    expect(theirs.metadata["adapter.lora.alpha"]).toBe(32);
+    const metadata = theirs.metadata as unknown as Record<string, unknown>;
+    expect(metadata["general.architecture"]).toBe("gpt2");
+    expect(metadata["general.type"]).toBe("adapter");
+    expect(metadata["adapter.lora.alpha"]).toBe(32);
     const shape = (n: string) => theirs.tensorInfos.find((t) => t.name === n)?.shape.map(Number);
     // llama.cpp's GPT-2 base stores Conv1D weights transposed, ne [n_in, n_out] (768 -> 2304 for c_attn);
     // its loader wants model.ne[0] == lora_a.ne[0] and model.ne[1] == lora_b.ne[1].
