@@ -55,6 +55,12 @@ describe("format detection", () => {
     expect(await detectInput(copy)).toBe("safetensors");
   });
 
+  it("content wins over the name: a GGUF file named .safetensors is read as GGUF", async () => {
+    const misnamed = path.join(tmp, "model.safetensors");
+    await copyFile(fixturePath("gguf-llama2-tiny-random", "llama-2-tiny-random.gguf"), misnamed);
+    expect(await detectInput(misnamed)).toBe("gguf");
+  });
+
   it("a file named .gguf without the magic is the GGUF reader's error, other unknown files UnknownFormat", async () => {
     const gguf = path.join(tmp, "x.gguf");
     await writeFile(gguf, new Uint8Array(64));

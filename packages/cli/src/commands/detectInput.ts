@@ -39,10 +39,6 @@ export async function detectInput(p: string): Promise<InputKind> {
       `${p}: expected a PEFT adapter folder (adapter_config.json) or a model folder (config.json), found neither`,
     );
   }
-  // A name that says what the file is hands it to that reader, whose own error code (HeaderTooLarge,
-  // InvalidGguf...) then says what is wrong; other files are told apart by their first bytes.
-  if (p.endsWith(".gguf")) return "gguf";
-  if (p.endsWith(".safetensors")) return "safetensors";
   const head = new Uint8Array(Math.min(info.size, SNIFF_BYTES));
   const handle = await open(p, "r");
   try {
@@ -52,6 +48,10 @@ export async function detectInput(p: string): Promise<InputKind> {
   }
   if (head[0] === 0x47 && head[1] === 0x47 && head[2] === 0x55 && head[3] === 0x46) return "gguf";
   if (looksLikeSafetensors(head, info.size)) return "safetensors";
+  // A name that says what the file is hands it to that reader, whose own error code (HeaderTooLarge,
+  // InvalidGguf...) then says what is wrong.
+  if (p.endsWith(".gguf")) return "gguf";
+  if (p.endsWith(".safetensors")) return "safetensors";
   if (p.endsWith(".bin") || p.endsWith(".pt") || p.endsWith(".pth") || p.endsWith(".ckpt")) {
     throw new FormatError(
       "PickleRefused",
