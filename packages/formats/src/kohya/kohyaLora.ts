@@ -175,8 +175,9 @@ export function kohyaToPeft(
  * A PEFT adapter -> kohya-style tensors under `prefix` (`lora_unet` by default): A as lora_down,
  * B as lora_up, each module's alpha (alpha_pattern applied; rsLoRA folded in as alpha·sqrt(r)) as
  * an F32 scalar `.alpha` (a module with alpha 0, PEFT scale 0, gets zeros in lora_up and alpha = r,
- * since sd-scripts reads alpha 0 as scale 1). The adapter's sd-scripts metadata is written back. Lossy: modules_to_save, LoRA biases, embedding LoRA and other tensors
- * have no kohya form and are dropped with a warning; module names lose their dots.
+ * since sd-scripts reads alpha 0 as scale 1). The adapter's sd-scripts metadata is written back.
+ * Lossy: modules_to_save, LoRA biases, embedding LoRA and other tensors have no kohya form and are
+ * dropped with a warning; module names lose their dots.
  */
 export function peftToKohya(
   adapter: PeftAdapter,
