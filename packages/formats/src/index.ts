@@ -53,7 +53,14 @@ export {
   type GgufValueType,
 } from "./gguf/types.js";
 // kohya
-export { isKohyaLora, type KohyaToPeftOptions, kohyaToPeft, peftToKohya } from "./kohya/kohyaLora.js";
+export {
+  isKohyaLora,
+  isSdScriptsMetadataKey,
+  type KohyaToPeftOptions,
+  kohyaToPeft,
+  peftToKohya,
+} from "./kohya/kohyaLora.js";
+export { knownKohyaModule } from "./kohya/kohyaModuleTables.js";
 // Base manifests
 export {
   type BaseManifest,
