@@ -168,3 +168,29 @@ describe("sd-scripts metadata through kohya -> PEFT -> kohya", () => {
     expect(peftToKohya(peft).metadata).toEqual(SD_METADATA);
   });
 });
+
+describe("kohya -> PEFT -> kohya, byte for byte", () => {
+  it("an F16 file laid out as sd-scripts saves it (alpha F16 shape [], sd-scripts metadata) comes back identical", () => {
+    const half = (t: Tensor): Tensor => ({
+      dtype: "F16",
+      shape: t.shape,
+      data: encodeFromFloat32("F16", new Float32Array(t.data.slice().buffer)),
+    });
+    const unet = Object.fromEntries(
+      Object.entries(sdxlFile())
+        .filter(([k]) => k.startsWith("lora_unet_"))
+        .map(([k, t]) => [k, k.endsWith(".alpha") ? t : half(t)]),
+    );
+    const original = serializeSafetensors(unet, SD_METADATA);
+    const file = parseSafetensors(original);
+    const { adapters } = kohyaToPeft(Object.fromEntries(file.names().map((n) => [n, file.getTensor(n)])), {
+      metadata: file.metadata,
+    });
+    const peft = readPeftAdapter(writePeftAdapter(adapters.unet!)).adapter;
+    const back = peftToKohya(peft);
+    expect(back.warnings).toEqual([]);
+    expect(Buffer.compare(Buffer.from(serializeSafetensors(back.tensors, back.metadata)), Buffer.from(original))).toBe(
+      0,
+    );
+  });
+});

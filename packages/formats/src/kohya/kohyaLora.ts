@@ -1,4 +1,5 @@
-import { decodeToFloat32 } from "../dtypeDecode.js";
+import { decodeToFloat32, encodeFromFloat32 } from "../dtypeDecode.js";
+import { encodeRounded } from "../dtypeRound.js";
 import { FormatError } from "../errors.js";
 import { dict } from "../peft/dict.js";
 import type { PeftAdapter, PeftConfig, PeftModuleWeights } from "../peft/PeftAdapter.js";
@@ -174,8 +175,9 @@ export function kohyaToPeft(
 /**
  * A PEFT adapter -> kohya-style tensors under `prefix` (`lora_unet` by default): A as lora_down,
  * B as lora_up, each module's alpha (alpha_pattern applied; rsLoRA folded in as alpha·sqrt(r)) as
- * an F32 scalar `.alpha` (a module with alpha 0, PEFT scale 0, gets zeros in lora_up and alpha = r,
- * since sd-scripts reads alpha 0 as scale 1). The adapter's sd-scripts metadata is written back.
+ * a scalar `.alpha` in lora_up's dtype, as sd-scripts saves it. A module with alpha 0 (PEFT scale 0)
+ * gets zeros in lora_up and alpha = r, since sd-scripts reads alpha 0 as scale 1. The adapter's
+ * sd-scripts metadata is written back, so kohya -> PEFT -> kohya gives the file's bytes back.
  * Lossy: modules_to_save, LoRA biases, embedding LoRA and other tensors have no kohya form and are
  * dropped with a warning; module names lose their dots.
  */
@@ -211,7 +213,13 @@ export function peftToKohya(
     }
     tensors[`${key}.lora_down.weight`] = w.A;
     tensors[`${key}.lora_up.weight`] = up;
-    tensors[`${key}.alpha`] = { dtype: "F32", shape: [], data: new Uint8Array(new Float32Array([effective]).buffer) };
+    // sd-scripts saves every tensor, .alpha included, in one dtype (its save precision): lora_up's.
+    const alphaDtype = up.dtype === "F16" || up.dtype === "BF16" || up.dtype === "F64" ? up.dtype : "F32";
+    tensors[`${key}.alpha`] = {
+      dtype: alphaDtype,
+      shape: [],
+      data: alphaDtype === "F64" ? encodeFromFloat32("F64", [effective]) : encodeRounded(alphaDtype, [effective]),
+    };
   }
   if (Object.keys(tensors).length === 0)
     throw new FormatError("NoMatchingModules", "kohya: expected at least one linear or conv LoRA module, found none");
