@@ -1,0 +1,181 @@
+// Several heads and layers against the NumPy reference (tooling/golden/make_golden.py, float64): the
+// random-weight models in tooling/golden/models load through the same loader as any Hugging Face folder.
+import * as tf from "@tensorflow/tfjs-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { peftAdapterFromBytes, readPeftFiles } from "../engine/peftLoader.js";
+import type { AdapterWeights } from "../engine/types.js";
+import { adapterLinear } from "./adapterLinear.js";
+import type { Bert } from "./Bert.js";
+import type { Gpt2 } from "./Gpt2.js";
+import { hfModelFromFiles, readHfFiles } from "./loadHfModel.js";
+import { goldenPath, mismatches, readGolden } from "./testing.js";
+
+async function adapter(name: string): Promise<AdapterWeights> {
+  const { config, weights } = await readPeftFiles(goldenPath("adapters", name));
+  return peftAdapterFromBytes(name, config, weights);
+}
+
+function run(f: () => tf.Tensor): Float32Array {
+  const t = tf.tidy(f);
+  const data = t.dataSync() as Float32Array;
+  t.dispose();
+  return data;
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < b.length; i++) m = Math.max(m, Math.abs((a[i] as number) - (b[i] as number)));
+  return m;
+}
+
+/** Rows of a [batch, seq, width] output, flattened per (batch, position). */
+function slice(data: ArrayLike<number>, width: number, b: number, t: number, seq: number): number[] {
+  const start = (b * seq + t) * width;
+  return Array.from(data).slice(start, start + width);
+}
+
+describe("GPT2LMHeadModel, 4 heads, 3 layers, scale_attn_by_inverse_layer_idx (gpt2-deep) against NumPy", () => {
+  const g = readGolden<{
+    input_ids: number[][];
+    shape: [number, number, number];
+    heads: number;
+    layers: number;
+    base: number[][];
+    adapter_output: number[][];
+    base_unscaled: number[][];
+  }>("gpt2-deep");
+  let model: Gpt2;
+  let lora: AdapterWeights;
+  const ids = () => tf.tensor2d(g.input_ids, undefined, "int32");
+  beforeAll(async () => {
+    model = hfModelFromFiles(await readHfFiles(goldenPath("models", "gpt2-deep"))) as Gpt2;
+    lora = await adapter("gpt2-deep-lora");
+  });
+  afterAll(() => {
+    model.dispose();
+    for (const m of lora.modules.values()) tf.dispose([m.a, m.b]);
+  });
+
+  it("loads the configuration the golden was made for", () => {
+    expect(model.hparams).toMatchObject({ nHead: 4, nLayer: 3, nEmbd: 16, scaleAttnByInverseLayerIdx: true });
+    expect([g.heads, g.layers]).toEqual([4, 3]);
+    expect(lora.modules.size).toBe(12);
+  });
+
+  it("matches the base logits", () => {
+    const out = run(() => model.forward(ids()));
+    expect(mismatches(out, g.base.flat(), 1e-4, 1e-5)).toEqual([]);
+    expect(maxAbsDiff(out, g.base.flat())).toBeLessThan(1e-4);
+  });
+
+  it("matches the logits with the adapter on every layer", () => {
+    const out = run(() => model.forward(ids(), adapterLinear(model, lora)));
+    expect(mismatches(out, g.adapter_output.flat(), 1e-4, 1e-5)).toEqual([]);
+    expect(maxAbsDiff(out, g.base.flat())).toBeGreaterThan(0.1);
+  });
+
+  it("depends on scale_attn_by_inverse_layer_idx: turned off, it matches the unscaled golden and not the scaled one", async () => {
+    const files = await readHfFiles(goldenPath("models", "gpt2-deep"));
+    const off = hfModelFromFiles({
+      ...files,
+      config: { ...files.config, scale_attn_by_inverse_layer_idx: false },
+    }) as Gpt2;
+    try {
+      const out = run(() => off.forward(ids()));
+      expect(mismatches(out, g.base_unscaled.flat(), 1e-4, 1e-5)).toEqual([]);
+      expect(maxAbsDiff(out, g.base.flat())).toBeGreaterThan(0.1);
+    } finally {
+      off.dispose();
+    }
+  });
+});
+
+describe("BertForMaskedLM, 4 heads, 2 layers, padded batch (bert-deep) against NumPy", () => {
+  const g = readGolden<{
+    input_ids: number[][];
+    token_type_ids: number[][];
+    attention_mask: number[][];
+    heads: number;
+    layers: number;
+    hidden_shape: [number, number, number];
+    logits_shape: [number, number, number];
+    base_hidden: number[][];
+    base_logits: number[][];
+    adapter_hidden: number[][];
+    adapter_logits: number[][];
+  }>("bert-deep");
+  let model: Bert;
+  let lora: AdapterWeights;
+  beforeAll(async () => {
+    model = hfModelFromFiles(await readHfFiles(goldenPath("models", "bert-deep"))) as Bert;
+    lora = await adapter("bert-deep-lora");
+  });
+  afterAll(() => {
+    model.dispose();
+    for (const m of lora.modules.values()) tf.dispose([m.a, m.b]);
+  });
+
+  const encode = (withAdapter: boolean, masked = true): [Float32Array, Float32Array] => {
+    const out = tf.tidy(() => {
+      const r = model.encode(
+        {
+          inputIds: tf.tensor2d(g.input_ids, undefined, "int32"),
+          tokenTypeIds: tf.tensor2d(g.token_type_ids, undefined, "int32"),
+          ...(masked ? { attentionMask: tf.tensor2d(g.attention_mask, undefined, "int32") } : {}),
+        },
+        withAdapter ? adapterLinear(model, lora) : model.linear,
+      );
+      return [r.hidden, r.logits as tf.Tensor];
+    });
+    const data = out.map((t) => t.dataSync() as Float32Array) as [Float32Array, Float32Array];
+    tf.dispose(out);
+    return data;
+  };
+
+  it("loads the configuration the golden was made for", () => {
+    expect(model.hparams).toMatchObject({ numHeads: 4, numLayers: 2, hiddenSize: 16 });
+    expect(model.hasLmHead).toBe(true);
+    expect([g.heads, g.layers]).toEqual([4, 2]);
+    expect([...lora.modules.keys()].sort()).toEqual(
+      [0, 1]
+        .flatMap((i) =>
+          ["attention.self.query", "attention.self.value", "attention.output.dense", "intermediate.dense"].map(
+            (m) => `bert.encoder.layer.${i}.${m}`,
+          ),
+        )
+        .sort(),
+    );
+  });
+
+  for (const [label, withAdapter, hiddenKey, logitsKey] of [
+    ["base", false, "base_hidden", "base_logits"],
+    ["adapter", true, "adapter_hidden", "adapter_logits"],
+  ] as const) {
+    it(`matches hidden states and logits with the attention mask (${label})`, () => {
+      const [hidden, logits] = encode(withAdapter);
+      expect(mismatches(hidden, g[hiddenKey].flat(), 1e-4, 1e-5)).toEqual([]);
+      expect(mismatches(logits, g[logitsKey].flat(), 1e-4, 1e-5)).toEqual([]);
+      expect(maxAbsDiff(hidden, g[hiddenKey].flat())).toBeLessThan(1e-4);
+    });
+  }
+
+  it("the adapter changes the output", () => {
+    expect(maxAbsDiff(g.adapter_hidden.flat(), g.base_hidden.flat())).toBeGreaterThan(0.1);
+    const [hidden] = encode(true);
+    expect(maxAbsDiff(hidden, g.base_hidden.flat())).toBeGreaterThan(0.1);
+  });
+
+  it("depends on the mask: without it the padded rows change and the unpadded row does not", () => {
+    const [, seq, width] = g.hidden_shape;
+    const [hidden] = encode(false, false);
+    const golden = g.base_hidden.flat();
+    for (let t = 0; t < seq; t++) {
+      // Row 0 has no padding, so the mask is all ones there.
+      expect(mismatches(slice(hidden, width, 0, t, seq), slice(golden, width, 0, t, seq), 1e-4, 1e-5)).toEqual([]);
+    }
+    for (const b of [1, 2]) {
+      // A real token of a padded row (position 0) attends to the padding once the mask is gone.
+      expect(maxAbsDiff(slice(hidden, width, b, 0, seq), slice(golden, width, b, 0, seq))).toBeGreaterThan(1e-2);
+    }
+  });
+});
