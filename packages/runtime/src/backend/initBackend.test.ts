@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, describe, expect, it } from "vitest";
 import { initBackend, isRuntimeError, parseThreads } from "../index.js";
@@ -14,7 +15,8 @@ describe("initBackend", () => {
     expect(tf.getBackend()).toBe(info.backend);
     if (info.backend === "wasm") {
       expect(info.simd).toBe(true);
-      expect(info.threads).toBeGreaterThanOrEqual(1);
+      const env = process.env.LOWRANK_WASM_THREADS; // the thread count when none is given
+      expect(info.threads).toBe(env === undefined ? 1 : env === "auto" ? availableParallelism() : Number(env));
       expect(info.notes.some((n) => n.startsWith("tensorflow unavailable"))).toBe(true);
     }
   });
