@@ -2,11 +2,12 @@
 // random-weight models in tooling/golden/models load through the same loader as any Hugging Face folder.
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Engine } from "../engine/Engine.js";
 import { peftAdapterFromBytes, readPeftFiles } from "../engine/peftLoader.js";
 import type { AdapterWeights } from "../engine/types.js";
 import { adapterLinear } from "./adapterLinear.js";
 import type { Bert } from "./Bert.js";
-import type { Gpt2 } from "./Gpt2.js";
+import { disposeCache, type Gpt2 } from "./Gpt2.js";
 import { hfModelFromFiles, readHfFiles } from "./loadHfModel.js";
 import { goldenPath, mismatches, readGolden } from "./testing.js";
 
@@ -74,6 +75,35 @@ describe("GPT2LMHeadModel, 4 heads, 3 layers, scale_attn_by_inverse_layer_idx (g
     expect(maxAbsDiff(out, g.base.flat())).toBeGreaterThan(0.1);
   });
 
+  it("gives the golden logits with the KV cache too: a 3-token prompt, then one token at a time, with the adapter", () => {
+    const [batch, seq, vocab] = g.shape;
+    const linear = adapterLinear(model, lora);
+    const before = tf.memory().numTensors;
+    let cache: ReturnType<Gpt2["step"]>["cache"] | undefined;
+    const got = new Float32Array(batch * seq * vocab);
+    for (const [from, to] of [[0, 3], ...Array.from({ length: seq - 3 }, (_, i) => [3 + i, 4 + i])] as [
+      number,
+      number,
+    ][]) {
+      const input = tf.tensor2d(
+        g.input_ids.map((row) => row.slice(from, to)),
+        undefined,
+        "int32",
+      );
+      const res = model.step(input, linear, cache);
+      input.dispose();
+      disposeCache(cache);
+      cache = res.cache;
+      const out = res.output.dataSync(); // [batch, to - from, vocab]
+      res.output.dispose();
+      for (let b = 0; b < batch; b++)
+        got.set(out.subarray(b * (to - from) * vocab, (b + 1) * (to - from) * vocab), (b * seq + from) * vocab);
+    }
+    disposeCache(cache);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(mismatches(got, g.adapter_output.flat(), 1e-4, 1e-5)).toEqual([]);
+  });
+
   it("depends on scale_attn_by_inverse_layer_idx: turned off, it matches the unscaled golden and not the scaled one", async () => {
     const files = await readHfFiles(goldenPath("models", "gpt2-deep"));
     const off = hfModelFromFiles({
@@ -88,6 +118,40 @@ describe("GPT2LMHeadModel, 4 heads, 3 layers, scale_attn_by_inverse_layer_idx (g
       off.dispose();
     }
   });
+});
+
+describe("gpt2-deep served by the engine against NumPy", () => {
+  const g = readGolden<{
+    input_ids: number[][];
+    shape: [number, number, number];
+    base: number[][];
+    adapter_output: number[][];
+  }>("gpt2-deep");
+  const [, seq] = g.shape;
+  const rowsOf = (rows: number[][], item: number, len = seq) => rows.slice(item * seq, item * seq + len).flat();
+  for (const mode of ["unmerged", "merged"] as const) {
+    it(`gives the golden logits for base and adapter requests, whole rows and a causal prefix (${mode})`, async () => {
+      const start = tf.memory().numTensors;
+      const model = hfModelFromFiles(await readHfFiles(goldenPath("models", "gpt2-deep"))) as Gpt2;
+      const engine = new Engine({ mode, maxWaitMs: 5 });
+      engine.addBase(model.id, model);
+      engine.registerAdapter("deep", { kind: "folder", path: goldenPath("adapters", "gpt2-deep-lora") });
+      await engine.loadAdapter("deep");
+      const [ids0, ids1] = g.input_ids as [number[], number[]];
+      const cases = [
+        { input: ids0, adapter: "__base__", want: rowsOf(g.base, 0) },
+        { input: ids1, adapter: "deep", want: rowsOf(g.adapter_output, 1) },
+        { input: ids0.slice(0, 5), adapter: "deep", want: rowsOf(g.adapter_output, 0, 5) },
+        { input: ids1, adapter: "__base__", want: rowsOf(g.base, 1) },
+      ];
+      const results = await Promise.all(cases.map((c) => engine.forward({ input: c.input, adapter: c.adapter })));
+      results.forEach((r, i) => {
+        expect(mismatches(r.data, (cases[i] as (typeof cases)[number]).want, 1e-4, 1e-5)).toEqual([]);
+      });
+      await engine.close(); // disposes the base it was given
+      expect(tf.memory().numTensors).toBe(start);
+    });
+  }
 });
 
 describe("BertForMaskedLM, 4 heads, 2 layers, padded batch (bert-deep) against NumPy", () => {
