@@ -16,7 +16,8 @@
  * text, through a temporary file and a rename: a worker never reads a file that is being rewritten
  * (the old code rewrote one path for each of the 8 workers while earlier workers could be reading it,
  * and a worker that reads an empty script exits with code 0 without a word), and (b) a worker that
- * errors or exits before start-up has settled rejects {@link WasmThreadsPatch.failure}.
+ * errors or exits before start-up has settled rejects {@link WasmThreadsPatch.failure} (its error is
+ * not rethrown by Emscripten's handler then, which would crash the process).
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -127,6 +128,18 @@ export function patchNodeForWasmThreads(threads: number): WasmThreadsPatch {
               `wasm threads: expected pthread worker ${index} to start and stay, found it exited with code ${code} during start-up`,
             ),
           );
+      });
+      // Emscripten's `onerror` rethrows, which would crash the process; during start-up the error is
+      // reported through `failure` instead, and afterwards it goes to Emscripten's handler as before.
+      let onerror: ((e: unknown) => void) | undefined;
+      Object.defineProperty(this, "onerror", {
+        configurable: true,
+        get: () => (e: unknown) => {
+          if (!watching) onerror?.(e);
+        },
+        set: (handler: (e: unknown) => void) => {
+          onerror = handler;
+        },
       });
     }
     override ref(): void {}
