@@ -48,6 +48,9 @@ describe("GPT2LMHeadModel, 4 heads, 3 layers, scale_attn_by_inverse_layer_idx (g
   let model: Gpt2;
   let lora: AdapterWeights;
   const ids = () => tf.tensor2d(g.input_ids, undefined, "int32");
+  /** The first `len` positions of batch row `item` of a [batch·seq, vocab] golden, flattened. */
+  const rowsOf = (rows: number[][], item: number, len: number) =>
+    rows.slice(item * g.shape[1], item * g.shape[1] + len).flat();
   beforeAll(async () => {
     model = hfModelFromFiles(await readHfFiles(goldenPath("models", "gpt2-deep"))) as Gpt2;
     lora = await adapter("gpt2-deep-lora");
@@ -102,6 +105,47 @@ describe("GPT2LMHeadModel, 4 heads, 3 layers, scale_attn_by_inverse_layer_idx (g
     disposeCache(cache);
     expect(tf.memory().numTensors).toBe(before);
     expect(mismatches(got, g.adapter_output.flat(), 1e-4, 1e-5)).toEqual([]);
+  });
+
+  it("gives the golden logits when rows of different lengths decode their next token together (decodeRows, decodeBatch)", () => {
+    const vocab = g.shape[2];
+    const linear = adapterLinear(model, lora);
+    const lengths = [3, 5]; // row 0 has decoded 3 tokens, row 1 five; each now decodes its next one
+    const prefix = (b: number) => tf.tensor2d([(g.input_ids[b] as number[]).slice(0, lengths[b])], undefined, "int32");
+    const caches = [0, 1].map((b) => {
+      const ids = prefix(b);
+      const r = model.step(ids, linear);
+      tf.dispose([ids, r.output]);
+      return r.cache;
+    });
+    const tokens = [0, 1].map((b) => (g.input_ids[b] as number[])[lengths[b] as number] as number);
+    const want = [0, 1].flatMap((b) => rowsOf(g.adapter_output, b, (lengths[b] as number) + 1).slice(-vocab));
+    const before = tf.memory().numTensors;
+    const rows = model.decodeRows(tokens, caches, linear);
+    expect(rows.output.shape).toEqual([2, 1, vocab]);
+    expect(mismatches(rows.output.dataSync(), want, 1e-4, 1e-5)).toEqual([]);
+    tf.dispose(rows.output);
+    for (const c of rows.caches) disposeCache(c);
+    // The same step over one batch cache: row i's positions in the last columns, padding before them.
+    const T = Math.max(...lengths);
+    const leftPad = (t: tf.Tensor4D) =>
+      tf.pad(t, [
+        [0, 0],
+        [0, 0],
+        [T - (t.shape[2] as number), 0],
+        [0, 0],
+      ]);
+    const batch = tf.tidy(() => ({
+      keys: caches[0]!.keys.map((k, l) => tf.concat([leftPad(k), leftPad(caches[1]!.keys[l]!)], 0) as tf.Tensor4D),
+      values: caches[0]!.values.map(
+        (v, l) => tf.concat([leftPad(v), leftPad(caches[1]!.values[l]!)], 0) as tf.Tensor4D,
+      ),
+    }));
+    const out = model.decodeBatch(tokens, batch, lengths, linear);
+    expect(mismatches(out.output.dataSync(), want, 1e-4, 1e-5)).toEqual([]);
+    tf.dispose([out.output, ...out.keys, ...out.values, ...batch.keys, ...batch.values]);
+    expect(tf.memory().numTensors).toBe(before);
+    for (const c of caches) disposeCache(c);
   });
 
   it("depends on scale_attn_by_inverse_layer_idx: turned off, it matches the unscaled golden and not the scaled one", async () => {
