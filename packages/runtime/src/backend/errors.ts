@@ -2,6 +2,7 @@
 export type RuntimeErrorCode =
   | "BackendUnavailable"
   | "BackendInitFailed"
+  | "BackendInitTimeout"
   | "InvalidArgument"
   | "AdapterLoadFailed"
   | "AdapterMismatch"

@@ -12,6 +12,7 @@ export const HTTP_STATUS: Readonly<Record<string, number>> = {
   ModelLoadFailed: 500,
   BackendUnavailable: 500,
   BackendInitFailed: 500,
+  BackendInitTimeout: 503,
 };
 
 /** `{ status, body }` for anything thrown: typed errors keep their code, others become `Internal` (500). */
