@@ -3,7 +3,7 @@ import { decodeToFloat32, encodeFromFloat32 } from "../dtypeDecode.js";
 import { FormatError } from "../errors.js";
 import { dict } from "../peft/dict.js";
 import type { PeftAdapter, PeftConfig, PeftModuleWeights } from "../peft/PeftAdapter.js";
-import { parsePeftConfig, rankAndAlpha } from "../peft/parsePeftConfig.js";
+import { parsePeftConfig, rankAndAlpha, serializePeftConfig } from "../peft/parsePeftConfig.js";
 import type { Tensor } from "../safetensors/SafetensorsFile.js";
 import type { GgufFile } from "./GgufFile.js";
 import { ggmlTypeToDtype } from "./ggmlTypes.js";
@@ -116,7 +116,8 @@ export function peftToGgufLora(
   if (options.name) metadata.set("general.name", { type: "string", value: options.name });
   metadata.set("general.file_type", { type: "u32", value: FILE_TYPE[dtype ?? "F32"] });
   metadata.set("general.quantization_version", { type: "u32", value: 2 });
-  metadata.set(PEFT_CONFIG_KEY, { type: "string", value: JSON.stringify(config) });
+  // PEFT's own layout, so a config read back (defaults filled in) is stored again with the same bytes.
+  metadata.set(PEFT_CONFIG_KEY, { type: "string", value: new TextDecoder().decode(serializePeftConfig(config)) });
   return { bytes: serializeGguf({ metadata, tensors }), warnings };
 }
 

@@ -1,7 +1,7 @@
 import { FormatError } from "../errors.js";
 import { dict } from "../peft/dict.js";
+import { matchesTarget } from "../peft/moduleMatch.js";
 import type { PeftAdapter } from "../peft/PeftAdapter.js";
-import { matchesTarget } from "../peft/peftKeys.js";
 import type { BaseManifest, ManifestModule } from "./BaseManifest.js";
 
 /** One way an adapter does not fit a base, with what was expected and what was found. */

@@ -3,9 +3,10 @@ import { parseModelCard } from "../modelcard/modelCard.js";
 import { parseSafetensors } from "../safetensors/parseSafetensors.js";
 import type { Tensor } from "../safetensors/SafetensorsFile.js";
 import { dict } from "./dict.js";
+import { matchesTarget, savedModuleOf } from "./moduleMatch.js";
 import type { PeftAdapter, PeftModuleWeights, PeftReadResult } from "./PeftAdapter.js";
 import { parsePeftConfig, rankAndAlpha } from "./parsePeftConfig.js";
-import { matchesTarget, parseModulesToSaveKey, parsePeftKey, stripPrefix } from "./peftKeys.js";
+import { parseModulesToSaveKey, parsePeftKey, stripPrefix } from "./peftKeys.js";
 
 export const PEFT_CONFIG_FILE = "adapter_config.json";
 export const PEFT_WEIGHTS_FILE = "adapter_model.safetensors";
@@ -64,9 +65,14 @@ export function readPeftAdapter(files: Readonly<Record<string, Uint8Array>>): Pe
         );
       }
       slot.kind = kind;
-      if (lora.part === "lora_B.bias") slot.bias = t;
-      else if (lora.part.endsWith("A")) slot.A = t;
-      else slot.B = t;
+      const field = lora.part === "lora_B.bias" ? "bias" : lora.part.endsWith("A") ? "A" : "B";
+      if (slot[field]) {
+        throw new FormatError(
+          "InvalidConfig",
+          `PEFT adapter: expected one ${lora.part} tensor for module ${lora.module}, found a second one (${JSON.stringify(key)})`,
+        );
+      }
+      slot[field] = t;
       parts.set(lora.module, slot);
       continue;
     }
@@ -128,12 +134,9 @@ export function safeReadPeftAdapter(files: Readonly<Record<string, Uint8Array>>)
 
 /** Current PEFT writes a `modules_to_save` copy as `base_model.model.<module>.<param>`. */
 function modulesToSaveByConfig(key: string, modulesToSave: string[] | null): { module: string; param: string } | null {
-  if (!modulesToSave || modulesToSave.length === 0) return null;
   const name = stripPrefix(key);
-  const dot = name.lastIndexOf(".");
-  if (dot <= 0) return null;
-  const module = name.slice(0, dot);
-  return matchesTarget(module, modulesToSave) ? { module, param: name.slice(dot + 1) } : null;
+  const module = savedModuleOf(name, modulesToSave);
+  return module === null ? null : { module, param: name.slice(module.length + 1) };
 }
 
 /** A [r, in(, kh, kw)] and B [out, r(, 1, 1)] must agree on the rank, which must match the config. */

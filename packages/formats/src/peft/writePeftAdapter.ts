@@ -28,14 +28,15 @@ export function peftTensors(adapter: PeftAdapter): Record<string, Tensor> {
 }
 
 /**
- * The files of a PEFT adapter folder, deterministic byte for byte: `adapter_config.json` (sorted
- * keys, as PEFT writes it), `adapter_model.safetensors` (metadata `{"format":"pt"}` unless the
- * adapter carries its own) and `README.md` when the adapter has a model card.
+ * The files of a PEFT adapter folder, deterministic byte for byte: `adapter_config.json` (laid out as
+ * PEFT writes it), `adapter_model.safetensors` (with the adapter's `metadata` as it is: PEFT's
+ * `{"format":"pt"}`, or none when it is null) and `README.md` when the adapter has a model card.
+ * An adapter read with `readPeftAdapter` and not changed is written back byte for byte.
  */
 export function writePeftAdapter(adapter: PeftAdapter): Record<string, Uint8Array> {
   const files: Record<string, Uint8Array> = {
     [PEFT_CONFIG_FILE]: serializePeftConfig(adapter.config),
-    [PEFT_WEIGHTS_FILE]: serializeSafetensors(peftTensors(adapter), adapter.metadata ?? { format: "pt" }),
+    [PEFT_WEIGHTS_FILE]: serializeSafetensors(peftTensors(adapter), adapter.metadata),
   };
   if (adapter.modelCard) files[MODEL_CARD_FILE] = new TextEncoder().encode(serializeModelCard(adapter.modelCard));
   return files;
