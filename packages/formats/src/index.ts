@@ -61,10 +61,13 @@ export {
   type AdapterMismatch,
   assertAdapterFitsBase,
   checkAdapterAgainstBase,
+  checkModuleAgainstBase,
+  type FactorShapes,
   resolveModule,
 } from "./manifest/checkAdapterAgainstBase.js";
 export { type HfConfig, manifestFromConfig } from "./manifest/manifestFromConfig.js";
 export { layoutOf, manifestFromHeader } from "./manifest/manifestFromHeader.js";
+export { type ResolvedArchitecture, resolveArchitecture } from "./manifest/resolveArchitecture.js";
 export {
   type ModelCard,
   parseModelCard,
