@@ -63,6 +63,7 @@ export {
   checkAdapterAgainstBase,
   checkModuleAgainstBase,
   type FactorShapes,
+  factorMismatch,
   resolveModule,
 } from "./manifest/checkAdapterAgainstBase.js";
 export { type HfConfig, manifestFromConfig } from "./manifest/manifestFromConfig.js";

@@ -38,7 +38,10 @@ export function resolveModule(manifest: BaseManifest, module: string): string | 
   return undefined;
 }
 
-function expectedShapes(m: ManifestModule, r: number): { A: number[]; B: number[] } {
+function expectedShapes(
+  m: Pick<ManifestModule, "inFeatures" | "outFeatures">,
+  r: number,
+): { A: number[]; B: number[] } {
   // PEFT: lora_A is Linear(in, r) -> [r, in]; lora_B Linear(r, out) -> [out, r]; for Conv1D too
   // (fan_in_fan_out only changes how the base weight is read). Embedding: A [r, num], B [dim, r].
   return { A: [r, m.inFeatures], B: [m.outFeatures, r] };
@@ -75,6 +78,21 @@ export function checkModuleAgainstBase(
       message: `module ${module}: expected one of the ${Object.keys(manifest.modules).length} modules of ${manifest.architecture}, found none by that name`,
     };
   }
+  return factorMismatch(module, m, w);
+}
+
+/**
+ * Why LoRA factors of these shapes do not fit one base module (`m`: its layout and features, as a
+ * manifest lists them, or as a loaded model holds them), or null when they fit: `lora_A [r, in]` and
+ * `lora_B [out, r]` for linear and Conv1D weights, `lora_embedding_A [r, rows]` and `B [dim, r]` for
+ * embeddings.
+ */
+export function factorMismatch(
+  module: string,
+  m: Pick<ManifestModule, "layout" | "inFeatures" | "outFeatures" | "shape">,
+  w: FactorShapes,
+): AdapterMismatch | null {
+  const actual = { A: [...w.A], B: [...w.B] };
   const expected = expectedShapes(m, w.A[0] ?? 0);
   if ((m.layout === "embedding") !== (w.kind === "embedding")) {
     return {
