@@ -7,7 +7,7 @@ import { registerInspect } from "./commands/inspect.js";
 import { registerMerge } from "./commands/merge.js";
 import { registerServe } from "./commands/serve.js";
 import { registerTrain } from "./commands/train.js";
-import { CliError, describeError, EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE } from "./errors.js";
+import { describeError, EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE, isCliError } from "./errors.js";
 import { type CliIO, printJson, processIO } from "./output.js";
 
 /** Builds the `lowrank` program. Each command module adds itself through a `register*` function. */
@@ -55,6 +55,6 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
     const { code, message } = describeError(error);
     if (argv.includes("--json")) printJson(io, { error: { code, message } });
     else io.stderr.write(`lowrank: ${message.split("\n")[0]}\n`);
-    return error instanceof CliError ? error.exitCode : EXIT_BAD_INPUT;
+    return isCliError(error) ? error.exitCode : EXIT_BAD_INPUT;
   }
 }

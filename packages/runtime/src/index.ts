@@ -1,4 +1,3 @@
-export { isRuntimeError, RuntimeError, type RuntimeErrorCode } from "./backend/errors.js";
 export {
   type BackendInfo,
   type BackendName,
@@ -49,6 +48,15 @@ export {
   type ServableBase,
   type WeightLayout,
 } from "./engine/types.js";
+export {
+  errorResponse,
+  HTTP_STATUS,
+  HttpError,
+  isRuntimeError,
+  RUNTIME_ERROR_CODES,
+  RuntimeError,
+  type RuntimeErrorCode,
+} from "./errors.js";
 export { adapterLinear, type LinearModel } from "./models/adapterLinear.js";
 export { Bert, type BertConfig, type BertInputs, parseBertConfig } from "./models/Bert.js";
 export { Checkpoint, type HfFiles, hfFilesFromBytes } from "./models/Checkpoint.js";
@@ -84,12 +92,5 @@ export {
 } from "./models/manifest.js";
 export { type MergeOptions, type MergeReport, mergeHfFolder, writeFolderAtomically } from "./models/mergeHfFolder.js";
 export { argmax, type SamplingOptions, sampleToken } from "./models/sampleToken.js";
-export {
-  type EngineServer,
-  type EngineServerOptions,
-  errorResponse,
-  HTTP_STATUS,
-  HttpError,
-  startEngineServer,
-} from "./server/index.js";
+export { type EngineServer, type EngineServerOptions, startEngineServer } from "./server/index.js";
 export { byteLevelBpeJson, loadTokenizer, type TextTokenizer, tokenizerFromJson } from "./tokenizer/loadTokenizer.js";

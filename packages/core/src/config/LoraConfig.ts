@@ -6,7 +6,7 @@ import {
   type PeftConfig,
   parsePeftConfig,
 } from "@lowrank/formats";
-import { CoreError } from "../errors.js";
+import { CoreError, isCoreError } from "../errors.js";
 
 export type { InitLoraWeights, LoraBias };
 
@@ -46,7 +46,7 @@ export function safeParseLoraConfig(input: unknown): { ok: true; value: LoraConf
   try {
     return { ok: true, value: parseLoraConfig(input) };
   } catch (error) {
-    if (error instanceof CoreError) return { ok: false, error };
+    if (isCoreError(error)) return { ok: false, error };
     throw error;
   }
 }

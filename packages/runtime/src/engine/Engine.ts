@@ -368,7 +368,7 @@ export class Engine {
       if (
         isRuntimeError(error) &&
         (error.code === "AdapterMismatch" || error.code === "AdapterLoadFailed") &&
-        error.message.includes(name)
+        error.adapter === name
       )
         throw error;
       const code = (error as { code?: unknown })?.code;

@@ -35,7 +35,7 @@ export function peftAdapterFromBytes(
     adapter = readPeftAdapter({ [CONFIG]: configFile, [WEIGHTS]: weightBytes }).adapter;
   } catch (error) {
     const code = isFormatError(error) && error.code === "ShapeMismatch" ? "AdapterMismatch" : "AdapterLoadFailed";
-    throw new RuntimeError(code, `adapter '${name}': ${(error as Error).message}`, { cause: error });
+    throw new RuntimeError(code, `adapter '${name}': ${(error as Error).message}`, { cause: error, adapter: name });
   }
   const { config } = adapter;
   // Anything but LoRA factors changes the model in a way the engine cannot add per row; serving the
@@ -46,17 +46,20 @@ export function peftAdapterFromBytes(
     throw new RuntimeError(
       "AdapterLoadFailed",
       `adapter '${name}': expected LoRA factors only, found a modules_to_save copy of the whole module '${saved}'${merge}`,
+      { adapter: name },
     );
   for (const [module, w] of Object.entries(adapter.modules)) {
     if (w.kind === "embedding")
       throw new RuntimeError(
         "AdapterLoadFailed",
         `adapter '${name}': expected LoRA factors only, found '${module}.lora_embedding_A' (embedding LoRA and DoRA are not served by the engine)`,
+        { adapter: name },
       );
     if (w.bias)
       throw new RuntimeError(
         "AdapterLoadFailed",
         `adapter '${name}': expected LoRA factors only, found a trained bias '${module}.lora_B.bias' (lora_bias: true)${merge}`,
+        { adapter: name },
       );
   }
   const other = Object.keys(adapter.otherTensors)[0];
@@ -67,7 +70,9 @@ export function peftAdapterFromBytes(
       : /lora_magnitude_vector/.test(bare)
         ? `'${bare}' (embedding LoRA and DoRA are not served by the engine)`
         : `'${other}', which is not a lora_A/lora_B weight`;
-    throw new RuntimeError("AdapterLoadFailed", `adapter '${name}': expected LoRA factors only, found ${what}`);
+    throw new RuntimeError("AdapterLoadFailed", `adapter '${name}': expected LoRA factors only, found ${what}`, {
+      adapter: name,
+    });
   }
   const modules = new Map<string, AdapterModuleWeights>();
   try {
@@ -76,6 +81,7 @@ export function peftAdapterFromBytes(
         throw new RuntimeError(
           "AdapterMismatch",
           `adapter '${name}', layer '${module}': expected 2-D lora_A and lora_B, found [${A.shape}] and [${B.shape}]`,
+          { adapter: name },
         );
       }
       modules.set(module, {
