@@ -12,7 +12,7 @@ function workspaceRoot(from: string): string {
 /**
  * Where the hub and CLI keep their state, resolved exactly as the hub resolves it:
  * `LOWRANK_DATA_DIR` (default `<workspace root or cwd>/.data`) holds the embedded PGlite database
- * (`pglite/`) and the blob store (`blobs/`); `DATABASE_URL` switches to PostgreSQL.
+ * (`pglite/`); `DATABASE_URL` switches to PostgreSQL. (No blob store exists yet, so none is reported.)
  */
 export function dataLocations(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()) {
   const dataDir = env.LOWRANK_DATA_DIR
@@ -22,7 +22,7 @@ export function dataLocations(env: NodeJS.ProcessEnv = process.env, cwd: string 
   const database = url
     ? { kind: "postgres" as const, location: redact(url) }
     : { kind: "pglite" as const, location: path.join(dataDir, "pglite") };
-  return { dataDir, database, blobs: { kind: "files" as const, location: path.join(dataDir, "blobs") } };
+  return { dataDir, database };
 }
 
 function redact(url: string): string {

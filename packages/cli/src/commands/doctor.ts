@@ -9,7 +9,6 @@ export interface DoctorReport {
   platform: string;
   backend: { name: string; simd: boolean; threads: number; tfjs: string; notes: string[] };
   database: { kind: "pglite" | "postgres"; location: string };
-  blobs: { kind: "files"; location: string };
 }
 
 export async function doctor(backend: BackendRequest = "auto", threads?: number | true): Promise<DoctorReport> {
@@ -20,16 +19,13 @@ export async function doctor(backend: BackendRequest = "auto", threads?: number 
     platform: `${process.platform}-${process.arch}`,
     backend: { name: info.backend, simd: info.simd, threads: info.threads, tfjs: info.tfjsVersion, notes: info.notes },
     database: where.database,
-    blobs: where.blobs,
   };
 }
 
 export function registerDoctor(program: Command, io: CliIO): void {
   program
     .command("doctor")
-    .description(
-      "check the environment: Node version, tfjs backend and its features, database and blob store locations",
-    )
+    .description("check the environment: Node version, tfjs backend and its features, database location")
     .option("--backend <name>", "backend to try: auto, wasm, cpu, tensorflow, webgpu", "auto")
     .option("--threads <n>", THREADS_HELP, threadsArg)
     .option("--json", "print one JSON object")
@@ -42,7 +38,6 @@ export function registerDoctor(program: Command, io: CliIO): void {
         ["backend", `${b.name} (tfjs ${b.tfjs}; SIMD ${b.simd ? "on" : "off"}; threads ${b.threads})`],
         ...b.notes.map((n): [string, string] => ["  note", n]),
         ["database", `${report.database.kind} at ${report.database.location}`],
-        ["blobs", `${report.blobs.kind} at ${report.blobs.location}`],
       ]);
     });
 }
