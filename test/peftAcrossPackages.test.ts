@@ -3,16 +3,26 @@
 // factor values. The folder fits the tiny GPT-2 fixture and uses what tends to drift: overlapping
 // rank_pattern / alpha_pattern keys (PEFT's get_pattern_key: first key in file order wins) and keys with
 // the adapter name in them (`lora_A.default.weight`), as a live PEFT model's state dict names them.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { runCli } from "@lowrank/cli";
 import { adapterFromPeft, injectLora } from "@lowrank/core";
-import { loraScale, parseSafetensors, rankAndAlpha, serializeSafetensors, toFloat32 } from "@lowrank/formats";
+import {
+  adapterDigest,
+  loraScale,
+  parseSafetensors,
+  rankAndAlpha,
+  serializeSafetensors,
+  toFloat32,
+  writePeftAdapter,
+} from "@lowrank/formats";
 import { readPeftFolder } from "@lowrank/formats/node";
 import { loadHfModel, peftAdapterFromBytes } from "@lowrank/runtime";
 import { fixturePath } from "@lowrank/vitest-config/fixtures";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, describe, expect, it } from "vitest";
+import { captureIO } from "../packages/cli/src/testing.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const dir = path.join(root, "test", ".tmp", "peft-across-packages");
@@ -146,13 +156,17 @@ describe("a PEFT folder reads the same through formats, core and runtime", () =>
     }
   });
 
-  it("the config file is read back byte for byte by the formats writer (no drift from reading it)", async () => {
-    writeAdapter();
+  it("one adapter digest: the runtime's, `lowrank inspect`'s, and that of the folder formats writes back", async () => {
+    const files = writeAdapter();
     const { adapter } = await readPeftFolder(dir);
-    const { writePeftAdapter } = await import("@lowrank/formats");
-    const out = writePeftAdapter(adapter);
-    expect(new TextDecoder().decode(out["adapter_config.json"])).toBe(
-      readFileSync(path.join(dir, "adapter_config.json"), "utf8"),
-    );
+    const written = writePeftAdapter(adapter);
+    expect(new TextDecoder().decode(written["adapter_config.json"])).toBe(CONFIG);
+    const digest = adapterDigest(written);
+    const weights = peftAdapterFromBytes("digest", files.config, files.weights);
+    for (const w of weights.modules.values()) tf.dispose([w.a, w.b]);
+    expect(weights.digest).toBe(digest);
+    const io = captureIO();
+    expect(await runCli(["inspect", dir, "--json"], io)).toBe(0);
+    expect((JSON.parse(io.out()) as { digest: string }).digest).toBe(digest);
   });
 });

@@ -64,6 +64,11 @@ export interface PeftModuleWeights {
   B: Tensor;
   /** `lora_B.bias` when the adapter was trained with `lora_bias: true`. */
   bias?: Tensor;
+  /**
+   * The keys the factors were read under, when they differ from what PEFT writes (`lora_A.default.weight`,
+   * no `base_model.model.` prefix), so writing back keeps them; ignored when they no longer name this module.
+   */
+  keys?: { A?: string; B?: string; bias?: string };
 }
 
 /**

@@ -6,7 +6,7 @@ import { dict } from "./dict.js";
 import { matchesTarget, savedModuleOf } from "./moduleMatch.js";
 import type { PeftAdapter, PeftModuleWeights, PeftReadResult } from "./PeftAdapter.js";
 import { parsePeftConfig, rankAndAlpha } from "./parsePeftConfig.js";
-import { parseModulesToSaveKey, parsePeftKey, stripPrefix } from "./peftKeys.js";
+import { parseModulesToSaveKey, parsePeftKey, peftKey, stripPrefix } from "./peftKeys.js";
 
 export const PEFT_CONFIG_FILE = "adapter_config.json";
 export const PEFT_WEIGHTS_FILE = "adapter_model.safetensors";
@@ -24,7 +24,13 @@ export function pickleRefusedMessage(where = PEFT_PICKLE_FILE): string {
   );
 }
 
-type Partial = { kind?: "lora" | "embedding"; A?: Tensor; B?: Tensor; bias?: Tensor };
+type Partial = {
+  kind?: "lora" | "embedding";
+  A?: Tensor;
+  B?: Tensor;
+  bias?: Tensor;
+  keys: { A?: string; B?: string; bias?: string };
+};
 
 /**
  * Reads a PEFT LoRA adapter from its files (`adapter_config.json`, `adapter_model.safetensors`,
@@ -56,7 +62,7 @@ export function readPeftAdapter(files: Readonly<Record<string, Uint8Array>>): Pe
     const t = file.getTensor(key);
     const lora = parsePeftKey(key);
     if (lora) {
-      const slot = parts.get(lora.module) ?? {};
+      const slot = parts.get(lora.module) ?? { keys: {} };
       const kind = lora.part.startsWith("lora_embedding") ? "embedding" : "lora";
       if (slot.kind && slot.kind !== kind) {
         throw new FormatError(
@@ -73,6 +79,7 @@ export function readPeftAdapter(files: Readonly<Record<string, Uint8Array>>): Pe
         );
       }
       slot[field] = t;
+      if (key !== peftKey(lora.module, lora.part)) slot.keys[field] = key;
       parts.set(lora.module, slot);
       continue;
     }
@@ -96,7 +103,13 @@ export function readPeftAdapter(files: Readonly<Record<string, Uint8Array>>): Pe
       );
     }
     checkFactorShapes(module, p.A, p.B, rankAndAlpha(module, config).r);
-    modules[module] = { kind: p.kind ?? "lora", A: p.A, B: p.B, ...(p.bias ? { bias: p.bias } : {}) };
+    modules[module] = {
+      kind: p.kind ?? "lora",
+      A: p.A,
+      B: p.B,
+      ...(p.bias ? { bias: p.bias } : {}),
+      ...(Object.keys(p.keys).length > 0 ? { keys: p.keys } : {}),
+    };
     if (Array.isArray(config.target_modules) && !matchesTarget(module, config.target_modules)) {
       warnings.push(
         `module ${module} has LoRA weights but is not matched by target_modules ${JSON.stringify(config.target_modules)}`,

@@ -1,11 +1,13 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fixturePath } from "@lowrank/vitest-config/fixtures";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { adapterDigest } from "../digest.js";
 import { parseSafetensors } from "../safetensors/parseSafetensors.js";
 import { serializeSafetensors } from "../safetensors/serializeSafetensors.js";
 import { parsePeftConfig, serializePeftConfig } from "./parsePeftConfig.js";
+import { pythonJsonDumps } from "./pythonJson.js";
 import { readPeftAdapter } from "./readPeftAdapter.js";
 import { writePeftAdapter } from "./writePeftAdapter.js";
 
@@ -75,5 +77,33 @@ describe("writing a PEFT folder that was read and not changed gives the same byt
     // A config built in code writes lora_dropout as a float, as PEFT's dataclass (float = 0.0) does.
     const fresh = new TextDecoder().decode(serializePeftConfig({ ...config, lora_dropout: 0 }));
     expect(fresh).toContain('"lora_dropout": 0.0');
+  });
+
+  it("any config PEFT could have written (random keys, floats written as floats) reads and writes back byte for byte", () => {
+    const weights = folder(FIXTURES[1] as string)["adapter_model.safetensors"] as Uint8Array;
+    const name = fc.stringMatching(/^[a-z_]{1,8}$/);
+    const config = fc.record(
+      {
+        r: fc.constant(8), // the rank of the dialogpt weights used with it
+        lora_alpha: fc.oneof(fc.integer({ min: 1, max: 64 }), fc.double({ min: 0.5, max: 64, noNaN: true })),
+        lora_dropout: fc.double({ min: 0, max: 0.99, noNaN: true }),
+        target_modules: fc.array(name, { maxLength: 3 }),
+        alpha_pattern: fc.dictionary(name, fc.integer({ min: 1, max: 9 }), { maxKeys: 2 }),
+        use_rslora: fc.boolean(),
+        base_model_name_or_path: fc.oneof(fc.constant(null), fc.string()),
+        some_future_key: fc.jsonValue(),
+      },
+      { requiredKeys: ["r"] },
+    );
+    fc.assert(
+      fc.property(config, fc.boolean(), (raw, floatAlpha) => {
+        // PEFT's dataclass holds lora_dropout as a float; lora_alpha may be either.
+        const floats = new Set(["/lora_dropout", ...(floatAlpha ? ["/lora_alpha"] : [])]);
+        const text = pythonJsonDumps(raw, floats);
+        const files = { "adapter_config.json": new TextEncoder().encode(text), "adapter_model.safetensors": weights };
+        expectSameFiles(writePeftAdapter(readPeftAdapter(files).adapter), files);
+      }),
+      { numRuns: 100 },
+    );
   });
 });
