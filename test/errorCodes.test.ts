@@ -47,6 +47,23 @@ describe("errors are recognised by code", () => {
     expect(offenders).toEqual([]);
   });
 
+  it("the published packages throw only their own error type", () => {
+    const offenders: string[] = [];
+    for (const pkg of ["core", "formats", "runtime", "cli"]) {
+      for (const file of sources(path.join(root, "packages", pkg, "src"))) {
+        const rel = path.relative(root, file);
+        // The kernel conformance suite's assertion helpers report test failures, not refused input.
+        if (rel.endsWith("testing.ts") || rel === "packages/core/src/kernels/conformance.ts") continue;
+        readFileSync(file, "utf8")
+          .split("\n")
+          .forEach((line, i) => {
+            if (/throw new (?:Type|Range)?Error\(/.test(line)) offenders.push(`${rel}:${i + 1}: ${line.trim()}`);
+          });
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+
   it("each package's guard accepts its errors from any copy (by name and a known code) and nothing else", () => {
     const cases = [
       {

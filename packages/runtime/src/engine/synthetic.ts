@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
+import { RuntimeError } from "../errors.js";
 import type { AdapterWeights, LinearFn, LinearModule, ServableBase } from "./types.js";
 
 /** Deterministic uniform values in [-amp, amp) (mulberry32), for synthetic weights. */
@@ -165,7 +166,8 @@ export function syntheticAdapterArrays(base: ServableBase, spec: SyntheticAdapte
   const names = spec.modules ?? [...base.linearModules.keys()];
   names.forEach((name, i) => {
     const m = base.linearModules.get(name);
-    if (!m) throw new Error(`synthetic adapter: base has no module '${name}'`);
+    if (!m)
+      throw new RuntimeError("AdapterMismatch", `synthetic adapter: expected a module of the base, found '${name}'`);
     const r = spec.rank;
     out.set(name, {
       a: seededValues(spec.seed * 7919 + i * 2, r * m.inFeatures, 1 / Math.sqrt(m.inFeatures)),
