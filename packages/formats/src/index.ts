@@ -95,6 +95,7 @@ export type {
   PeftReadResult,
 } from "./peft/PeftAdapter.js";
 export {
+  type ConfigSource,
   configSourceOf,
   KNOWN_LORA_CONFIG_KEYS,
   loraScale,

@@ -48,11 +48,13 @@ export const KNOWN_LORA_CONFIG_KEYS: ReadonlySet<string> = new Set([
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /** What a config looked like in its file: needed to write an unchanged config back byte for byte. */
-interface ConfigSource {
+export interface ConfigSource {
   /** JSON pointers of the numbers written as floats (`0.0`). */
   floats: ReadonlySet<string>;
   /** Keys the file did not have, with the default `parsePeftConfig` filled in. */
   filled: ReadonlyMap<string, unknown>;
+  /** Keys whose value was normalized (`"rank_pattern": null` read as `{}`), with the value as written. */
+  written: ReadonlyMap<string, { value: unknown; read: unknown }>;
 }
 
 const sources = new WeakMap<object, ConfigSource>();
@@ -102,8 +104,12 @@ export function parsePeftConfig(input: Uint8Array | string | unknown): { config:
   const obj = raw as Record<string, unknown>;
   const config = validatePeftConfig(obj);
   const filled = new Map<string, unknown>();
-  for (const k of Object.keys(config)) if (!Object.hasOwn(obj, k) || obj[k] === undefined) filled.set(k, config[k]);
-  sources.set(config, { floats, filled });
+  const written = new Map<string, { value: unknown; read: unknown }>();
+  for (const k of Object.keys(config)) {
+    if (!Object.hasOwn(obj, k) || obj[k] === undefined) filled.set(k, config[k]);
+    else if (!sameJson(obj[k], config[k])) written.set(k, { value: obj[k], read: structuredClone(config[k]) });
+  }
+  sources.set(config, { floats, filled, written });
   const warnings = Object.keys(obj)
     .filter((k) => !KNOWN_LORA_CONFIG_KEYS.has(k))
     .map(
@@ -143,7 +149,8 @@ export function serializePeftConfig(config: PeftConfig): Uint8Array {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(config)) {
     if (source?.filled.has(k) && sameJson(source.filled.get(k), v)) continue;
-    out[k] = v;
+    const w = source?.written.get(k);
+    out[k] = w && sameJson(w.read, v) ? w.value : v;
   }
   const floats = new Set(source?.floats ?? []);
   if (!source || source.filled.has("lora_dropout")) floats.add("/lora_dropout");
