@@ -78,7 +78,7 @@ describe("errors are recognised by code", () => {
         codes: RUNTIME_ERROR_CODES,
         make: () => new RuntimeError("NotFound", "x"),
       },
-      { guard: isCliError, name: "CliError", codes: CLI_ERROR_CODES, make: () => new CliError("x", "BadOption") },
+      { guard: isCliError, name: "CliError", codes: CLI_ERROR_CODES, make: () => new CliError("x", "InvalidOption") },
     ] as const;
     for (const { guard, name, codes, make } of cases) {
       expect(guard(make())).toBe(true);

@@ -3,13 +3,28 @@ export const EXIT_OK = 0;
 export const EXIT_BAD_INPUT = 1;
 export const EXIT_USAGE = 2;
 
-/** Every code a `CliError` carries (other packages' typed errors keep their own closed codes). */
-export const CLI_ERROR_CODES = ["BadInput", "BadOption", "Usage", "UnknownRecipe", "Internal"] as const;
+/**
+ * The CLI's own error codes (a closed set, `CLI_ERROR_CODES`; errors of other packages keep theirs):
+ * - `Usage`: unknown command or option, missing argument (exit 2);
+ * - `InvalidOption`: an option or argument value the command cannot take (exit 2);
+ * - `BadInput`: input that parses but cannot be used, such as a token id outside the vocabulary (exit 1);
+ * - `UnknownRecipe`: `lowrank train NAME` with no such recipe (exit 1);
+ * - `OutputExists`: `--out` (or OUT) is taken and `--force` was not given (exit 1);
+ * - `Internal`: what `--json` reports for an error that is not typed (a bug).
+ */
+export const CLI_ERROR_CODES = [
+  "Usage",
+  "InvalidOption",
+  "BadInput",
+  "UnknownRecipe",
+  "OutputExists",
+  "Internal",
+] as const;
 export type CliErrorCode = (typeof CLI_ERROR_CODES)[number];
 
 const CODES: ReadonlySet<string> = new Set(CLI_ERROR_CODES);
 
-/** Thrown by a command for bad input: printed as one line, exit code 1 (or `{"error":...}` with --json). */
+/** Thrown by a command: printed as one line (or `{"error":...}` with --json), exit code 1 or 2. */
 export class CliError extends Error {
   override readonly name = "CliError";
   constructor(
@@ -40,7 +55,29 @@ export function describeError(error: unknown): { code: string; message: string }
     const e = error as { name?: unknown; code?: unknown; message?: unknown };
     const typed = typeof e.name === "string" && TYPED.has(e.name) && typeof e.code === "string";
     const message = typeof e.message === "string" ? e.message : String(error);
-    return { code: typed ? (e.code as string) : "Internal", message };
+    return { code: typed ? (e.code as string) : "Internal", message: inCliTerms(message) };
   }
-  return { code: "Internal", message: String(error) };
+  return { code: "Internal", message: inCliTerms(String(error)) };
+}
+
+/** SDK option names as the CLI spells them, for messages of the libraries below it. */
+const CLI_TERMS: Array<[RegExp, string]> = [
+  [/\(pass overwrite to replace it\)|\(overwrite not set\)/g, "(use --force to replace it)"],
+  [/give headCount \/ headCountKv/g, "give --heads / --kv-heads"],
+  [/\bheadCountKv\b/g, "--kv-heads"],
+  [/\bheadCount\b/g, "--heads"],
+  [/pass moduleNames to be exact/g, "give --base to be exact"],
+  [
+    /\(in Node call installNodeWebGPU\(\) first\)/g,
+    "(lowrank --backend webgpu needs the optional webgpu package and a Vulkan driver)",
+  ],
+  [
+    /\(call installNodeWebGPU\(\) before the first import\)/g,
+    "(run lowrank again with --backend webgpu from the start)",
+  ],
+];
+
+/** Rewrites SDK wording (option and function names) into the CLI's flags. */
+export function inCliTerms(message: string): string {
+  return CLI_TERMS.reduce((m, [from, to]) => m.replace(from, to), message);
 }
