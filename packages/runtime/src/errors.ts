@@ -29,14 +29,17 @@ export class RuntimeError extends Error {
   override readonly name = "RuntimeError";
   /** The adapter the error is about, when there is one (set by loaders, read by the engine). */
   readonly adapter?: string;
+  /** The request field at fault, when there is one (`model`, `max_tokens`...). */
+  readonly field?: string;
 
   constructor(
     readonly code: RuntimeErrorCode,
     message: string,
-    options?: { cause?: unknown; adapter?: string },
+    options?: { cause?: unknown; adapter?: string; field?: string },
   ) {
     super(message, options);
     if (options?.adapter !== undefined) this.adapter = options.adapter;
+    if (options?.field !== undefined) this.field = options.field;
   }
 }
 

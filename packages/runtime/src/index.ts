@@ -57,6 +57,20 @@ export {
   RuntimeError,
   type RuntimeErrorCode,
 } from "./errors.js";
+export { BatchKv } from "./generation/BatchKv.js";
+export {
+  type FinishReason,
+  type GenerationRequest,
+  type GenerationResult,
+  GenerationScheduler,
+  type SchedulerOptions,
+  type SchedulerStats,
+} from "./generation/GenerationScheduler.js";
+export { type KvDecoder, kvDecoderFor, type SequenceKv } from "./generation/KvDecoder.js";
+export { mixedLinear, type WeightFor } from "./generation/mixedLinear.js";
+export { Sampler, type SamplerOptions } from "./generation/sampler.js";
+export { createSyntheticGpt2, type SyntheticGpt2Options } from "./generation/syntheticGpt2.js";
+export { TextStream } from "./generation/TextStream.js";
 export { adapterLinear, type LinearModel } from "./models/adapterLinear.js";
 export { Bert, type BertConfig, type BertInputs, parseBertConfig } from "./models/Bert.js";
 export { Checkpoint, type HfFiles, hfFilesFromBytes } from "./models/Checkpoint.js";
@@ -92,5 +106,11 @@ export {
 } from "./models/manifest.js";
 export { type MergeOptions, type MergeReport, mergeHfFolder, writeFolderAtomically } from "./models/mergeHfFolder.js";
 export { argmax, type SamplingOptions, sampleToken } from "./models/sampleToken.js";
-export { type EngineServer, type EngineServerOptions, startEngineServer } from "./server/index.js";
+export {
+  type EngineServer,
+  type EngineServerOptions,
+  type OpenAiOptions,
+  openAiHandler,
+  startEngineServer,
+} from "./server/index.js";
 export { byteLevelBpeJson, loadTokenizer, type TextTokenizer, tokenizerFromJson } from "./tokenizer/loadTokenizer.js";

@@ -298,6 +298,50 @@ export class Engine {
     return { tokens, generated };
   }
 
+  // --- Hooks for the generation scheduler (packages/runtime/src/generation) ---
+
+  /**
+   * Pins an adapter's resident weights for a base (loading them if needed) until `release()`; `__base__`
+   * (or undefined) pins nothing. The generation scheduler holds one per running sequence.
+   */
+  async holdAdapter(
+    nameOrDigest: string | undefined,
+    baseId?: string,
+  ): Promise<{ name: string; adapter: ResidentAdapter | null; release: () => void }> {
+    const baseKey = this.baseKey(baseId);
+    if (nameOrDigest === undefined || nameOrDigest === BASE_ADAPTER)
+      return { name: BASE_ADAPTER, adapter: null, release: () => {} };
+    const name = this.resolveAdapter(nameOrDigest);
+    const base = await this.getBase(baseKey);
+    const key = baseKey + SEP + name;
+    const adapter = await this.cache.acquire(key, () => this.loadResident(name, base));
+    let released = false;
+    return {
+      name,
+      adapter,
+      release: () => {
+        if (released) return;
+        released = true;
+        this.cache.release(key);
+      },
+    };
+  }
+
+  /** The gathered LoRA kernel mixed batches use (undefined: the portable stacked path). */
+  get loraKernel(): GatherLoraKernel | undefined {
+    return this.gatherKernel;
+  }
+
+  /** The id of a base (`id` checked, or the only one when omitted). */
+  resolveBase(id?: string): string {
+    return this.baseKey(id);
+  }
+
+  /** Whether `nameOrDigest` names a registered adapter (or is `__base__`). */
+  hasAdapter(nameOrDigest: string): boolean {
+    return nameOrDigest === BASE_ADAPTER || this.registry.has(nameOrDigest) || this.digests.has(nameOrDigest);
+  }
+
   stats(): EngineStats {
     let merges = 0;
     let unmerges = 0;

@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Engine } from "../engine/Engine.js";
 import { errorResponse, HttpError } from "./httpErrors.js";
+import { type OpenAiOptions, openAiHandler } from "./openai.js";
 
 export interface EngineServerOptions {
   engine: Engine;
@@ -12,6 +13,8 @@ export interface EngineServerOptions {
   maxBodyBytes?: number;
   /** Resolves `POST /v1/adapters/load {name}` for a name the engine does not know yet (e.g. a sub-folder of --adapters). */
   resolveAdapterPath?: (name: string) => string | undefined;
+  /** OpenAI-compatible generation routes (/v1/models, /v1/completions, /v1/chat/completions) over a scheduler. */
+  openai?: OpenAiOptions;
 }
 
 export interface EngineServer {
@@ -40,6 +43,7 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
   let inFlight = 0;
   let closing = false;
   let drained: (() => void) | undefined;
+  const openai = options.openai ? openAiHandler(engine, options.openai) : undefined;
 
   const routes: Record<string, (body: Json, signal: AbortSignal) => Promise<unknown>> = {
     "GET /healthz": async () => ({ ok: !closing, bases: engine.baseIds(), stats: engine.stats() }),
@@ -117,6 +121,10 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
     inFlight++;
     try {
       const url = new URL(req.url ?? "/", "http://localhost");
+      if (openai?.matches(url.pathname) && !closing) {
+        await openai(req, res, ctl.signal);
+        return;
+      }
       const key = `${req.method} ${url.pathname}`;
       const route = routes[key];
       if (!route) {
@@ -158,6 +166,7 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
+        await options.openai?.scheduler.close();
         await engine.close();
         server.closeAllConnections();
         await stopped;
