@@ -10,6 +10,9 @@ export const EXIT_USAGE = 2;
  * - `BadInput`: input that parses but cannot be used, such as a token id outside the vocabulary (exit 1);
  * - `UnknownRecipe`: `lowrank train NAME` with no such recipe (exit 1);
  * - `OutputExists`: `--out` (or OUT) is taken and `--force` was not given (exit 1);
+ * - hub commands (exit 1): `HubUnreachable`, `NotAHub`, `SignInFailed`, `Unauthorized`, `Forbidden`,
+ *   `NotFound`, `Conflict` (a version that exists), `PickleRefused`, `DigestMismatch`, `TransferFailed`,
+ *   `HubError` (anything else the hub answered);
  * - `Internal`: what `--json` reports for an error that is not typed (a bug).
  */
 export const CLI_ERROR_CODES = [
@@ -18,6 +21,17 @@ export const CLI_ERROR_CODES = [
   "BadInput",
   "UnknownRecipe",
   "OutputExists",
+  "HubUnreachable",
+  "NotAHub",
+  "SignInFailed",
+  "Unauthorized",
+  "Forbidden",
+  "NotFound",
+  "Conflict",
+  "PickleRefused",
+  "DigestMismatch",
+  "TransferFailed",
+  "HubError",
   "Internal",
 ] as const;
 export type CliErrorCode = (typeof CLI_ERROR_CODES)[number];

@@ -9,6 +9,8 @@ export interface DoctorReport {
   platform: string;
   backend: { name: string; simd: boolean; threads: number; tfjs: string; notes: string[] };
   database: { kind: "pglite" | "postgres"; location: string };
+  /** Where the hub keeps adapter files (the CLI itself stores none). */
+  blobs: { kind: "files" | "s3"; location: string };
 }
 
 export async function doctor(
@@ -23,13 +25,16 @@ export async function doctor(
     platform: `${process.platform}-${process.arch}`,
     backend: { name: info.backend, simd: info.simd, threads: info.threads, tfjs: info.tfjsVersion, notes: info.notes },
     database: where.database,
+    blobs: where.blobs,
   };
 }
 
 export function registerDoctor(program: Command, io: CliIO): void {
   program
     .command("doctor")
-    .description("check the environment: Node version, tfjs backend and its features, database location")
+    .description(
+      "check the environment: Node version, tfjs backend and its features, the hub's database and blob store",
+    )
     .addOption(backendOption())
     .addOption(threadsOption())
     .option("--json", "print one JSON object")
@@ -42,6 +47,7 @@ export function registerDoctor(program: Command, io: CliIO): void {
         ["backend", `${b.name} (tfjs ${b.tfjs}; SIMD ${b.simd ? "on" : "off"}; threads ${b.threads})`],
         ...b.notes.map((n): [string, string] => ["  note", n]),
         ["database", `${report.database.kind} at ${report.database.location}`],
+        ["hub blobs", `${report.blobs.kind} at ${report.blobs.location}`],
       ]);
     });
 }

@@ -11,8 +11,11 @@ export interface EngineServerOptions {
   port?: number;
   /** Largest request body accepted (default 8 MiB). */
   maxBodyBytes?: number;
-  /** Resolves `POST /v1/adapters/load {name}` for a name the engine does not know yet (e.g. a sub-folder of --adapters). */
-  resolveAdapterPath?: (name: string) => string | undefined;
+  /**
+   * Resolves `POST /v1/adapters/load {name}` for a name the engine does not know yet (a sub-folder of
+   * --adapters, or an adapter pulled from a hub into a cache folder).
+   */
+  resolveAdapterPath?: (name: string) => string | undefined | Promise<string | undefined>;
   /** OpenAI-compatible generation routes (/v1/models, /v1/completions, /v1/chat/completions) over a scheduler. */
   openai?: OpenAiOptions;
 }
@@ -53,7 +56,7 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
       let dir = optionalString(body, "path");
       if (!dir && !name) throw new HttpError("BadRequest", "body: expected {path} or {name}, found neither");
       if (!dir && name && !engine.adapters().some((a) => a.name === name || a.digest === name))
-        dir = options.resolveAdapterPath?.(name);
+        dir = await options.resolveAdapterPath?.(name);
       if (dir)
         engine.registerAdapter(name ?? path.basename(path.resolve(dir)), { kind: "folder", path: path.resolve(dir) });
       const adapter = await engine.loadAdapter(
