@@ -15,6 +15,10 @@ export {
   type NodeWebGPUOptions,
 } from "./backend/webgpu-node.js";
 export { AdapterCache, type AdapterCacheStats, type Cacheable } from "./engine/AdapterCache.js";
+export { AdapterRegistry } from "./engine/AdapterRegistry.js";
+export { BatchScheduler, type Clock, systemClock } from "./engine/BatchScheduler.js";
+export { checkForwardInput } from "./engine/checkForwardInput.js";
+export { type BatchComputeOptions, type BatchRow, computeBatch } from "./engine/computeBatch.js";
 export {
   type AdapterInfo,
   Engine,

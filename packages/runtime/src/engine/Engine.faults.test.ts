@@ -84,7 +84,7 @@ describe("Engine faults", () => {
   });
 
   it("a cancelled request frees its queue slot and is rejected with Cancelled", async () => {
-    const engine = new Engine({ maxBatchSize: 8, maxWaitMs: 30, maxQueued: 2 });
+    const engine = new Engine({ maxBatchSize: 8, flush: "manual", maxQueued: 2 });
     engine.addBase("b", createSyntheticMlp({ dims: DIMS }));
     const input = seededValues(1, 16);
     const abort = new AbortController();
@@ -95,6 +95,7 @@ describe("Engine faults", () => {
     expect(await first).toMatchObject({ ok: false, code: "Cancelled" });
     expect(engine.stats().queued).toBe(1);
     const third = engine.forward({ input });
+    await engine.flush();
     const [a, b] = await Promise.all([second, third]);
     expect(a.batchSize).toBe(2);
     expect(Array.from(a.data)).toEqual(Array.from(b.data));
