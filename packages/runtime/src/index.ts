@@ -26,6 +26,7 @@ export {
   type EngineStats,
   type GenerateRequest,
 } from "./engine/Engine.js";
+export { engineOptionsSchema, type ResolvedEngineOptions, resolveEngineOptions } from "./engine/engineOptions.js";
 export { coreBgmvKernel, type GatherLoraKernel, LoraBatchPlan, type RowAdapter } from "./engine/LoraBatchPlan.js";
 export { peftAdapterFromBytes, peftLoader, readPeftFiles } from "./engine/peftLoader.js";
 export { ResidentAdapter } from "./engine/ResidentAdapter.js";
@@ -89,11 +90,21 @@ export {
 export { type MergeOptions, type MergeReport, mergeHfFolder, writeFolderAtomically } from "./models/mergeHfFolder.js";
 export { argmax, type SamplingOptions, sampleToken } from "./models/sampleToken.js";
 export {
+  adapterFolder,
+  defineRoute,
+  type EngineRoutesOptions,
   type EngineServer,
   type EngineServerOptions,
+  engineRoutes,
   errorResponse,
+  forwardBody,
+  generateBody,
   HTTP_STATUS,
   HttpError,
+  loadBody,
+  type Route,
+  type RouteContext,
   startEngineServer,
+  unloadBody,
 } from "./server/index.js";
 export { byteLevelBpeJson, loadTokenizer, type TextTokenizer, tokenizerFromJson } from "./tokenizer/loadTokenizer.js";

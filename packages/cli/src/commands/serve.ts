@@ -7,12 +7,14 @@ import {
   Engine,
   type EngineServer,
   initBackend,
+  isRuntimeError,
   loadBaseModel,
+  resolveEngineOptions,
   type ServableBase,
   startEngineServer,
 } from "@lowrank/runtime";
 import type { Command } from "commander";
-import { CliError } from "../errors.js";
+import { CliError, EXIT_USAGE } from "../errors.js";
 import type { CliIO } from "../output.js";
 import { THREADS_HELP, threadsArg } from "../threads.js";
 
@@ -64,23 +66,34 @@ export async function findAdapterFolders(dir: string): Promise<Array<{ name: str
 export async function serve(opts: ServeOptions): Promise<EngineServer> {
   if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535)
     throw new CliError(`--port: expected 0..65535, found ${opts.port}`);
-  await initBackend({ backend: opts.backend, threads: opts.threads });
-  const base = await openBase(opts.base);
-  const engine = new Engine({
+  const engineOptions = {
     mode: opts.mode,
     maxBatchSize: opts.maxBatch,
     maxWaitMs: opts.maxWaitMs,
     cacheBytes: opts.cacheMb * 2 ** 20,
-  });
+  };
+  try {
+    resolveEngineOptions(engineOptions); // the engine refuses bad values: say so before any work, as a usage error
+  } catch (error) {
+    if (!isRuntimeError(error)) throw error;
+    const flag = error.message.replace(/^maxBatchSize/, "--max-batch").replace(/^maxWaitMs/, "--max-wait-ms");
+    throw new CliError(
+      flag.replace(/^cacheBytes: .*/, `--cache-mb: expected a finite number >= 0, found ${opts.cacheMb}`),
+      "Usage",
+      EXIT_USAGE,
+    );
+  }
+  await initBackend({ backend: opts.backend, threads: opts.threads });
+  const base = await openBase(opts.base);
+  const engine = new Engine(engineOptions);
   engine.addBase(base.id, base);
   const folders = opts.adapters ? await findAdapterFolders(opts.adapters) : [];
   for (const f of folders) engine.registerAdapter(f.name, { kind: "folder", path: f.path });
-  const adaptersRoot = opts.adapters ? path.resolve(opts.adapters) : undefined;
   return startEngineServer({
     engine,
     host: opts.host,
     port: opts.port,
-    resolveAdapterPath: (name) => (adaptersRoot && /^[\w.-]+$/.test(name) ? path.join(adaptersRoot, name) : undefined),
+    adaptersRoot: opts.adapters ? path.resolve(opts.adapters) : undefined,
   });
 }
 

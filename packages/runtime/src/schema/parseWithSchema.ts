@@ -16,6 +16,13 @@ function found(value: unknown, path: ReadonlyArray<PropertyKey>): string {
   return text === undefined ? typeof v : text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
+/** `field: expected ..., found ...` for the first issue of a failed parse of `value`. */
+export function schemaProblem(error: z.ZodError, value: unknown, root?: string): string {
+  const issue = error.issues[0];
+  const path = issue?.path ?? [];
+  return `${fieldPath(path, root)}: ${issue?.message ?? "invalid"}, found ${found(value, path)}`;
+}
+
 /**
  * Parses `value` with `schema`, or throws `RuntimeError("InvalidArgument")` naming the first bad field,
  * what was expected and what was found (`maxBatchSize: expected an integer >= 1, found 0`).
@@ -23,10 +30,5 @@ function found(value: unknown, path: ReadonlyArray<PropertyKey>): string {
 export function parseWithSchema<S extends z.ZodType>(schema: S, value: unknown, root?: string): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const path = issue?.path ?? [];
-  const field = fieldPath(path, root);
-  throw new RuntimeError("InvalidArgument", `${field}: ${issue?.message ?? "invalid"}, found ${found(value, path)}`, {
-    cause: result.error,
-  });
+  throw new RuntimeError("InvalidArgument", schemaProblem(result.error, value, root), { cause: result.error });
 }
