@@ -279,6 +279,7 @@ export class Engine {
         `generate: expected a causal-lm base, found '${base.kind}' (${base.id})`,
       );
     validateSampling(req);
+    checkForwardInput(base, req.inputIds); // the prompt is checked even when no step runs
     const rng = new Rng(req.seed ?? 0);
     const tokens = [...req.inputIds];
     const generated: number[] = [];
