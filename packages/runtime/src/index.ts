@@ -27,7 +27,12 @@ export {
   type GenerateRequest,
 } from "./engine/Engine.js";
 export { engineOptionsSchema, type ResolvedEngineOptions, resolveEngineOptions } from "./engine/engineOptions.js";
-export { coreBgmvKernel, type GatherLoraKernel, LoraBatchPlan, type RowAdapter } from "./engine/LoraBatchPlan.js";
+export {
+  type GatherLoraKernel,
+  type LoraBatchKernel,
+  LoraBatchPlan,
+  type RowAdapter,
+} from "./engine/LoraBatchPlan.js";
 export { peftAdapterFromBytes, peftLoader, readPeftFiles } from "./engine/peftLoader.js";
 export { ResidentAdapter } from "./engine/ResidentAdapter.js";
 export {

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { initBackend } from "../backend/initBackend.js";
+import { describe, expect, it } from "vitest";
+import { useBackend } from "../../test/useBackend.js";
 import { Engine } from "./Engine.js";
 import {
   createSyntheticMlp,
@@ -36,14 +36,7 @@ function specs(base: ServableBase): Array<SyntheticAdapterSpec & { name: string 
 
 for (const backend of ["cpu", "wasm"] as const) {
   describe(`Engine on ${backend}`, () => {
-    let previous: string;
-    beforeAll(async () => {
-      previous = tf.getBackend();
-      await initBackend({ backend });
-    });
-    afterAll(async () => {
-      await initBackend({ backend: previous as "wasm" });
-    });
+    useBackend(backend);
 
     it("batches 32 adapters with mixed ranks and scales plus __base__ rows; each row equals the request run alone and the reference", async () => {
       const start = tf.memory().numTensors;

@@ -7,7 +7,7 @@ import { BatchScheduler, type Clock, systemClock } from "./BatchScheduler.js";
 import { checkForwardInput } from "./checkForwardInput.js";
 import { computeBatch } from "./computeBatch.js";
 import { type ResolvedEngineOptions, resolveEngineOptions } from "./engineOptions.js";
-import { coreBgmvKernel, type GatherLoraKernel } from "./LoraBatchPlan.js";
+import type { LoraBatchKernel } from "./LoraBatchPlan.js";
 import { MergedWeights } from "./MergedWeights.js";
 import type { ResidentAdapter } from "./ResidentAdapter.js";
 import {
@@ -39,10 +39,11 @@ export interface EngineOptions {
   /** Turns an adapter source (folder, bytes) into weights (default: PEFT format); `custom` sources load themselves. */
   loader?: AdapterLoader;
   /**
-   * Gathered LoRA kernel for heterogeneous batches. Default: @lowrank/core's `bgmv` (custom kernels on
-   * cpu and webgpu, the fastest measured op composition on wasm). `"portable"`: stacked batched matmuls.
+   * How heterogeneous batches get each row's LoRA term. Default `auto`: @lowrank/core's `bgmvAdapters`, the
+   * registered LoRA kernel on cpu and webgpu and the fastest measured composition elsewhere (wasm); `kernel`
+   * or `segmented` force one path of it; `portable`: stacked batched matmuls; or a custom stacked kernel.
    */
-  kernel?: GatherLoraKernel | "portable";
+  kernel?: LoraBatchKernel;
 }
 
 export interface EngineStats {
@@ -94,7 +95,7 @@ interface BaseSlot {
  */
 export class Engine {
   readonly mode: "unmerged" | "merged";
-  private readonly gatherKernel: GatherLoraKernel | undefined;
+  private readonly gatherKernel: LoraBatchKernel;
   private readonly opts: ResolvedEngineOptions;
   private readonly bases = new Map<string, BaseSlot>();
   private readonly adaptersById: AdapterRegistry;
@@ -107,12 +108,8 @@ export class Engine {
   constructor(options: EngineOptions = {}) {
     this.opts = resolveEngineOptions(options as Record<string, unknown>);
     this.mode = this.opts.mode;
-    if (options.kernel === "portable") this.gatherKernel = undefined;
-    else if (options.kernel) this.gatherKernel = options.kernel;
-    else {
-      registerLoraKernels();
-      this.gatherKernel = coreBgmvKernel;
-    }
+    registerLoraKernels();
+    this.gatherKernel = this.opts.kernel;
     this.adaptersById = new AdapterRegistry(this.opts.cacheBytes, options.loader, (baseId, key) =>
       this.bases.get(baseId)?.merged?.forget(key),
     );

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { RuntimeError } from "../backend/errors.js";
-import { type GatherLoraKernel, LoraBatchPlan } from "./LoraBatchPlan.js";
+import { type LoraBatchKernel, LoraBatchPlan } from "./LoraBatchPlan.js";
 import type { MergedWeights } from "./MergedWeights.js";
 import type { ResidentAdapter } from "./ResidentAdapter.js";
 import type { LinearFn, ServableBase } from "./types.js";
@@ -16,8 +16,8 @@ export interface BatchRow {
 export interface BatchComputeOptions {
   /** Merged mode: the weights with the batch's one adapter folded in (already `ensure`d by the caller). */
   merged?: MergedWeights;
-  /** The gathered LoRA kernel for heterogeneous batches (undefined: the portable stacked path). */
-  kernel?: GatherLoraKernel;
+  /** How heterogeneous batches get each row's LoRA term (default `auto`). */
+  kernel?: LoraBatchKernel;
 }
 
 /**

@@ -27,6 +27,10 @@ describe("Engine options", () => {
     [{ cacheBytes: -1 }, "cacheBytes: expected a finite number of bytes >= 0, found -1"],
     [{ mode: "fast" }, "mode: expected 'unmerged' or 'merged', found \"fast\""],
     [{ flush: "later" }, "flush: expected 'auto' or 'manual', found \"later\""],
+    [
+      { kernel: "fast" },
+      "kernel: expected 'auto', 'kernel', 'segmented', 'portable' or a kernel function, found \"fast\"",
+    ],
   ])("refuses %j with InvalidArgument naming the option", (options, message) => {
     expect(refusal(options)).toEqual({ code: "InvalidArgument", message });
   });

@@ -1,12 +1,13 @@
 import { z } from "zod";
 import { parseWithSchema } from "../schema/parseWithSchema.js";
+import type { LoraBatchKernel } from "./LoraBatchPlan.js";
 
 const finite = (what: string) => z.number({ error: `expected ${what}` }).refine(Number.isFinite, `expected ${what}`);
 const atLeast = (min: number, what: string) => finite(what).pipe(z.number().min(min, { error: `expected ${what}` }));
 const positiveInt = (fallback: number) =>
   z.number({ error: "expected an integer >= 1" }).int({ error: "expected an integer >= 1" }).min(1).default(fallback);
 
-/** The numeric and mode options of an Engine; functions (loader, kernel, clock) are checked by type only. */
+/** The numeric, mode and kernel options of an Engine; the loader and clock are checked by type only. */
 export const engineOptionsSchema = z.object({
   mode: z.enum(["unmerged", "merged"], { error: "expected 'unmerged' or 'merged'" }).default("unmerged"),
   maxBatchSize: positiveInt(32),
@@ -14,12 +15,19 @@ export const engineOptionsSchema = z.object({
   maxQueued: positiveInt(4096),
   cacheBytes: atLeast(0, "a finite number of bytes >= 0").default(256 * 2 ** 20),
   flush: z.enum(["auto", "manual"], { error: "expected 'auto' or 'manual'" }).default("auto"),
+  kernel: z
+    .custom<LoraBatchKernel>(
+      (v) =>
+        typeof v === "function" || (typeof v === "string" && ["auto", "kernel", "segmented", "portable"].includes(v)),
+      { error: "expected 'auto', 'kernel', 'segmented', 'portable' or a kernel function" },
+    )
+    .default("auto"),
 });
 
 export type ResolvedEngineOptions = z.output<typeof engineOptionsSchema>;
 
 /** Validated options with defaults, or `RuntimeError("InvalidArgument")` naming the option. */
 export function resolveEngineOptions(options: Record<string, unknown>): ResolvedEngineOptions {
-  const { loader: _l, kernel: _k, clock: _c, ...rest } = options;
+  const { loader: _l, clock: _c, ...rest } = options;
   return parseWithSchema(engineOptionsSchema.strict(), rest, "options");
 }

@@ -144,12 +144,18 @@ function checkAnswer(route: string, body: unknown, answer: JsonAnswer): void {
   } else if (route === "/v1/forward") {
     const ids = b.input_ids as number[];
     // a 200 is correct only for ids the model has: anything else must have been refused
-    expect(ids.every((id) => Number.isInteger(id) && id >= 0 && id < VOCAB), JSON.stringify(ids)).toBe(true);
+    expect(
+      ids.every((id) => Number.isInteger(id) && id >= 0 && id < VOCAB),
+      JSON.stringify(ids),
+    ).toBe(true);
     expect(answer.json.shape).toEqual([ids.length, VOCAB]);
     expect((answer.json.output as number[]).every(Number.isFinite)).toBe(true);
   } else if (route === "/v1/generate") {
     const ids = b.input_ids as number[];
-    expect(ids.every((id) => Number.isInteger(id) && id >= 0 && id < VOCAB), JSON.stringify(ids)).toBe(true);
+    expect(
+      ids.every((id) => Number.isInteger(id) && id >= 0 && id < VOCAB),
+      JSON.stringify(ids),
+    ).toBe(true);
     expect(answer.json.tokens.slice(0, ids.length)).toEqual(ids);
     expect(answer.json.generated.every((t: number) => Number.isInteger(t) && t >= 0 && t < VOCAB)).toBe(true);
   }
