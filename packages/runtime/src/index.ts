@@ -109,6 +109,7 @@ export {
   loadBody,
   type Route,
   type RouteContext,
+  RouteStream,
   startEngineServer,
   unloadBody,
 } from "./server/index.js";

@@ -1,5 +1,5 @@
 export { adapterFolder } from "./adapterFolder.js";
-export { defineRoute, type Route, type RouteContext } from "./defineRoute.js";
+export { defineRoute, type Route, type RouteContext, RouteStream } from "./defineRoute.js";
 export { type EngineRoutesOptions, engineRoutes } from "./engineRoutes.js";
 export { errorResponse, HTTP_STATUS, HttpError } from "./httpErrors.js";
 export { forwardBody, generateBody, loadBody, unloadBody } from "./requestSchemas.js";

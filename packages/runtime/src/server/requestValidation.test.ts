@@ -272,3 +272,38 @@ describe("unload", () => {
     expect((await call("POST", "/v1/adapters/unload", { name: "temp" })).status).toBe(404);
   });
 });
+
+describe("routes added by other modules", () => {
+  it("are schema-checked like the built-in ones, can stream, and may not shadow a built-in route", async () => {
+    const { z } = await import("zod");
+    const { defineRoute, RouteStream } = await import("./defineRoute.js");
+    const engine = new Engine({ maxWaitMs: 0 });
+    engine.addBase("mlp", createSyntheticMlp({ dims: [4, 2] }));
+    const echo = defineRoute({
+      method: "POST",
+      path: "/v1/echo",
+      body: z.strictObject({ words: z.array(z.string()).min(1) }),
+      handle: async (body) =>
+        new RouteStream(
+          (async function* () {
+            for (const w of body.words) yield `data: ${w}\n\n`;
+          })(),
+        ),
+    });
+    const extra = await startEngineServer({ engine, routes: [echo] });
+    try {
+      const res = await fetch(`${extra.url}/v1/echo`, { method: "POST", body: JSON.stringify({ words: ["a", "b"] }) });
+      expect(res.headers.get("content-type")).toContain("text/event-stream");
+      expect(await res.text()).toBe("data: a\n\ndata: b\n\n");
+      const bad = await request(extra.url, "POST", "/v1/echo", { words: [] });
+      expect([bad.status, bad.json.error.code]).toEqual([400, "BadRequest"]);
+      expect(bad.json.error.message).toContain("words");
+    } finally {
+      await extra.close();
+    }
+    const clash = defineRoute({ method: "GET", path: "/healthz", handle: async () => ({}) });
+    await expect(startEngineServer({ engine: new Engine(), routes: [clash] })).rejects.toMatchObject({
+      code: "InvalidArgument",
+    });
+  });
+});

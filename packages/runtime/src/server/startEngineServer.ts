@@ -1,7 +1,8 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { RuntimeError } from "../backend/errors.js";
 import type { Engine } from "../engine/Engine.js";
 import { schemaProblem } from "../schema/parseWithSchema.js";
-import type { Route } from "./defineRoute.js";
+import { type Route, RouteStream } from "./defineRoute.js";
 import { engineRoutes } from "./engineRoutes.js";
 import { errorResponse, HttpError } from "./httpErrors.js";
 
@@ -52,7 +53,7 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
   for (const route of [...builtIn, ...(options.routes ?? [])]) {
     const key = `${route.method} ${route.path}`;
     if (routes.has(key))
-      throw new HttpError("BadRequest", `routes: expected one handler per route, found two for ${key}`);
+      throw new RuntimeError("InvalidArgument", `routes: expected one handler per route, found two for ${key}`);
     routes.set(key, route);
   }
 
@@ -77,7 +78,9 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
       const raw = route.method === "POST" ? await readJson(req, maxBody) : {};
       const parsed = route.body ? route.body.safeParse(raw) : { success: true as const, data: raw };
       if (!parsed.success) throw new HttpError("BadRequest", schemaProblem(parsed.error, raw));
-      send(res, 200, await route.handle(parsed.data, { signal: ctl.signal }));
+      const answer = await route.handle(parsed.data, { signal: ctl.signal });
+      if (answer instanceof RouteStream) await stream(res, answer, ctl.signal);
+      else send(res, 200, answer);
     } catch (error) {
       const { status, body } = errorResponse(error);
       send(res, status, body);
@@ -122,6 +125,23 @@ function send(res: ServerResponse, status: number, body: unknown): void {
     "content-length": Buffer.byteLength(text),
   });
   res.end(text);
+}
+
+/** Writes a streamed answer; a client that goes away stops it (the iterator is returned early). */
+async function stream(res: ServerResponse, answer: RouteStream, signal: AbortSignal): Promise<void> {
+  res.writeHead(200, { "content-type": answer.contentType, "cache-control": "no-cache" });
+  try {
+    for await (const chunk of answer.chunks) {
+      if (signal.aborted || res.destroyed) break;
+      if (!res.write(chunk))
+        await new Promise((resolve) => {
+          res.once("drain", resolve);
+          res.once("close", resolve);
+        });
+    }
+  } finally {
+    res.end(); // also after a failure midway: the status is sent, so the answer just stops
+  }
 }
 
 async function readJson(req: IncomingMessage, max: number): Promise<unknown> {
