@@ -3,15 +3,14 @@ import { isRuntimeError, RuntimeError } from "../backend/errors.js";
 import { type SamplingOptions, sampleToken, validateSampling } from "../models/sampleToken.js";
 import type { AdapterCacheStats } from "./AdapterCache.js";
 import { type AdapterInfo, AdapterRegistry } from "./AdapterRegistry.js";
-import { BatchScheduler, type Clock, systemClock } from "./BatchScheduler.js";
+import { BatchScheduler, systemClock } from "./BatchScheduler.js";
 import { checkForwardInput } from "./checkForwardInput.js";
-import { computeBatch } from "./computeBatch.js";
-import { type ResolvedEngineOptions, resolveEngineOptions } from "./engineOptions.js";
+import { computeBatch, splitBatchOutput } from "./computeBatch.js";
+import { type EngineOptions, type ResolvedEngineOptions, resolveEngineOptions } from "./engineOptions.js";
 import type { LoraBatchKernel } from "./LoraBatchPlan.js";
 import { MergedWeights } from "./MergedWeights.js";
 import type { ResidentAdapter } from "./ResidentAdapter.js";
 import {
-  type AdapterLoader,
   type AdapterSource,
   BASE_ADAPTER,
   type ForwardRequest,
@@ -20,31 +19,7 @@ import {
 } from "./types.js";
 
 export type { AdapterInfo } from "./AdapterRegistry.js";
-
-export interface EngineOptions {
-  /** `unmerged` (default): many tenants per batch. `merged`: one hot adapter folded into the weights per batch. */
-  mode?: "unmerged" | "merged";
-  /** Most examples in one batch: an integer >= 1 (default 32). */
-  maxBatchSize?: number;
-  /** Longest a request waits for others to share its batch: finite, >= 0 (default 2 ms). */
-  maxWaitMs?: number;
-  /** Most requests waiting: an integer >= 1; more are refused with `Overloaded` (default 4096). */
-  maxQueued?: number;
-  /** Byte budget of resident adapters: finite, >= 0 (default 256 MiB). Pinned adapters may exceed it briefly. */
-  cacheBytes?: number;
-  /** `auto` (default): batches start by size and wait. `manual`: only `flush()` starts them (deterministic tests). */
-  flush?: "auto" | "manual";
-  /** Time source for `maxWaitMs` (default: the system clock). */
-  clock?: Clock;
-  /** Turns an adapter source (folder, bytes) into weights (default: PEFT format); `custom` sources load themselves. */
-  loader?: AdapterLoader;
-  /**
-   * How heterogeneous batches get each row's LoRA term. Default `auto`: @lowrank/core's `bgmvAdapters`, the
-   * registered LoRA kernel on cpu and webgpu and the fastest measured composition elsewhere (wasm); `kernel`
-   * or `segmented` force one path of it; `portable`: stacked batched matmuls; or a custom stacked kernel.
-   */
-  kernel?: LoraBatchKernel;
-}
+export type { EngineOptions } from "./engineOptions.js";
 
 export interface EngineStats {
   baseLoads: number;
@@ -380,25 +355,25 @@ export class Engine {
         { merged, kernel: this.gatherKernel },
       );
       const data = (await out.data()) as Float32Array;
-      const outShape = out.shape;
+      const parts = splitBatchOutput(
+        base,
+        data,
+        out.shape,
+        rows.map((p) => p.shape),
+      );
       out.dispose();
-      const per = data.length / rows.length;
-      // Right-padded sequences: keep each row's own positions (outputs are [batch, seq, ...]).
-      const seqOut = Boolean(base.causalPadding) && outShape.length >= 2;
-      const perPos = seqOut ? per / (outShape[1] as number) : per;
       this.counters.batches++;
       this.counters.rows += rows.length;
       this.counters.largestBatch = Math.max(this.counters.largestBatch, rows.length);
       rows.forEach((p, i) => {
-        const len = seqOut ? (p.shape[0] as number) : 0;
-        const values = data.subarray(i * per, i * per + (seqOut ? len * perPos : per));
+        const { values, shape } = parts[i] as { values: Float32Array; shape: number[] };
         if (!values.every(Number.isFinite)) {
           this.settle(p, nonFinite(p));
           return;
         }
         const result: ForwardResult = {
           data: Float32Array.from(values),
-          shape: seqOut ? [len, ...outShape.slice(2)] : outShape.slice(1),
+          shape,
           adapter: p.adapter,
           digest: held.get(p.adapter)?.digest,
           batchSize: rows.length,

@@ -59,3 +59,25 @@ export function computeBatch(base: ServableBase, rows: readonly BatchRow[], opti
     return out.dtype === "float32" ? out : tf.cast(out, "float32");
   });
 }
+
+/**
+ * Each row's part of a batch output `data` (shape `outShape`, [rows, ...]): the row's values (a view) and
+ * shape. Right-padded sequences keep only their own positions (`shapes[i][0]` of [batch, seq, ...]).
+ */
+export function splitBatchOutput(
+  base: ServableBase,
+  data: Float32Array,
+  outShape: readonly number[],
+  shapes: ReadonlyArray<readonly number[]>,
+): Array<{ values: Float32Array; shape: number[] }> {
+  const per = data.length / shapes.length;
+  const seqOut = Boolean(base.causalPadding) && outShape.length >= 2;
+  const perPos = seqOut ? per / (outShape[1] as number) : per;
+  return shapes.map((rowShape, i) => {
+    const len = seqOut ? (rowShape[0] as number) : 0;
+    return {
+      values: data.subarray(i * per, i * per + (seqOut ? len * perPos : per)),
+      shape: seqOut ? [len, ...outShape.slice(2)] : outShape.slice(1),
+    };
+  });
+}
