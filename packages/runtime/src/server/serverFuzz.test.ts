@@ -23,22 +23,27 @@ const SPEC = { rank: 2, seed: 5 };
 const ref = mlpArrays(mlp);
 const TYPED_4XX = new Set([400, 403, 404, 405, 413, 422]);
 let dir: string;
-let server: EngineServer;
+const MODES = ["unmerged", "merged"] as const;
+const servers = new Map<(typeof MODES)[number], EngineServer>();
 
 beforeAll(async () => {
   dir = await adapterFolders([
     { name: "a", base: mlp, spec: SPEC },
     { name: "t", base: lm, spec: { rank: 2, seed: 6 } },
   ]);
-  const engine = new Engine({ maxWaitMs: 0, maxBatchSize: 4, maxQueued: 64 });
-  engine.addBase("mlp", mlp);
-  engine.addBase("lm", lm);
-  engine.registerAdapter("a", { kind: "folder", path: `${dir}/a` }); // as `lowrank serve --adapters` does
-  server = await startEngineServer({ engine, adaptersRoot: dir, maxBodyBytes: 4096 });
+  for (const mode of MODES) {
+    const engine = new Engine({ mode, maxWaitMs: 0, maxBatchSize: 4, maxQueued: 64 });
+    engine.addBase("mlp", createSyntheticMlp({ dims: DIMS, seed: 8 }));
+    engine.addBase("lm", createSyntheticCausalLm({ vocab: VOCAB, dim: 8, layers: 1, seed: 4 }));
+    engine.registerAdapter("a", { kind: "folder", path: `${dir}/a` }); // as `lowrank serve --adapters` does
+    servers.set(mode, await startEngineServer({ engine, adaptersRoot: dir, maxBodyBytes: 4096 }));
+  }
 });
 
 afterAll(async () => {
-  await server?.close();
+  for (const server of servers.values()) await server.close();
+  mlp.dispose();
+  lm.dispose();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -161,8 +166,9 @@ function checkAnswer(route: string, body: unknown, answer: JsonAnswer): void {
   }
 }
 
-describe("engine server under random and mutated requests", () => {
+describe.each(MODES)("engine server (%s) under random and mutated requests", (mode) => {
   it("answers every request with a typed 4xx or a correct 200, keeps /healthz up, and still computes right", async () => {
+    const server = servers.get(mode) as EngineServer;
     const statuses = new Map<number, number>();
     await fc.assert(
       fc.asyncProperty(mutated, async ({ route, body }) => {
