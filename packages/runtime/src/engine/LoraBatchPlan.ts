@@ -53,16 +53,6 @@ export class LoraBatchPlan {
     const scales = this.rows.map((r, i) => (mods[i] ? r.scale * (mods[i] as ResidentModule).scaling : 0));
     if (!mods.some((m, i) => m && scales[i] !== 0)) return null;
 
-    const first = mods[0];
-    if (first && mods.every((m) => m === first)) {
-      // One adapter for the whole batch: two plain matmuls.
-      let u = tf.matMul(x, first.A);
-      const s0 = scales[0] as number;
-      if (scales.every((s) => s === s0)) u = tf.mul(u, s0);
-      else u = tf.mul(u, tf.tensor2d(expand(scales, perRow), [n, 1]));
-      return tf.matMul(u, first.B);
-    }
-
     const uniq: ResidentModule[] = [];
     const slotOf = new Map<ResidentModule, number>();
     for (const m of mods)

@@ -249,6 +249,18 @@ describe("loading adapters by path over HTTP stays inside --adapters", () => {
     expect(names).toEqual(["m", "chat", "alias"]);
   });
 
+  it("a failed load under a registered name restores that adapter as it was", async () => {
+    const before = (await call("GET", "/v1/adapters")).json.adapters.find((a: { name: string }) => a.name === "m");
+    const input = Array.from({ length: 12 }, (_, i) => i / 12);
+    const served = await call("POST", "/v1/forward", { base: "mlp", adapter: "m", input });
+    const failed = await call("POST", "/v1/adapters/load", { path: "chat", name: "m", base: "mlp" });
+    expect([failed.status, failed.json.error.code]).toEqual([422, "AdapterMismatch"]);
+    const after = (await call("GET", "/v1/adapters")).json.adapters.find((a: { name: string }) => a.name === "m");
+    expect({ path: after.path, digest: after.digest }).toEqual({ path: before.path, digest: before.digest });
+    const again = await call("POST", "/v1/forward", { base: "mlp", adapter: "m", input });
+    expect(again.json.output).toEqual(served.json.output);
+  });
+
   it("a server without --adapters refuses every load by path with 403", async () => {
     const engine = new Engine({ maxWaitMs: 0 });
     engine.addBase("mlp", createSyntheticMlp({ dims: [4, 2] }));
