@@ -38,7 +38,7 @@ export { countParameters, injectLora } from "./inject/injectLora.js";
 export { isLinearHost, type LinearHost, type LinearModule } from "./inject/LinearHost.js";
 export { LoraModel } from "./inject/LoraModel.js";
 export { GATHER_STRATEGIES, type GatherStrategy } from "./kernels/composed/Bgmv.js";
-export { type AdapterPair, bgmvSegmented } from "./kernels/composed/BgmvSegmented.js";
+export type { AdapterPair } from "./kernels/composed/BgmvSegmented.js";
 export { SEGMENT_STRATEGIES, type SegmentStrategy } from "./kernels/composed/Sgmv.js";
 export { type ConformanceCase, kernelConformanceCases } from "./kernels/conformance.js";
 export { bgmvImpl, type GatherDims } from "./kernels/cpu/Bgmv.js";
