@@ -38,10 +38,7 @@ async function openPage(browser: Browser): Promise<{ page: Page; problems: strin
 const isHealthCall = (url: string) => new URL(url).pathname === "/api/trpc/health";
 
 /** Load the home page and wait for the status card that the client-side health query renders. */
-async function loadHealth(
-  page: Page,
-  hub: RunningHub,
-): Promise<{ card: Locator; rows: Record<string, string>; fullVersion: string | null }> {
+async function loadHealth(page: Page, hub: RunningHub): Promise<{ card: Locator; rows: Record<string, string> }> {
   const response = page.waitForResponse((r) => isHealthCall(r.url()));
   await page.goto(hub.url);
   expect((await response).status()).toBe(200);
@@ -54,8 +51,7 @@ async function loadHealth(
     }
     return out;
   });
-  const fullVersion = await card.locator("dd[title]").getAttribute("title");
-  return { card, rows, fullVersion };
+  return { card, rows };
 }
 
 /** Width and height from a PNG's IHDR chunk; throws unless the bytes start like a PNG. */
@@ -107,16 +103,16 @@ describe.skipIf(skipWithoutService(chromiumMissing))(
       expect(html).not.toContain("Healthy.");
 
       const { page, problems } = await openPage(browser);
-      const { card, rows, fullVersion } = await loadHealth(page, hub);
+      const { card, rows } = await loadHealth(page, hub);
       expect(await page.title()).toBe("lowrank hub");
       // biome-ignore lint/performance/useDomNodeTextContent: Playwright's innerText() is the rendered text a user reads
       expect(await page.getByRole("heading", { level: 1 }).innerText()).toBe("lowrank hub");
       // biome-ignore lint/performance/useDomNodeTextContent: Playwright's innerText() is the rendered text a user reads
       expect(await card.locator("p").first().innerText()).toBe("Healthy. Using embedded PGlite.");
-      expect(rows.Location).toBe(join(dataDir, "pglite"));
-      // The card shows the version up to " on "; the full `select version()` is its tooltip.
-      expect(rows.Server).toMatch(/^PostgreSQL \d+\.\d+ \(PGlite \d+\.\d+\.\d+\)$/);
-      expect(fullVersion?.startsWith(`${rows.Server} on `)).toBe(true);
+      // Any visitor sees the kind of database, not the data folder or the server's build.
+      expect(Object.keys(rows)).toEqual(["Checked"]);
+      expect(await page.content()).not.toContain(dataDir);
+      expect(await page.content()).not.toMatch(/PostgreSQL \d|PGlite \d/);
 
       // "Check again" makes a second round trip and the card comes back.
       const again = page.waitForResponse((r) => isHealthCall(r.url()));
@@ -157,13 +153,11 @@ describe.skipIf(skipWithoutService(chromiumMissing))(
           throw new Error("expected the hooks to start Chromium, the build and PostgreSQL");
         hub = await startHub(build.dir, { databaseUrl: postgres.url }, track);
         const { page, problems } = await openPage(browser);
-        const { card, rows, fullVersion } = await loadHealth(page, hub);
+        const { card, rows } = await loadHealth(page, hub);
         // biome-ignore lint/performance/useDomNodeTextContent: Playwright's innerText() is the rendered text a user reads
         expect(await card.locator("p").first().innerText()).toBe("Healthy. Using PostgreSQL.");
-        expect(rows.Location).toBe(postgres.url);
-        expect(rows.Server).toMatch(/^PostgreSQL \d+\.\d+/);
-        expect(rows.Server).not.toContain("PGlite");
-        expect(fullVersion?.startsWith(`${rows.Server} on `)).toBe(true);
+        expect(Object.keys(rows)).toEqual(["Checked"]);
+        expect(await page.content()).not.toContain(postgres.url);
         await page.screenshot({ path: join(SCREENSHOT_DIR, "home-postgres.png") });
         expect(problems).toEqual([]);
         await page.context().close();

@@ -90,7 +90,7 @@ export const mnist: Recipe = {
     const tr = split(subsample(train, DEFAULTS.adapterRows, seed + 2), t);
     return { x: tr.x, y: tr.y, test: split(test, t) };
   },
-  buildBase: async ({ seed }) => {
+  buildBase: async ({ seed, onStep }) => {
     const { train } = mnistSplit(0);
     const model = buildMnistModel(seed);
     const data = split(subsample(train, DEFAULTS.baseRows, seed + 1));
@@ -102,6 +102,8 @@ export const mnist: Recipe = {
       batchSize: 64,
       learningRate: 1e-3,
       seed,
+      onStep: (st) =>
+        onStep?.({ step: st.step, totalSteps: 5 * Math.ceil((data.x.shape[0] as number) / 64), loss: st.loss }),
     });
     tf.dispose([data.x, data.y]);
     return model.host as tfl.LayersModel;

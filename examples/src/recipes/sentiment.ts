@@ -86,7 +86,7 @@ export const sentiment: Recipe = {
     const d = sentimentDomain("yelp");
     return { x: d.train.x, y: d.train.y, test: d.test };
   },
-  buildBase: async ({ seed }) => {
+  buildBase: async ({ seed, onStep }) => {
     const model = buildSentimentModel(seed);
     const d = sentimentDomain("amazon");
     await trainAdapter({
@@ -97,6 +97,8 @@ export const sentiment: Recipe = {
       batchSize: 32,
       learningRate: 1e-3,
       seed,
+      onStep: (st) =>
+        onStep?.({ step: st.step, totalSteps: 15 * Math.ceil((d.train.x.shape[0] as number) / 32), loss: st.loss }),
     });
     tf.dispose([d.train.x, d.train.y, d.test.x, d.test.y]);
     return model.host as tfl.LayersModel;

@@ -167,7 +167,7 @@ export const translation: Recipe = {
     const d = translitDomain("Uzbek", ["uzn"], translitVocab());
     return { x: d.train.x, y: d.train.y, test: d.test };
   },
-  buildBase: async ({ seed }) => {
+  buildBase: async ({ seed, onStep }) => {
     const vocab = translitVocab();
     const model = buildTranslitModel(seed, vocab.size + 3);
     const d = translitDomain("Serbian + Bosnian", ["srp", "bos"], vocab);
@@ -179,6 +179,8 @@ export const translation: Recipe = {
       batchSize: 64,
       learningRate: 3e-3,
       seed,
+      onStep: (st) =>
+        onStep?.({ step: st.step, totalSteps: 12 * Math.ceil((d.train.x.shape[0] as number) / 64), loss: st.loss }),
     });
     tf.dispose([d.train.x, d.train.y, d.test.x, d.test.y]);
     return model.host as Seq2Seq;

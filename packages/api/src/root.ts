@@ -1,8 +1,9 @@
-import { health } from "./router/health.js";
+import { health, healthDetails } from "./router/health.js";
 import { createCallerFactory, createTRPCRouter } from "./trpc.js";
 
 export const appRouter = createTRPCRouter({
   health,
+  healthDetails,
 });
 
 export type AppRouter = typeof appRouter;

@@ -3,12 +3,22 @@ export const EXIT_OK = 0;
 export const EXIT_BAD_INPUT = 1;
 export const EXIT_USAGE = 2;
 
-/** Thrown by a command for bad input: printed as one line, exit code 1 (or `{"error":...}` with --json). */
+/**
+ * The CLI's own error codes (a closed set; errors of other packages keep theirs):
+ * - `Usage`: unknown command or option, missing argument (exit 2);
+ * - `InvalidOption`: an option or argument value the command cannot take (exit 2);
+ * - `BadInput`: input that parses but cannot be used, such as a token id outside the vocabulary (exit 1);
+ * - `UnknownRecipe`: `lowrank train NAME` with no such recipe (exit 1);
+ * - `OutputExists`: `--out` (or OUT) is taken and `--force` was not given (exit 1).
+ */
+export type CliErrorCode = "Usage" | "InvalidOption" | "BadInput" | "UnknownRecipe" | "OutputExists";
+
+/** Thrown by a command: printed as one line (or `{"error":...}` with --json), exit code 1 or 2. */
 export class CliError extends Error {
   override readonly name = "CliError";
   constructor(
     message: string,
-    readonly code = "BadInput",
+    readonly code: CliErrorCode = "BadInput",
     readonly exitCode: number = EXIT_BAD_INPUT,
   ) {
     super(message);
@@ -21,7 +31,29 @@ export function describeError(error: unknown): { code: string; message: string }
     const e = error as { code?: unknown; message?: unknown };
     const code = typeof e.code === "string" ? e.code : "Error";
     const message = typeof e.message === "string" ? e.message : String(error);
-    return { code, message };
+    return { code, message: inCliTerms(message) };
   }
-  return { code: "Error", message: String(error) };
+  return { code: "Error", message: inCliTerms(String(error)) };
+}
+
+/** SDK option names as the CLI spells them, for messages of the libraries below it. */
+const CLI_TERMS: Array<[RegExp, string]> = [
+  [/\(pass overwrite to replace it\)|\(overwrite not set\)/g, "(use --force to replace it)"],
+  [/give headCount \/ headCountKv/g, "give --heads / --kv-heads"],
+  [/\bheadCountKv\b/g, "--kv-heads"],
+  [/\bheadCount\b/g, "--heads"],
+  [/pass moduleNames to be exact/g, "give --base to be exact"],
+  [
+    /\(in Node call installNodeWebGPU\(\) first\)/g,
+    "(lowrank --backend webgpu needs the optional webgpu package and a Vulkan driver)",
+  ],
+  [
+    /\(call installNodeWebGPU\(\) before the first import\)/g,
+    "(run lowrank again with --backend webgpu from the start)",
+  ],
+];
+
+/** Rewrites SDK wording (option and function names) into the CLI's flags. */
+export function inCliTerms(message: string): string {
+  return CLI_TERMS.reduce((m, [from, to]) => m.replace(from, to), message);
 }

@@ -10,16 +10,23 @@ import { registerTrain } from "./commands/train.js";
 import { CliError, describeError, EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE } from "./errors.js";
 import { type CliIO, printJson, processIO } from "./output.js";
 
-/** Builds the `lowrank` program. Each command module adds itself through a `register*` function. */
-export function createProgram(io: CliIO = processIO): Command {
+/**
+ * Builds the `lowrank` program. Each command module adds itself through a `register*` function.
+ * With `quietErrors` commander's own error lines are not printed (runCli prints them as JSON).
+ */
+export function createProgram(io: CliIO = processIO, quietErrors = false): Command {
   const program = new Command("lowrank")
     .description("LoRA adapters for TypeScript: inspect, convert, train, merge, serve")
     .version("0.1.0")
-    .showHelpAfterError("(run with --help for usage)")
+    .showHelpAfterError(quietErrors ? false : "(run with --help for usage)")
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
-      writeErr: (s) => io.stderr.write(s),
+      writeErr: (s) => {
+        if (!quietErrors) io.stderr.write(s);
+      },
+      // Commander's usage errors in the CLI's one-line style: `lowrank: <reason>`.
+      outputError: (s, write) => write(`lowrank: ${s.replace(/^error: /, "")}`),
     });
   registerDoctor(program, io);
   registerInspect(program, io);
@@ -33,27 +40,34 @@ export function createProgram(io: CliIO = processIO): Command {
   return program;
 }
 
+/** Commander's usage errors in the CLI's closed codes. */
+function usageCode(error: CommanderError): "Usage" | "InvalidOption" {
+  return error.code === "commander.invalidArgument" ? "InvalidOption" : "Usage";
+}
+
 /**
- * Runs the CLI and returns its exit code: 0 success, 1 bad input (one-line reason on stderr, or
- * `{"error":{code,message}}` on stdout with --json), 2 usage errors.
+ * Runs the CLI and returns its exit code: 0 success, 1 bad input (one-line reason on stderr), 2 usage
+ * errors (no command, unknown command or option, any invalid option value). With --json every failure
+ * is `{"error":{code,message}}` on stdout instead.
  */
 export async function runCli(argv: string[], io: CliIO = processIO): Promise<number> {
-  const program = createProgram(io);
+  const json = argv.includes("--json");
+  const program = createProgram(io, json);
   try {
     await program.parseAsync(argv, { from: "user" });
     return EXIT_OK;
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (
-        error.code === "commander.helpDisplayed" ||
-        error.code === "commander.version" ||
-        error.code === "commander.help"
-      )
-        return EXIT_OK;
+      // --help, --version and `help` exit 0; help shown because no command was given is a usage error.
+      if (error.exitCode === 0) return EXIT_OK;
+      if (json) {
+        const message = error.code === "commander.help" ? "expected a command, found none" : error.message;
+        printJson(io, { error: { code: usageCode(error), message: message.replace(/^error: /, "") } });
+      }
       return EXIT_USAGE;
     }
     const { code, message } = describeError(error);
-    if (argv.includes("--json")) printJson(io, { error: { code, message } });
+    if (json) printJson(io, { error: { code, message } });
     else io.stderr.write(`lowrank: ${message.split("\n")[0]}\n`);
     return error instanceof CliError ? error.exitCode : EXIT_BAD_INPUT;
   }

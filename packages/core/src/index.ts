@@ -92,7 +92,7 @@ export {
 export { type RankSweepOptions, type RankSweepRow, type RankTrial, rankSweep } from "./rank/rankSweep.js";
 export { adapterSingularValues, type LowRankFactors, singularValues } from "./rank/singularValues.js";
 export { denseSingularValues, lowRankSingularValues, type ThinSvd, thinSvd } from "./rank/svd.js";
-export { isRecipe, type Recipe, type RecipeData } from "./recipe/Recipe.js";
+export { isRecipe, type Recipe, type RecipeBaseStep, type RecipeData } from "./recipe/Recipe.js";
 export {
   type LossFn,
   type LossName,

@@ -3,12 +3,6 @@
 import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "../trpc/react.js";
 
-/** "PostgreSQL 15.18 (Debian …) on x86_64-pc-linux-gnu, compiled by …" without the build details after " on ". */
-function shortVersion(version: string): string {
-  const at = version.indexOf(" on ");
-  return at > 0 ? version.slice(0, at) : version;
-}
-
 export function HealthStatus() {
   const trpc = useTRPC();
   const health = useQuery(trpc.health.queryOptions());
@@ -28,13 +22,8 @@ export function HealthStatus() {
         <span className="dot" aria-hidden="true" />
         <strong>Healthy.</strong> Using {database.kind === "pglite" ? "embedded PGlite" : "PostgreSQL"}.
       </p>
+      {/* Where the data lives and the server's build are for `lowrank doctor` and an admin, not visitors. */}
       <dl>
-        <dt>Location</dt>
-        <dd>
-          <code>{database.location}</code>
-        </dd>
-        <dt>Server</dt>
-        <dd title={database.serverVersion}>{shortVersion(database.serverVersion)}</dd>
         <dt>Checked</dt>
         <dd>{time.toLocaleString()}</dd>
       </dl>

@@ -160,4 +160,23 @@ describe("lowrank convert", () => {
     expect((await run(["convert", tigrinya])).code).toBe(2);
     expect((await readdir(tmp)).filter((n) => n.includes(".tmp-"))).toEqual([]);
   });
+
+  it("errors and warnings name the CLI's flags: --heads/--kv-heads, --base, --force (not headCount, moduleNames, overwrite)", async () => {
+    const src = path.join(tmp, "llama-flags");
+    await writePeftFolder(src, llama());
+    const noHeads = await run(["convert", src, path.join(tmp, "flags.gguf")]);
+    expect(noHeads.code).toBe(1);
+    expect(noHeads.err).toContain("give --heads / --kv-heads, or --base");
+    expect(noHeads.err).not.toMatch(/headCount/);
+    const kohya = path.join(tmp, "flags-kohya.safetensors");
+    expect((await run(["convert", tigrinya, kohya, "--to", "kohya"])).code).toBe(0);
+    const back = await run(["convert", kohya, path.join(tmp, "flags-back"), "--to", "peft", "--json"]);
+    expect(back.code).toBe(0);
+    const warnings = JSON.parse(back.out).warnings as string[];
+    expect(warnings.some((w) => w.includes("(give --base to be exact)"))).toBe(true);
+    expect(warnings.join("\n")).not.toMatch(/moduleNames/);
+    const exists = await run(["convert", tigrinya, kohya, "--to", "kohya"]);
+    expect(exists.code).toBe(1);
+    expect(exists.err).toMatch(/\(use --force to replace it\)\n$/);
+  });
 });

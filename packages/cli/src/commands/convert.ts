@@ -22,8 +22,9 @@ import {
   type Tensor,
 } from "@lowrank/formats";
 import { readPeftFolder, writePeftFolder } from "@lowrank/formats/node";
-import { type Command, Option } from "commander";
-import { CliError, EXIT_USAGE } from "../errors.js";
+import type { Command } from "commander";
+import { inCliTerms } from "../errors.js";
+import { choiceOption, numberOption } from "../options.js";
 import { type CliIO, printJson, processIO } from "../output.js";
 import { detectInput, exists, readBytes } from "./detectInput.js";
 
@@ -119,11 +120,22 @@ async function load(
   const file = parseSafetensors(await readBytes(input));
   const tensors = Object.fromEntries(file.names().map((n) => [n, file.getTensor(n)]));
   if (isKohyaLora(Object.keys(tensors))) {
-    const r = kohyaToPeft(tensors);
+    const moduleNames = baseModuleNames(config);
+    const r = kohyaToPeft(tensors, moduleNames ? { moduleNames } : {});
     warnings.push(...r.warnings);
     return { kind: "adapters", adapters: r.adapters };
   }
   return { kind: "tensors", tensors, metadata: file.metadata ? { ...file.metadata } : null };
+}
+
+/** Module names of `--base`, which turn kohya's flattened names back into exact ones. */
+function baseModuleNames(config: Record<string, unknown> | undefined): string[] | undefined {
+  if (!config) return undefined;
+  try {
+    return Object.keys(manifestFromConfig(config).modules);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Writes a file through a temporary sibling and a rename, so OUT is never half-written. */
@@ -225,15 +237,6 @@ export async function convert(input: string, out: string, opts: ConvertOptions =
   return { format: to, outputs, tensors: count, warnings };
 }
 
-function positiveInt(name: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1)
-      throw new CliError(`${name}: expected a positive integer, found ${JSON.stringify(v)}`, "Usage", EXIT_USAGE);
-    return n;
-  };
-}
-
 export function registerConvert(program: Command, io: CliIO = processIO): void {
   program
     .command("convert")
@@ -241,23 +244,28 @@ export function registerConvert(program: Command, io: CliIO = processIO): void {
     .argument("<in>", "PEFT folder, GGUF LoRA, kohya or safetensors file")
     .argument("<out>", "output folder (peft) or file")
     .addOption(
-      new Option(
+      choiceOption(
         "--to <format>",
         "output format (default: gguf for *.gguf, safetensors for *.safetensors, else peft)",
-      ).choices(["peft", "gguf", "kohya", "safetensors"]),
+        ["peft", "gguf", "kohya", "safetensors"] as const,
+      ),
     )
-    .addOption(new Option("--dtype <dtype>", "element type of the written tensors").choices(["f32", "f16", "bf16"]))
+    .addOption(choiceOption("--dtype <dtype>", "element type of the written tensors", ["f32", "f16", "bf16"] as const))
     .option("--arch <name>", "GGUF general.architecture (must equal the base model's)", "llama")
     .option("--base <path>", "base model folder or config.json: head counts for GGUF, and a shape check")
-    .option("--heads <n>", "attention heads of the base (llama q permutation)", positiveInt("--heads"))
-    .option("--kv-heads <n>", "key/value heads of the base (llama k permutation)", positiveInt("--kv-heads"))
+    .addOption(
+      numberOption("--heads <n>", "attention heads of the base (llama q permutation)", { integer: true, min: 1 }),
+    )
+    .addOption(
+      numberOption("--kv-heads <n>", "key/value heads of the base (llama k permutation)", { integer: true, min: 1 }),
+    )
     .option("--prefix <prefix>", "kohya key prefix: lora_unet, lora_te, lora_te1, lora_te2", "lora_unet")
     .option("--force", "replace OUT if it exists")
     .option("--json", "print one JSON object instead of a line")
     .action(async (input: string, out: string, opts: ConvertOptions & { json?: boolean }) => {
       const result = await convert(input, out, opts);
-      if (opts.json) return printJson(io, result);
-      for (const w of result.warnings) io.stderr.write(`warning: ${w}\n`);
+      if (opts.json) return printJson(io, { ...result, warnings: result.warnings.map(inCliTerms) });
+      for (const w of result.warnings) io.stderr.write(`warning: ${inCliTerms(w)}\n`);
       io.stdout.write(`wrote ${result.format} ${result.outputs.join(", ")} (${result.tensors} tensors)\n`);
     });
 }

@@ -1,8 +1,8 @@
-import { type BackendRequest, initBackend } from "@lowrank/runtime";
 import type { Command } from "commander";
-import { type CliIO, printJson, printPairs } from "../output.js";
+import { startBackend, threadsOption } from "../backend.js";
+import { type BackendName, backendOption } from "../options.js";
+import { type CliIO, printJson, printPairs, processIO } from "../output.js";
 import { dataLocations } from "../paths.js";
-import { THREADS_HELP, threadsArg } from "../threads.js";
 
 export interface DoctorReport {
   node: string;
@@ -12,8 +12,12 @@ export interface DoctorReport {
   blobs: { kind: "files"; location: string };
 }
 
-export async function doctor(backend: BackendRequest = "auto", threads?: number | true): Promise<DoctorReport> {
-  const info = await initBackend({ backend, threads });
+export async function doctor(
+  backend: BackendName = "auto",
+  threads?: number | true,
+  io: CliIO = processIO,
+): Promise<DoctorReport> {
+  const info = await startBackend(io, backend, threads);
   const where = dataLocations();
   return {
     node: process.versions.node,
@@ -30,11 +34,11 @@ export function registerDoctor(program: Command, io: CliIO): void {
     .description(
       "check the environment: Node version, tfjs backend and its features, database and blob store locations",
     )
-    .option("--backend <name>", "backend to try: auto, wasm, cpu, tensorflow, webgpu", "auto")
-    .option("--threads <n>", THREADS_HELP, threadsArg)
+    .addOption(backendOption())
+    .addOption(threadsOption())
     .option("--json", "print one JSON object")
-    .action(async (opts: { backend: BackendRequest; threads?: number | true; json?: boolean }) => {
-      const report = await doctor(opts.backend, opts.threads);
+    .action(async (opts: { backend: BackendName; threads?: number | true; json?: boolean }) => {
+      const report = await doctor(opts.backend, opts.threads, io);
       if (opts.json) return printJson(io, report);
       const b = report.backend;
       printPairs(io, [

@@ -8,7 +8,7 @@ import { fixturePath } from "@lowrank/vitest-config/fixtures";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../program.js";
 import { captureIO } from "../testing.js";
-import { parseAdapterSpec } from "./forward.js";
+import { type ForwardOutput, forwardJson, parseAdapterSpec } from "./forward.js";
 
 const golden = (name: string) => fileURLToPath(new URL(`../../../../tooling/golden/${name}`, import.meta.url));
 const readGolden = (name: string) => JSON.parse(readFileSync(golden(`${name}.json`), "utf8"));
@@ -155,5 +155,68 @@ describe("lowrank forward", () => {
     expect(parseAdapterSpec("a/b:0.25")).toEqual({ dir: "a/b", scale: 0.25 });
     expect(parseAdapterSpec("c:\\x:2")).toEqual({ dir: "c:\\x", scale: 2 });
     expect(parseAdapterSpec("a:b")).toEqual({ dir: "a:b", scale: 1 });
+    // A scale goes through the CLI's number parser: an overflowing one is a usage error, not Infinity.
+    expect(() => parseAdapterSpec("a/b:1e999")).toThrow(/^--adapter: expected a number, found "1e999"$/);
+  });
+
+  it("--last and --top-k report the last position and the K best ids, in text and JSON", async () => {
+    const lm = fixturePath("hf-gpt2-lmhead-tiny");
+    const full = await cli(["forward", "--base", lm, "--input-ids", "3,1,4", "--json"]);
+    const rows = JSON.parse(full.out).logits as number[][];
+    const lastRow = rows.at(-1) as number[];
+    const last = await cli(["forward", "--base", lm, "--input-ids", "3,1,4", "--last", "--json"]);
+    expect(last.code).toBe(0);
+    const l = JSON.parse(last.out);
+    expect(l).toMatchObject({ positions: [2], shape: [3, lastRow.length], output: "logits" });
+    expect(l.logits).toEqual([lastRow]);
+    const top = await cli(["forward", "--base", lm, "--input-ids", "3,1,4", "--last", "--top-k", "3", "--json"]);
+    const t = JSON.parse(top.out);
+    expect(t.logits).toBeUndefined();
+    const best = lastRow
+      .map((score, id) => ({ id, score }))
+      .sort((a, b) => b.score - a.score)
+      .slice(0, 3);
+    expect(t.top).toEqual([best]);
+    const text = await cli(["forward", "--base", lm, "--input-ids", "3,1,4", "--top-k", "2"]);
+    const lines = text.out.trim().split("\n");
+    expect(lines).toHaveLength(3);
+    expect(lines[2]).toBe(
+      `2\t${best
+        .slice(0, 2)
+        .map((b) => `${b.id}:${b.score.toPrecision(7)}`)
+        .join(" ")}`,
+    );
+    const lastText = await cli(["forward", "--base", lm, "--input-ids", "3,1,4", "--last"]);
+    expect(lastText.out.trim().split("\n")).toHaveLength(1);
+    const tooMany = await cli(["forward", "--base", lm, "--input-ids", "3", "--top-k", "100000", "--json"]);
+    expect(tooMany.code).toBe(0);
+    expect(tooMany.err).toBe(
+      `lowrank: --top-k 100000: rows have ${lastRow.length} values, showing ${lastRow.length}\n`,
+    );
+    expect((await cli(["forward", "--base", lm, "--input-ids", "3", "--top-k", "0"])).code).toBe(2);
+  });
+
+  it("streams JSON row by row: no piece is longer than one row, and the pieces parse to the whole output", () => {
+    // GPT-2's vocabulary: one row is about 1 MB of JSON; 1,000 positions of them (27 s and "Invalid string
+    // length" as one string before) now cost one row of memory at a time.
+    const width = 50257;
+    const positions = 12;
+    const rows = Array.from({ length: positions }, (_, p) => new Float32Array(width).map((_, i) => (i - p) / 7));
+    const result: ForwardOutput = {
+      logits: rows,
+      positions: Array.from({ length: positions }, (_, i) => i),
+      output: "logits",
+      shape: [positions, width],
+      architecture: "GPT2LMHeadModel",
+      base: "0".repeat(64),
+    };
+    const pieces = [...forwardJson(result)];
+    expect(pieces).toHaveLength(positions + 2);
+    const rowLength = Math.max(...rows.map((r) => JSON.stringify(Array.from(r)).length));
+    expect(Math.max(...pieces.map((p) => p.length))).toBeLessThanOrEqual(rowLength + 1);
+    const parsed = JSON.parse(pieces.join(""));
+    expect(parsed).toMatchObject({ output: "logits", shape: [positions, width], positions: result.positions });
+    expect(parsed.logits).toHaveLength(positions);
+    for (const [p, row] of rows.entries()) expect(Float32Array.from(parsed.logits[p])).toEqual(row);
   });
 });

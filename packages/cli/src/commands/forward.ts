@@ -1,20 +1,19 @@
 import {
   type AdapterWeights,
   adapterLinear,
-  type BackendRequest,
   type BaseModel,
   Bert,
   DenseClassifier,
-  initBackend,
   loadBaseModel,
   peftAdapterFromBytes,
   readPeftFiles,
 } from "@lowrank/runtime";
 import * as tf from "@tensorflow/tfjs-core";
-import { type Command, InvalidArgumentError } from "commander";
+import type { Command } from "commander";
+import { startBackend, threadsOption } from "../backend.js";
 import { CliError, EXIT_USAGE } from "../errors.js";
-import { type CliIO, printJson } from "../output.js";
-import { THREADS_HELP, threadsArg } from "../threads.js";
+import { type BackendName, backendOption, invalidOption, numberList, numberOption, parseNumber } from "../options.js";
+import { type CliIO, processIO, writeLines } from "../output.js";
 
 /** `DIR` or `DIR:SCALE` (a trailing `:number` is the scale). */
 export interface AdapterSpec {
@@ -24,42 +23,9 @@ export interface AdapterSpec {
 
 export function parseAdapterSpec(value: string): AdapterSpec {
   const m = /^(.+):([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)$/.exec(value);
-  if (m) return { dir: m[1] as string, scale: Number(m[2]) };
-  if (value === "") throw new InvalidArgumentError("expected DIR or DIR:SCALE, found an empty string");
+  if (m) return { dir: m[1] as string, scale: parseNumber("--adapter", m[2] as string) };
+  if (value === "") throw invalidOption("--adapter", "DIR or DIR:SCALE", value);
   return { dir: value, scale: 1 };
-}
-
-/** Comma-separated integers (`1,2,3`). */
-export function parseIntList(value: string): number[] {
-  const parts = value.split(",").map((s) => s.trim());
-  if (parts.length === 0 || parts.some((p) => !/^-?\d+$/.test(p))) {
-    throw new InvalidArgumentError(`expected comma-separated integers such as 1,2,3, found "${value}"`);
-  }
-  return parts.map(Number);
-}
-
-export function parseNumberArg(kind: "int" | "number", min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === "" || !Number.isFinite(n) || (kind === "int" && !Number.isInteger(n)) || n < min) {
-      throw new InvalidArgumentError(
-        `expected ${kind === "int" ? "an integer" : "a number"} >= ${min}, found "${value}"`,
-      );
-    }
-    return n;
-  };
-}
-
-/** Comma-separated numbers (`0.5,-1,2e-3`). */
-export function parseFloatList(value: string): number[] {
-  const parts = value.split(",").map((s) => s.trim());
-  const nums = parts.map(Number);
-  if (parts.some((p) => p === "") || nums.some((n) => !Number.isFinite(n))) {
-    throw new InvalidArgumentError(
-      `expected comma-separated numbers such as 0.5,-1,2, found "${value.length > 40 ? `${value.slice(0, 40)}...` : value}"`,
-    );
-  }
-  return nums;
 }
 
 /** Loads the base folder (and the adapter) for forward/generate; rejects with one-line reasons. */
@@ -86,9 +52,17 @@ export function disposeLoaded({ model, lora }: { model: BaseModel; lora?: Adapte
 }
 
 export interface ForwardOutput {
-  /** One row per input position: logits over the vocabulary, or the last hidden state for a model without a head; for a classifier one row of class scores. */
-  logits: number[][];
+  /**
+   * One row per reported position (views of one buffer): logits over the vocabulary, or the last hidden
+   * state for a model without a head; for a classifier one row of class scores. Empty with `topK`.
+   */
+  logits: Float32Array[];
+  /** With `topK`: per reported position the K highest values, highest first. */
+  top?: Array<Array<{ id: number; score: number }>>;
+  /** Input positions the rows belong to (all of them, or the last with `last`). */
+  positions: number[];
   output: "logits" | "last_hidden_state" | "scores";
+  /** Shape of the full output: [positions, width]. */
   shape: [number, number];
   architecture: string;
   base: string;
@@ -109,16 +83,55 @@ export interface ForwardOptions {
   input?: number[];
   tokenTypeIds?: number[];
   attentionMask?: number[];
-  backend?: BackendRequest;
+  /** Report only the last position. */
+  last?: boolean;
+  /** Report only the K highest values of each row (with their ids). */
+  topK?: number;
+  backend?: BackendName;
   threads?: number | true;
 }
 
-export async function forwardCommand(opts: ForwardOptions): Promise<ForwardOutput> {
-  await initBackend({ backend: opts.backend ?? "auto", threads: opts.threads });
+/** Rows of `out` ([..., positions, width]) as reported: every position or the last, full or top-K. */
+async function report(
+  out: tf.Tensor,
+  opts: ForwardOptions,
+  io: CliIO,
+): Promise<Pick<ForwardOutput, "logits" | "top" | "positions" | "shape">> {
+  const width = out.shape[out.shape.length - 1] as number;
+  const n = out.size / width;
+  const positions = opts.last ? [n - 1] : Array.from({ length: n }, (_, i) => i);
+  const rows = tf.tidy(() => {
+    const all = tf.reshape(out, [n, width]);
+    return opts.last ? tf.slice(all, [n - 1, 0], [1, width]) : all;
+  });
+  try {
+    if (opts.topK !== undefined) {
+      const k = Math.min(opts.topK, width);
+      if (k < opts.topK)
+        io.stderr.write(`lowrank: --top-k ${opts.topK}: rows have ${width} values, showing ${k}
+`);
+      const { values, indices } = tf.topk(rows, k);
+      const [v, i] = [(await values.data()) as Float32Array, (await indices.data()) as Int32Array];
+      tf.dispose([values, indices]);
+      const top = positions.map((_, r) =>
+        Array.from({ length: k }, (_, j) => ({ id: i[r * k + j] as number, score: v[r * k + j] as number })),
+      );
+      return { logits: [], top, positions, shape: [n, width] };
+    }
+    const data = (await rows.data()) as Float32Array;
+    const logits = positions.map((_, r) => data.subarray(r * width, (r + 1) * width));
+    return { logits, positions, shape: [n, width] };
+  } finally {
+    rows.dispose();
+  }
+}
+
+export async function forwardCommand(opts: ForwardOptions, io: CliIO = processIO): Promise<ForwardOutput> {
+  await startBackend(io, opts.backend, opts.threads);
   const loaded = await loadBaseAndAdapter(opts.base, opts.adapter);
   try {
     const { model, lora } = loaded;
-    if (model instanceof DenseClassifier) return await classify(model, lora, opts);
+    if (model instanceof DenseClassifier) return await classify(model, lora, opts, io);
     const ids = opts.inputIds;
     if (!ids)
       throw new CliError(
@@ -158,15 +171,15 @@ export async function forwardCommand(opts: ForwardOptions): Promise<ForwardOutpu
       }
       return model.forward(input, linear);
     });
-    const width = out.shape[out.shape.length - 1] as number;
-    const data = (await out.data()) as Float32Array;
-    out.dispose();
-    const rows: number[][] = [];
-    for (let i = 0; i < ids.length; i++) rows.push(Array.from(data.subarray(i * width, (i + 1) * width)));
+    let rows: Awaited<ReturnType<typeof report>>;
+    try {
+      rows = await report(out, opts, io);
+    } finally {
+      out.dispose();
+    }
     return {
-      logits: rows,
+      ...rows,
       output: model.hasLmHead ? "logits" : "last_hidden_state",
-      shape: [ids.length, width],
       architecture: model.architecture,
       base: model.manifest().digest,
       ...adapterField(opts.adapter, lora),
@@ -179,7 +192,8 @@ export async function forwardCommand(opts: ForwardOptions): Promise<ForwardOutpu
 async function classify(
   model: DenseClassifier,
   lora: AdapterWeights | undefined,
-  opts: { base: string; adapter?: AdapterSpec; input?: number[]; inputIds?: number[] },
+  opts: ForwardOptions,
+  io: CliIO,
 ): Promise<ForwardOutput> {
   const x = opts.input;
   if (!x)
@@ -192,16 +206,47 @@ async function classify(
   if (problem) throw new CliError(`--input: ${problem.replace(/^input: /, "")}`);
   const linear = adapterLinear(model, lora, opts.adapter?.scale ?? 1);
   const out = tf.tidy(() => model.forward(tf.tensor2d([x], [1, x.length]), linear));
-  const scores = Array.from((await out.data()) as Float32Array);
-  out.dispose();
+  let rows: Awaited<ReturnType<typeof report>>;
+  try {
+    rows = await report(out, opts, io);
+  } finally {
+    out.dispose();
+  }
   return {
-    logits: [scores],
+    ...rows,
     output: "scores",
-    shape: [1, scores.length],
     architecture: model.architecture,
     base: model.manifest().digest,
     ...adapterField(opts.adapter, lora),
   };
+}
+
+/**
+ * The JSON of a {@link ForwardOutput}, one piece per row, so an output of any size streams out
+ * (one string of every vocabulary score for a thousand positions is past what V8 can hold).
+ */
+export function* forwardJson(result: ForwardOutput): Generator<string> {
+  const { logits, top, ...head } = result;
+  const fields = JSON.stringify(head);
+  if (top) {
+    yield `${fields.slice(0, -1)},"top":[`;
+    for (let r = 0; r < top.length; r++) yield `${r ? "," : ""}${JSON.stringify(top[r])}`;
+  } else {
+    yield `${fields.slice(0, -1)},"logits":[`;
+    for (let r = 0; r < logits.length; r++)
+      yield `${r ? "," : ""}${JSON.stringify(Array.from(logits[r] as Float32Array))}`;
+  }
+  yield "]}\n";
+}
+
+/** Plain text: one line per reported row (`id:score` pairs with top-K). */
+export function* forwardText(result: ForwardOutput): Generator<string> {
+  if (result.top) {
+    for (let r = 0; r < result.top.length; r++)
+      yield `${result.positions[r]}\t${(result.top[r] ?? []).map((t) => `${t.id}:${t.score.toPrecision(7)}`).join(" ")}\n`;
+    return;
+  }
+  for (const row of result.logits) yield `${Array.from(row, (v) => v.toPrecision(7)).join(" ")}\n`;
 }
 
 export function registerForward(program: Command, io: CliIO): void {
@@ -212,16 +257,35 @@ export function registerForward(program: Command, io: CliIO): void {
     )
     .requiredOption("--base <dir>", "Hugging Face model folder (config.json + model.safetensors)")
     .option("--adapter <dir[:scale]>", "PEFT adapter folder, optionally with a scale (DIR:0.5)", parseAdapterSpec)
-    .option("--input-ids <ids>", "comma-separated token ids, e.g. 1,2,3 (GPT-2, BERT)", parseIntList)
-    .option("--input <values>", "classifier input: comma-separated numbers (prints the class scores)", parseFloatList)
-    .option("--token-type-ids <ids>", "BERT only: segment ids, one per input id", parseIntList)
-    .option("--attention-mask <mask>", "BERT only: 1 = attend, 0 = padding, one per input id", parseIntList)
-    .option("--backend <name>", "tfjs backend: auto, wasm, cpu, tensorflow, webgpu", "auto")
-    .option("--threads <n>", THREADS_HELP, threadsArg)
-    .option("--json", 'print {"logits": [[...], ...], ...}')
-    .action(async (opts: ForwardOptions & { backend: BackendRequest; json?: boolean }) => {
-      const result = await forwardCommand(opts);
-      if (opts.json) return printJson(io, result);
-      for (const row of result.logits) io.stdout.write(`${row.map((v) => v.toPrecision(7)).join(" ")}\n`);
+    .option(
+      "--input-ids <ids>",
+      "comma-separated token ids, e.g. 1,2,3 (GPT-2, BERT)",
+      numberList("--input-ids", { integer: true }),
+    )
+    .option(
+      "--input <values>",
+      "classifier input: comma-separated numbers (prints the class scores)",
+      numberList("--input"),
+    )
+    .option(
+      "--token-type-ids <ids>",
+      "BERT only: segment ids, one per input id",
+      numberList("--token-type-ids", { integer: true }),
+    )
+    .option(
+      "--attention-mask <mask>",
+      "BERT only: 1 = attend, 0 = padding, one per input id",
+      numberList("--attention-mask", { integer: true }),
+    )
+    .option("--last", "only the last position (the next-token scores of a language model)")
+    .addOption(
+      numberOption("--top-k <k>", "only the K highest values of each row, with their ids", { integer: true, min: 1 }),
+    )
+    .addOption(backendOption())
+    .addOption(threadsOption())
+    .option("--json", 'print {"logits": [[...], ...], ...} (or "top": [[{id, score}, ...], ...] with --top-k)')
+    .action(async (opts: ForwardOptions & { json?: boolean }) => {
+      const result = await forwardCommand(opts, io);
+      await writeLines(io.stdout, opts.json ? forwardJson(result) : forwardText(result));
     });
 }

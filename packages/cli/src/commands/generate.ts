@@ -1,9 +1,10 @@
-import { type BackendRequest, type GenerateResult, Gpt2, generate, initBackend, loadTokenizer } from "@lowrank/runtime";
+import { type GenerateResult, Gpt2, generate, loadTokenizer } from "@lowrank/runtime";
 import type { Command } from "commander";
+import { startBackend, threadsOption } from "../backend.js";
 import { CliError } from "../errors.js";
-import { type CliIO, printJson } from "../output.js";
-import { THREADS_HELP, threadsArg } from "../threads.js";
-import { type AdapterSpec, disposeLoaded, loadBaseAndAdapter, parseAdapterSpec, parseNumberArg } from "./forward.js";
+import { type BackendName, backendOption, numberOption } from "../options.js";
+import { type CliIO, printJson, processIO } from "../output.js";
+import { type AdapterSpec, disposeLoaded, loadBaseAndAdapter, parseAdapterSpec } from "./forward.js";
 
 export interface GenerateCommandOptions {
   base: string;
@@ -14,14 +15,15 @@ export interface GenerateCommandOptions {
   temperature?: number;
   topK?: number;
   seed?: number;
-  backend?: BackendRequest;
+  backend?: BackendName;
   threads?: number | true;
 }
 
 export async function generateCommand(
   opts: GenerateCommandOptions,
+  io: CliIO = processIO,
 ): Promise<GenerateResult & { adapter?: AdapterSpec }> {
-  await initBackend({ backend: opts.backend ?? "auto", threads: opts.threads });
+  await startBackend(io, opts.backend, opts.threads);
   const tokenizer = await loadTokenizer(opts.tokenizer ?? opts.base);
   const loaded = await loadBaseAndAdapter(opts.base, opts.adapter);
   try {
@@ -55,15 +57,17 @@ export function registerGenerate(program: Command, io: CliIO): void {
     .option("--adapter <dir[:scale]>", "PEFT adapter folder, optionally with a scale (DIR:0.5)", parseAdapterSpec)
     .option("--tokenizer <dir>", "folder of the tokenizer (default: --base)")
     .requiredOption("--prompt <text>", "text to continue")
-    .option("--max-new-tokens <n>", "tokens to generate at most", parseNumberArg("int", 0), 20)
-    .option("--temperature <t>", "0 = greedy; above 0 samples from softmax(logits / t)", parseNumberArg("number", 0), 0)
-    .option("--top-k <k>", "sample among the k most likely tokens (0 = all)", parseNumberArg("int", 0), 0)
-    .option("--seed <s>", "seed of the sampler", parseNumberArg("int", 0), 0)
-    .option("--backend <name>", "tfjs backend: auto, wasm, cpu, tensorflow, webgpu", "auto")
-    .option("--threads <n>", THREADS_HELP, threadsArg)
+    .addOption(numberOption("--max-new-tokens <n>", "tokens to generate at most", { integer: true, min: 0 }, 20))
+    .addOption(numberOption("--temperature <t>", "0 = greedy; above 0 samples from softmax(logits / t)", { min: 0 }, 0))
+    .addOption(
+      numberOption("--top-k <k>", "sample among the k most likely tokens (0 = all)", { integer: true, min: 0 }, 0),
+    )
+    .addOption(numberOption("--seed <s>", "seed of the sampler", { integer: true, min: 0 }, 0))
+    .addOption(backendOption())
+    .addOption(threadsOption())
     .option("--json", "print {text, completion, promptIds, generatedIds, finishReason}")
     .action(async (opts: GenerateCommandOptions & { json?: boolean }) => {
-      const result = await generateCommand(opts);
+      const result = await generateCommand(opts, io);
       if (opts.json) {
         const { text, completion, promptIds, generatedIds, finishReason } = result;
         return printJson(io, { text, completion, promptIds, generatedIds, finishReason });

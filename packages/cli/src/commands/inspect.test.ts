@@ -6,10 +6,11 @@ import { fileURLToPath } from "node:url";
 import { serializeSafetensors } from "@lowrank/formats";
 import { fixturePath } from "@lowrank/vitest-config/fixtures";
 import { Command } from "commander";
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../program.js";
 import { captureIO } from "../testing.js";
-import { registerInspect } from "./inspect.js";
+import { naturalCompare, registerInspect } from "./inspect.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
 let tmp = "";
@@ -32,7 +33,7 @@ async function inspectJson(p: string) {
 describe("lowrank inspect", () => {
   it("a PEFT folder (tigrinya): 72 tensors, the config, the adapter digest", async () => {
     const r = await inspectJson(fixturePath("peft-gpt2-tigrinya-lora"));
-    expect(Object.keys(r).sort()).toEqual(["config", "digest", "format", "metadata", "tensors"]);
+    expect(Object.keys(r).sort()).toEqual(["config", "digest", "format", "metadata", "tensors", "totals"]);
     expect(r.format).toBe("peft");
     expect(r.tensors).toHaveLength(72);
     expect(r.tensors).toContainEqual({
@@ -47,7 +48,9 @@ describe("lowrank inspect", () => {
   it("a GGUF file: tensors with ggml types and ne dims, metadata with long arrays summarized", async () => {
     const r = await inspectJson(fixturePath("gguf-llama2-tiny-random", "llama-2-tiny-random.gguf"));
     expect(r.format).toBe("gguf");
-    expect(r.tensors[0]).toEqual({ name: "token_embd.weight", dtype: "F16", shape: [8, 32000] });
+    expect(r.tensors).toContainEqual({ name: "token_embd.weight", dtype: "F16", shape: [8, 32000] });
+    // 2 × 8·32000 F16 embeddings, 7 F16 matrices of 64 or 256, 3 F32 norms of 8.
+    expect(r.totals).toEqual({ tensors: 12, parameters: 513_048, bytes: 1_026_144 });
     expect(r.metadata["general.architecture"]).toBe("llama");
     expect(r.metadata["tokenizer.ggml.tokens"]).toMatchObject({ length: 32000 });
     expect(r.config).toBeNull();
@@ -121,4 +124,38 @@ describe("lowrank inspect", () => {
     expect(report.format).toBe("peft");
     expect(report.tensors).toHaveLength(24);
   }, 60_000);
+
+  it("text mode shows GGUF metadata and totals; tensors come in natural order (h.2 before h.10)", async () => {
+    const io = captureIO();
+    expect(await runCli(["inspect", fixturePath("gguf-llama2-tiny-random", "llama-2-tiny-random.gguf")], io)).toBe(0);
+    expect(io.out()).toMatch(/^totals {2}12 tensors, 513,048 parameters, 1002\.1 KiB \(1,026,144 bytes\)$/m);
+    expect(io.out()).toMatch(/^ {2}general\.architecture +"llama"$/m);
+    expect(io.out()).toMatch(/^ {2}llama\.attention\.head_count +2$/m);
+
+    const file = path.join(tmp, "blocks.safetensors");
+    const t = { dtype: "F32" as const, shape: [2], data: new Float32Array([1, 2]) };
+    await writeFile(
+      file,
+      serializeSafetensors({ "h.10.w": t, "h.2.w": t, "h.1.w": t, "h.1.b": t, wte: t }, { k: "v" }),
+    );
+    const st = captureIO();
+    expect(await runCli(["inspect", file], st)).toBe(0);
+    const names = [...st.out().matchAll(/^(h\.\d+\.\w|wte)\s/gm)].map((m) => m[1]);
+    expect(names).toEqual(["h.1.b", "h.1.w", "h.2.w", "h.10.w", "wte"]);
+    expect(st.out()).toMatch(/^totals {2}5 tensors, 10 parameters, 40 bytes$/m);
+    expect(st.out()).toMatch(/^ {2}k {2}"v"$/m);
+    expect((await inspectJson(file)).tensors.map((x: { name: string }) => x.name)).toEqual(names);
+  });
+
+  it("natural order is a total order that sorts numbered names by their numbers", () => {
+    fc.assert(
+      fc.property(fc.nat(10_000), fc.nat(10_000), fc.constantFrom("h.", "layers.", "blk."), (a, b, prefix) => {
+        const [x, y] = [`${prefix}${a}.w`, `${prefix}${b}.w`];
+        const sign = (n: number) => Math.sign(n) || 0; // no -0
+        expect(sign(naturalCompare(x, y))).toBe(sign(a - b));
+        expect(sign(naturalCompare(y, x))).toBe(sign(-naturalCompare(x, y)));
+      }),
+    );
+    expect(["a10", "a9", "a09", "b", "a"].sort(naturalCompare)).toEqual(["a", "a9", "a09", "a10", "b"]);
+  });
 });

@@ -16,19 +16,56 @@ import { detectInput, readBytes } from "./detectInput.js";
 
 export interface InspectReport {
   format: "safetensors" | "peft" | "gguf" | "hf-model" | "kohya";
+  /** In natural order of their names (`h.2` before `h.10`). */
   tensors: Array<{ name: string; dtype: string; shape: number[] }>;
+  /** How many tensors, parameters (elements) and bytes of tensor data. */
+  totals: { tensors: number; parameters: number; bytes: number };
   config: Record<string, unknown> | null;
   metadata: Record<string, unknown>;
   digest: string;
 }
 
-async function safetensorsHeader(
-  file: string,
-): Promise<{ tensors: InspectReport["tensors"]; metadata: Record<string, string> }> {
+type TensorRow = InspectReport["tensors"][number] & { bytes: number };
+
+/** Natural order: digit runs compare as numbers (`h.2` < `h.10`), the rest by code unit. */
+export function naturalCompare(a: string, b: string): number {
+  const x = a.split(/(\d+)/);
+  const y = b.split(/(\d+)/);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const [p, q] = [x[i] as string, y[i] as string];
+    if (p === q) continue;
+    if (i % 2 === 1) {
+      const d = Number(p) - Number(q) || p.length - q.length;
+      if (d !== 0) return d;
+    }
+    return p < q ? -1 : 1;
+  }
+  return x.length - y.length;
+}
+
+/** The report's tensors (sorted, without byte counts) and their totals. */
+function tensorsAndTotals(rows: TensorRow[]): Pick<InspectReport, "tensors" | "totals"> {
+  const sorted = [...rows].sort((a, b) => naturalCompare(a.name, b.name));
+  return {
+    tensors: sorted.map(({ name, dtype, shape }) => ({ name, dtype, shape })),
+    totals: {
+      tensors: rows.length,
+      parameters: rows.reduce((n, t) => n + t.shape.reduce((p, d) => p * d, 1), 0),
+      bytes: rows.reduce((n, t) => n + t.bytes, 0),
+    },
+  };
+}
+
+async function safetensorsHeader(file: string): Promise<{ tensors: TensorRow[]; metadata: Record<string, string> }> {
   const lazy = await openSafetensors(file);
   try {
     return {
-      tensors: [...lazy.tensors].map(([name, t]) => ({ name, dtype: t.dtype, shape: [...t.shape] })),
+      tensors: [...lazy.tensors].map(([name, t]) => ({
+        name,
+        dtype: t.dtype,
+        shape: [...t.shape],
+        bytes: t.dataOffsets[1] - t.dataOffsets[0],
+      })),
       metadata: { ...(lazy.metadata ?? {}) },
     };
   } finally {
@@ -51,7 +88,14 @@ export async function inspect(p: string): Promise<InspectReport> {
     };
     return {
       format: "peft",
-      tensors: Object.entries(peftTensors(adapter)).map(([name, t]) => ({ name, dtype: t.dtype, shape: [...t.shape] })),
+      ...tensorsAndTotals(
+        Object.entries(peftTensors(adapter)).map(([name, t]) => ({
+          name,
+          dtype: t.dtype,
+          shape: [...t.shape],
+          bytes: t.data.byteLength,
+        })),
+      ),
       config: adapter.config,
       metadata: {
         safetensors: adapter.metadata ?? {},
@@ -69,7 +113,7 @@ export async function inspect(p: string): Promise<InspectReport> {
     const header = await safetensorsHeader(weights).catch(() => ({ tensors: [], metadata: {} }));
     return {
       format: "hf-model",
-      tensors: header.tensors,
+      ...tensorsAndTotals(header.tensors),
       config,
       metadata: {
         safetensors: header.metadata,
@@ -85,7 +129,9 @@ export async function inspect(p: string): Promise<InspectReport> {
     await gguf.close();
     return {
       format: "gguf",
-      tensors: gguf.tensors.map((t) => ({ name: t.name, dtype: t.type.name, shape: [...t.dims] })),
+      ...tensorsAndTotals(
+        gguf.tensors.map((t) => ({ name: t.name, dtype: t.type.name, shape: [...t.dims], bytes: t.byteLength })),
+      ),
       config: null,
       metadata: {
         version: gguf.header.version,
@@ -108,9 +154,30 @@ export async function inspect(p: string): Promise<InspectReport> {
     } finally {
       await lazy.close();
     }
-    return { format: "kohya", tensors: header.tensors, config: configs, metadata: header.metadata, digest };
+    return { format: "kohya", ...tensorsAndTotals(header.tensors), config: configs, metadata: header.metadata, digest };
   }
-  return { format: "safetensors", tensors: header.tensors, config: null, metadata: header.metadata, digest };
+  return {
+    format: "safetensors",
+    ...tensorsAndTotals(header.tensors),
+    config: null,
+    metadata: header.metadata,
+    digest,
+  };
+}
+
+function formatBytes(n: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${n} bytes` : `${v.toFixed(1)} ${units[u]} (${n.toLocaleString("en-US")} bytes)`;
+}
+
+function clip(s: string, max: number): string {
+  return s.length > max ? `${s.slice(0, max - 3)}...` : s;
 }
 
 function printTable(io: CliIO, r: InspectReport): void {
@@ -130,6 +197,20 @@ function printTable(io: CliIO, r: InspectReport): void {
   }
   const warnings = (r.metadata as { warnings?: string[] }).warnings ?? [];
   for (const w of warnings) io.stdout.write(`warning: ${w}\n`);
+  const t = r.totals;
+  io.stdout.write(
+    `totals  ${t.tensors} tensors, ${t.parameters.toLocaleString("en-US")} parameters, ${formatBytes(t.bytes)}\n`,
+  );
+  // The file's own key-value metadata (GGUF header, safetensors __metadata__).
+  if (r.format === "gguf" || r.format === "safetensors" || r.format === "kohya") {
+    const entries = Object.entries(r.metadata);
+    if (entries.length) {
+      io.stdout.write("\nmetadata\n");
+      const width = Math.min(48, Math.max(...entries.map(([k]) => k.length)));
+      for (const [k, v] of entries)
+        io.stdout.write(`  ${k.padEnd(width)}  ${clip(JSON.stringify(v) ?? "null", 100)}\n`);
+    }
+  }
   const nameWidth = Math.min(80, Math.max(4, ...r.tensors.map((t) => t.name.length)));
   io.stdout.write(`\n${"name".padEnd(nameWidth)}  ${"dtype".padEnd(6)}  shape\n`);
   for (const t of r.tensors)

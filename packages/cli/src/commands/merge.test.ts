@@ -1,4 +1,4 @@
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -71,10 +71,20 @@ describe("lowrank merge", () => {
       const plain = await logits(["--base", fixturePath(fixture), "--input-ids", ids]);
       expectClose(merged, withAdapter, 1e-4, 1e-6);
       expect(merged.some((v, i) => Math.abs(v - (plain[i] as number)) > 1e-4)).toBe(true);
-      // Everything but the weights is copied; no temporary folder is left behind.
+      // The model's other files are copied (configs, tokenizer, license), not the base's notes and listings;
+      // no temporary folder is left behind, and the folder has the mode any new folder gets here.
       const files = (await readdir(out)).sort();
-      expect(files).toEqual((await readdir(fixturePath(fixture))).sort());
+      const modelFiles = (await readdir(fixturePath(fixture))).filter(
+        (f) => (f !== "SOURCE.md" && !f.endsWith(".txt")) || f === "merges.txt" || f === "vocab.txt",
+      );
+      expect(files).toEqual(modelFiles.sort());
+      expect(files).not.toContain("SOURCE.md");
+      expect(files).not.toContain("model.TENSORS.txt");
+      expect(files).toContain("config.json");
       expect((await readdir(tmp)).filter((f) => f.includes(".tmp-"))).toEqual([]);
+      const reference = path.join(tmp, `${fixture}-reference`);
+      await mkdir(reference);
+      expect((await stat(out)).mode & 0o777).toBe((await stat(reference)).mode & 0o777);
     });
   }
 
@@ -196,7 +206,9 @@ describe("lowrank merge", () => {
       out,
     ]);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/expected a path that does not exist yet/);
+    expect(r.err).toMatch(
+      /^lowrank: --out: expected a path that does not exist yet, found .* \(use --force to replace it\)\n$/,
+    );
     expect(
       (
         await cli([

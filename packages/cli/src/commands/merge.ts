@@ -1,6 +1,8 @@
 import { mergeHfFolder } from "@lowrank/runtime";
 import type { Command } from "commander";
+import { CliError } from "../errors.js";
 import { type CliIO, printJson } from "../output.js";
+import { exists } from "./detectInput.js";
 import { type AdapterSpec, parseAdapterSpec } from "./forward.js";
 
 export function registerMerge(program: Command, io: CliIO): void {
@@ -17,6 +19,11 @@ export function registerMerge(program: Command, io: CliIO): void {
     .option("--force", "replace --out if it exists")
     .option("--json", "print {out, modules, biases, saved}")
     .action(async (opts: { base: string; adapter: AdapterSpec; out: string; force?: boolean; json?: boolean }) => {
+      if (!opts.force && (await exists(opts.out)))
+        throw new CliError(
+          `--out: expected a path that does not exist yet, found ${opts.out} (use --force to replace it)`,
+          "OutputExists",
+        );
       const report = await mergeHfFolder(opts.base, opts.adapter.dir, opts.out, {
         scale: opts.adapter.scale,
         overwrite: opts.force ?? false,

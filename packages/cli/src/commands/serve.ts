@@ -1,29 +1,26 @@
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import {
-  type BackendRequest,
   createSyntheticCausalLm,
   createSyntheticMlp,
   Engine,
   type EngineServer,
-  initBackend,
-  isRuntimeError,
   loadBaseModel,
-  resolveEngineOptions,
   type ServableBase,
   startEngineServer,
 } from "@lowrank/runtime";
 import type { Command } from "commander";
-import { CliError, EXIT_USAGE } from "../errors.js";
-import type { CliIO } from "../output.js";
-import { THREADS_HELP, threadsArg } from "../threads.js";
+import { startBackend, threadsOption } from "../backend.js";
+import { CliError } from "../errors.js";
+import { type BackendName, backendOption, choiceOption, numberOption } from "../options.js";
+import { type CliIO, processIO } from "../output.js";
 
 export interface ServeOptions {
   base: string;
   adapters?: string;
   port: number;
   host: string;
-  backend: BackendRequest;
+  backend: BackendName;
   /** wasm threads (number or true = every core); default LOWRANK_WASM_THREADS, else 1. */
   threads?: number | true;
   mode: "unmerged" | "merged";
@@ -63,29 +60,15 @@ export async function findAdapterFolders(dir: string): Promise<Array<{ name: str
 }
 
 /** Starts the engine and its HTTP server; the caller closes it. */
-export async function serve(opts: ServeOptions): Promise<EngineServer> {
-  if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535)
-    throw new CliError(`--port: expected 0..65535, found ${opts.port}`);
-  const engineOptions = {
+export async function serve(opts: ServeOptions, io: CliIO = processIO): Promise<EngineServer> {
+  await startBackend(io, opts.backend, opts.threads);
+  const base = await openBase(opts.base);
+  const engine = new Engine({
     mode: opts.mode,
     maxBatchSize: opts.maxBatch,
     maxWaitMs: opts.maxWaitMs,
     cacheBytes: opts.cacheMb * 2 ** 20,
-  };
-  try {
-    resolveEngineOptions(engineOptions); // the engine refuses bad values: say so before any work, as a usage error
-  } catch (error) {
-    if (!isRuntimeError(error)) throw error;
-    const flag = error.message.replace(/^maxBatchSize/, "--max-batch").replace(/^maxWaitMs/, "--max-wait-ms");
-    throw new CliError(
-      flag.replace(/^cacheBytes: .*/, `--cache-mb: expected a finite number >= 0, found ${opts.cacheMb}`),
-      "Usage",
-      EXIT_USAGE,
-    );
-  }
-  await initBackend({ backend: opts.backend, threads: opts.threads });
-  const base = await openBase(opts.base);
-  const engine = new Engine(engineOptions);
+  });
   engine.addBase(base.id, base);
   const folders = opts.adapters ? await findAdapterFolders(opts.adapters) : [];
   for (const f of folders) engine.registerAdapter(f.name, { kind: "folder", path: f.path });
@@ -93,7 +76,7 @@ export async function serve(opts: ServeOptions): Promise<EngineServer> {
     engine,
     host: opts.host,
     port: opts.port,
-    adaptersRoot: opts.adapters ? path.resolve(opts.adapters) : undefined,
+    adaptersRoot: opts.adapters ? path.resolve(opts.adapters) : undefined, // loads by path stay inside it
   });
 }
 
@@ -103,22 +86,23 @@ export function registerServe(program: Command, io: CliIO): void {
     .description("serve a base model and its LoRA adapters over HTTP (JSON API, dynamic heterogeneous batching)")
     .requiredOption("--base <dir>", "Hugging Face model folder (or synthetic:mlp, synthetic:lm)")
     .option("--adapters <dir>", "folder of PEFT adapter folders, registered by folder name and loaded on demand")
-    .option("--port <n>", "port (0 picks a free one)", (v) => Number(v), 8080)
+    .addOption(numberOption("--port <n>", "port (0 picks a free one)", { integer: true, min: 0, max: 65535 }, 8080))
     .option("--host <host>", "interface to listen on", "127.0.0.1")
-    .option("--backend <name>", "auto, wasm, cpu, tensorflow, webgpu", "auto")
-    .option("--threads <n>", THREADS_HELP, threadsArg)
-    .option(
-      "--mode <mode>",
-      "unmerged (many tenants per batch) or merged (one hot adapter folded into the weights)",
-      "unmerged",
+    .addOption(backendOption())
+    .addOption(threadsOption())
+    .addOption(
+      choiceOption(
+        "--mode <mode>",
+        "unmerged: many tenants per batch; merged: one hot adapter folded into the weights",
+        ["unmerged", "merged"] as const,
+        "unmerged",
+      ),
     )
-    .option("--max-batch <n>", "most requests per batch", (v) => Number(v), 32)
-    .option("--max-wait-ms <ms>", "longest a request waits for batch mates", (v) => Number(v), 2)
-    .option("--cache-mb <mb>", "byte budget of resident adapters, in MiB", (v) => Number(v), 256)
+    .addOption(numberOption("--max-batch <n>", "most requests per batch", { integer: true, min: 1 }, 32))
+    .addOption(numberOption("--max-wait-ms <ms>", "longest a request waits for batch mates", { min: 0 }, 2))
+    .addOption(numberOption("--cache-mb <mb>", "byte budget of resident adapters, in MiB", { min: 0 }, 256))
     .action(async (opts: ServeOptions) => {
-      if (opts.mode !== "unmerged" && opts.mode !== "merged")
-        throw new CliError(`--mode: expected unmerged or merged, found '${opts.mode}'`);
-      const server = await serve(opts);
+      const server = await serve(opts, io);
       io.stdout.write(`lowrank serve: listening on ${server.url} (base ${opts.base})\n`);
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {

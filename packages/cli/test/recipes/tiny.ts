@@ -1,5 +1,5 @@
 // A small recipe for the `lowrank train` tests: 3-class labels from a fixed linear rule over a frozen MLP.
-import type { Recipe } from "@lowrank/core";
+import { type Recipe, trainAdapter } from "@lowrank/core";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 
@@ -13,7 +13,8 @@ export const tiny: Recipe = {
       const y = tf.argMax(tf.matMul(x, tf.randomNormal([8, 3], 0, 1, "float32", 77)), 1);
       return { x, y };
     }),
-  buildBase: () => {
+  // The base is trained here for a few steps, as the example recipes do, so its progress is reported.
+  buildBase: async ({ seed, onStep }) => {
     const m = tfl.sequential();
     m.add(
       tfl.layers.dense({
@@ -25,6 +26,22 @@ export const tiny: Recipe = {
       }),
     );
     m.add(tfl.layers.dense({ units: 3, name: "head", kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }) }));
+    const x = tf.randomNormal([32, 8], 0, 1, "float32", seed + 100);
+    const y = tf.tidy(() => tf.argMax(tf.matMul(x, tf.randomNormal([8, 3], 0, 1, "float32", 78)), 1));
+    await trainAdapter({
+      model: {
+        forward: (input) => m.apply(input) as tf.Tensor,
+        trainableVariables: () => m.trainableWeights.map((w) => w.read() as tf.Variable),
+      },
+      data: { x, y },
+      loss: "softmaxCrossEntropy",
+      epochs: 1,
+      batchSize: 8,
+      learningRate: 0.01,
+      seed,
+      onStep: (s) => onStep?.({ step: s.step, totalSteps: 4, loss: s.loss }),
+    });
+    tf.dispose([x, y]);
     return m;
   },
   loraConfig: ({ rank }) => ({ r: rank, lora_alpha: 2 * rank, target_modules: ["fc1", "head"] }),

@@ -14,12 +14,25 @@ export interface Recipe {
   defaults?: { rank?: number; epochs?: number; batchSize?: number; learningRate?: number; seed?: number };
   /** Training data: rows of `x` with targets `y` (owned by the caller once returned). */
   load(opts: { seed: number }): Promise<RecipeData> | RecipeData;
-  /** The frozen base model (pretrained or built here) that the adapter is trained on. */
-  buildBase(opts: { seed: number }): Promise<LayersModel | LinearHost> | LayersModel | LinearHost;
+  /**
+   * The frozen base model (pretrained or built here) that the adapter is trained on. A base trained
+   * here reports each step through `onStep` so a caller can show progress.
+   */
+  buildBase(opts: {
+    seed: number;
+    onStep?: (s: RecipeBaseStep) => void;
+  }): Promise<LayersModel | LinearHost> | LayersModel | LinearHost;
   /** The LoRA config for a given rank. */
   loraConfig(opts: { rank: number }): LoraConfig | Record<string, unknown>;
   loss: LossName | LossFn;
   metrics?: Array<"accuracy"> | Record<string, MetricFn>;
+}
+
+/** One optimizer step of a recipe's base training. */
+export interface RecipeBaseStep {
+  step: number;
+  totalSteps: number;
+  loss: number;
 }
 
 export interface RecipeData {

@@ -339,6 +339,12 @@ export class Engine {
         }
       }),
     );
+    for (const p of items) {
+      // A scale that overflows float32 once multiplied by a module's alpha/r fails its own row only.
+      const adapter = held.get(p.adapter);
+      if (adapter && [...adapter.modules.values()].some((m) => !Number.isFinite(Math.fround(p.scale * m.scaling))))
+        this.settle(p, nonFinite(p));
+    }
     try {
       const rows = items.filter((p) => !p.settled);
       if (rows.length === 0) return;

@@ -48,3 +48,19 @@ describe("Engine options", () => {
     await engine.close();
   });
 });
+
+describe("Engine requests", () => {
+  it("a scale that overflows float32 fails only its own row of the batch, naming the scale", async () => {
+    const { syntheticAdapter } = await import("./synthetic.js");
+    const engine = new Engine({ flush: "manual" });
+    engine.addBase("b", createSyntheticMlp({ dims: [4, 3] }));
+    engine.registerAdapter("a", { kind: "custom", load: (b) => syntheticAdapter(b, { rank: 2, seed: 1 }) });
+    const input = seededValues(1, 4);
+    const huge = engine.forward({ adapter: "a", scale: 1e308, input }).catch((e: unknown) => e);
+    const fine = engine.forward({ adapter: "a", scale: 1, input });
+    await engine.flush();
+    expect(await huge).toMatchObject({ code: "InvalidArgument", message: expect.stringMatching(/^scale: .*1e\+308/) });
+    expect((await fine).data.every(Number.isFinite)).toBe(true);
+    await engine.close();
+  });
+});

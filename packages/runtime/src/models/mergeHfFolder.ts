@@ -35,7 +35,8 @@ export interface MergeReport {
  * PEFT's `merge_and_unload` on files: W' = W + scale·(alpha/r)·B·A (transposed for GPT-2's Conv1D,
  * whose weights are [in, out]) for every module of the adapter, computed in float64 and stored in
  * each weight's own dtype (F32, F16, BF16, F64). Other tensors are copied byte for byte, as are the
- * folder's other files (config, tokenizer). Writes to a temporary folder beside `out`, then renames.
+ * folder's other model files (config, generation config, tokenizer: see {@link isModelFile}); notes,
+ * listings and model cards are not. Writes to a temporary folder beside `out`, then renames.
  */
 export async function mergeHfFolder(
   baseDir: string,
@@ -61,14 +62,21 @@ export async function mergeHfFolder(
   };
   const { config, weights } = hfFilesFromBytes(await read("config.json"), await read("model.safetensors"));
   const modelType = config.model_type;
-  if (modelType !== "gpt2" && modelType !== "bert") {
+  // A Dense stack as the recipes save it (`<layer>.kernel` [in, out], no model_type), as loadBaseModel reads it.
+  const dense = modelType === undefined && weights.names().some((n) => n.endsWith(".kernel"));
+  if (!dense && modelType !== "gpt2" && modelType !== "bert") {
     throw new RuntimeError(
       "ModelLoadFailed",
-      `config.json: expected model_type 'gpt2' or 'bert', found ${JSON.stringify(modelType ?? null)}`,
+      `config.json: expected model_type 'gpt2' or 'bert' (or a Dense stack of '<layer>.kernel' tensors), found ${JSON.stringify(modelType ?? null)}`,
     );
   }
-  const conv1d = modelType === "gpt2";
-  const ck = new Checkpoint(weights, conv1d ? "transformer." : "bert.");
+  const conv1d = modelType === "gpt2" || dense;
+  const ck = new Checkpoint(weights, modelType === "gpt2" ? "transformer." : "bert.");
+  const resolve = (param: string): string | undefined => {
+    if (!dense) return ck.resolve(param);
+    const kernel = param.replace(/\.weight$/, ".kernel");
+    return weights.has(kernel) ? kernel : weights.has(param) ? param : undefined;
+  };
 
   const peft = await readPeftFiles(adapterDir);
   const loraConfig = parseLoraConfig(new TextDecoder().decode(peft.config));
@@ -114,7 +122,7 @@ export async function mergeHfFolder(
         "AdapterMismatch",
         `adapter layer '${module}': expected lora_A and lora_B, found only lora_${A ? "A" : "B"}`,
       );
-    const key = ck.resolve(`${module}.weight`);
+    const key = resolve(`${module}.weight`);
     if (!key)
       throw new RuntimeError(
         "AdapterMismatch",
@@ -161,7 +169,7 @@ export async function mergeHfFolder(
     replaced.set(key, { dtype: w.dtype, shape: w.shape, data: encodeFromFloat32(encodable(w.dtype, key), merged) });
   }
   for (const [target, source] of biases) {
-    const key = ck.resolve(target);
+    const key = resolve(target);
     const t = adapter.getTensor(source);
     if (!key)
       throw new RuntimeError(
@@ -188,7 +196,7 @@ export async function mergeHfFolder(
     const { writeSafetensorsFile } = await import("@lowrank/formats/node");
     await writeSafetensorsFile(path.join(tmp, "model.safetensors"), tensors, weights.metadata);
     for (const entry of await fs.readdir(baseDir, { withFileTypes: true })) {
-      if (entry.isFile() && entry.name !== "model.safetensors")
+      if (entry.isFile() && isModelFile(entry.name) && entry.name !== "model.safetensors")
         await fs.copyFile(path.join(baseDir, entry.name), path.join(tmp, entry.name));
     }
   });
@@ -199,6 +207,18 @@ export async function mergeHfFolder(
     biases: taken.filter((k) => !savedModuleOf(k, save)),
     saved: taken.filter((k) => savedModuleOf(k, save)),
   };
+}
+
+/**
+ * Files of a Hugging Face model folder that belong to the model: its JSON configs and tokenizer files.
+ * A model card, notes and listings describe the base, not the merged model, so they are not copied.
+ */
+export function isModelFile(name: string): boolean {
+  return (
+    /\.json$/.test(name) ||
+    /^LICEN[CS]E/i.test(name) || // a derivative keeps the base's license with it
+    ["merges.txt", "vocab.txt", "spiece.model", "tokenizer.model"].includes(name)
+  );
 }
 
 function encodable(dtype: string, key: string): EncodableDtype {
@@ -225,7 +245,10 @@ export async function writeFolderAtomically(
     );
   const parent = path.dirname(path.resolve(out));
   await fs.mkdir(parent, { recursive: true });
-  const tmp = await fs.mkdtemp(path.join(parent, `.${path.basename(out)}.tmp-`));
+  // mkdir, not mkdtemp: mkdtemp makes 0700 folders, and the output is an ordinary folder (umask decides).
+  const { randomBytes } = await import("node:crypto");
+  const tmp = path.join(parent, `.${path.basename(out)}.tmp-${randomBytes(6).toString("hex")}`);
+  await fs.mkdir(tmp);
   try {
     await fill(tmp);
     if (exists) {
