@@ -106,3 +106,59 @@ describe("BatchScheduler", () => {
     expect((await s.close()).map((i) => i.id)).toEqual([1, 2]);
   });
 });
+
+describe("BatchScheduler under random pushes, clock moves and flushes (fast-check)", () => {
+  it("runs every item exactly once, in batches of one key, at most maxBatchSize, oldest first", async () => {
+    const { default: fc } = await import("fast-check");
+    const step = fc.oneof(
+      fc.record({ kind: fc.constant("push" as const), key: fc.constantFrom("a", "b", "c") }),
+      fc.record({ kind: fc.constant("advance" as const), ms: fc.integer({ min: 0, max: 12 }) }),
+      fc.record({ kind: fc.constant("flush" as const) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 0, max: 10 }),
+        fc.constantFrom("auto" as const, "manual" as const),
+        fc.array(step, { maxLength: 40 }),
+        async (maxBatchSize, maxWaitMs, flush, steps) => {
+          const clock = new ManualClock();
+          const batches: Item[][] = [];
+          const s = new BatchScheduler<Item>(
+            { maxBatchSize, maxWaitMs, maxQueued: 1000, flush, clock },
+            async (items) => {
+              batches.push(items);
+            },
+          );
+          const pushed: Item[] = [];
+          for (const st of steps) {
+            if (st.kind === "push") {
+              const item = { key: st.key, enqueuedAt: clock.now(), id: pushed.length };
+              pushed.push(item);
+              s.push(item);
+            } else if (st.kind === "advance") clock.advance(st.ms);
+            else await s.flush();
+            await Promise.resolve();
+          }
+          await s.flush();
+          const ran = batches.flat().map((i) => i.id);
+          expect([...ran].sort((x, y) => x - y)).toEqual(pushed.map((i) => i.id));
+          for (const b of batches) {
+            expect(b.length).toBeGreaterThan(0);
+            expect(b.length).toBeLessThanOrEqual(maxBatchSize);
+            expect(new Set(b.map((i) => i.key)).size).toBe(1);
+          }
+          // within one key, items run in the order they were pushed
+          for (const key of ["a", "b", "c"]) {
+            const order = batches
+              .flat()
+              .filter((i) => i.key === key)
+              .map((i) => i.id);
+            expect(order).toEqual([...order].sort((x, y) => x - y));
+          }
+        },
+      ),
+      { numRuns: 200, seed: 11 },
+    );
+  });
+});
