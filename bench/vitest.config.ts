@@ -1,3 +1,6 @@
 import { lowrankProject } from "@lowrank/vitest-config";
 
-export default lowrankProject("bench", { tfjs: true, test: { include: ["*.test.ts", "suites/*.test.ts"] } });
+export default lowrankProject("bench", {
+  tfjs: true,
+  test: { include: ["*.test.ts", "suites/*.test.ts", "onnx/*.test.ts"] },
+});

@@ -59,6 +59,20 @@ export {
   type ServableBase,
   type WeightLayout,
 } from "./engine/types.js";
+export { BatchKv } from "./generation/BatchKv.js";
+export {
+  type FinishReason,
+  type GenerationRequest,
+  type GenerationResult,
+  GenerationScheduler,
+  type SchedulerOptions,
+  type SchedulerStats,
+} from "./generation/GenerationScheduler.js";
+export { type KvDecoder, kvDecoderFor, type SequenceKv } from "./generation/KvDecoder.js";
+export { mixedLinear, type WeightFor } from "./generation/mixedLinear.js";
+export { Sampler, type SamplerOptions } from "./generation/sampler.js";
+export { createSyntheticGpt2, type SyntheticGpt2Options } from "./generation/syntheticGpt2.js";
+export { TextStream } from "./generation/TextStream.js";
 export { adapterLinear, type LinearModel } from "./models/adapterLinear.js";
 export { Bert, type BertConfig, type BertInputs, parseBertConfig } from "./models/Bert.js";
 export { Checkpoint, type HfFiles, hfFilesFromBytes } from "./models/Checkpoint.js";
@@ -110,6 +124,8 @@ export {
   type Route,
   type RouteContext,
   RouteStream,
+  type OpenAiOptions,
+  openAiHandler,
   startEngineServer,
   unloadBody,
 } from "./server/index.js";

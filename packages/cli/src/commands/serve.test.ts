@@ -85,6 +85,17 @@ describe("lowrank serve", () => {
         for (let i = 0; i < flat.length; i++) worst = Math.max(worst, Math.abs(flat[i]! - got[i]!));
         expect(worst).toBeLessThan(1e-4);
       }
+      // The same server speaks OpenAI's API: the folder name is the base model, each adapter a model.
+      const models = (await (await fetch(`${url}/v1/models`)).json()) as { data: Array<{ id: string }> };
+      expect(models.data.map((m) => m.id)).toContain("hf-gpt2-lmhead-tiny");
+      expect(models.data.map((m) => m.id)).toContain("gpt2-lmhead-tiny-lora");
+      const done = (await (
+        await fetch(`${url}/v1/completions`, {
+          method: "POST",
+          body: JSON.stringify({ model: "gpt2-lmhead-tiny-lora", prompt: [3, 1, 4], max_tokens: 3, temperature: 0 }),
+        })
+      ).json()) as { usage: unknown };
+      expect(done.usage).toEqual({ prompt_tokens: 3, completion_tokens: 3, total_tokens: 6 });
     } finally {
       process.emit("SIGTERM");
       expect(await exit).toBe(0);

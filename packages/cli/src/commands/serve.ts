@@ -2,10 +2,14 @@ import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import {
   createSyntheticCausalLm,
+  createSyntheticGpt2,
   createSyntheticMlp,
   Engine,
   type EngineServer,
+  GenerationScheduler,
+  kvDecoderFor,
   loadBaseModel,
+  loadTokenizer,
   type ServableBase,
   startEngineServer,
 } from "@lowrank/runtime";
@@ -27,6 +31,8 @@ export interface ServeOptions {
   maxBatch: number;
   maxWaitMs: number;
   cacheMb: number;
+  /** Byte budget of the KV caches of generation, in MiB (default 256). */
+  kvMb?: number;
 }
 
 /**
@@ -36,9 +42,12 @@ export interface ServeOptions {
 export async function openBase(spec: string): Promise<ServableBase> {
   if (spec === "synthetic:mlp") return createSyntheticMlp({ id: spec, dims: [64, 64, 64, 64] });
   if (spec === "synthetic:lm") return createSyntheticCausalLm({ id: spec, vocab: 256, dim: 64, layers: 2 });
+  if (spec === "synthetic:gpt2") return createSyntheticGpt2({ vocab: 256, dim: 64, layers: 2, heads: 4 });
   const info = await stat(spec).catch(() => null);
   if (!info?.isDirectory())
-    throw new CliError(`--base: expected a Hugging Face model folder or synthetic:mlp|synthetic:lm, found '${spec}'`);
+    throw new CliError(
+      `--base: expected a Hugging Face model folder or synthetic:mlp|synthetic:lm|synthetic:gpt2, found '${spec}'`,
+    );
   return loadBaseModel(spec);
 }
 
@@ -72,7 +81,20 @@ export async function serve(opts: ServeOptions, io: CliIO = processIO): Promise<
   engine.addBase(base.id, base);
   const folders = opts.adapters ? await findAdapterFolders(opts.adapters) : [];
   for (const f of folders) engine.registerAdapter(f.name, { kind: "folder", path: f.path });
+  // KV-cached generation and the OpenAI routes, when the base can generate with a cache (GPT-2 LM head).
+  const canGenerate = kvDecoderFor(base) !== undefined;
+  const tokenizer =
+    canGenerate && !opts.base.startsWith("synthetic:")
+      ? await loadTokenizer(opts.base).catch(() => undefined)
+      : undefined;
   return startEngineServer({
+    openai: canGenerate
+      ? {
+          scheduler: new GenerationScheduler(engine, { kvBytes: (opts.kvMb ?? 256) * 2 ** 20 }),
+          tokenizer,
+          baseModel: opts.base.startsWith("synthetic:") ? opts.base : path.basename(path.resolve(opts.base)),
+        }
+      : undefined,
     engine,
     host: opts.host,
     port: opts.port,
@@ -84,7 +106,7 @@ export function registerServe(program: Command, io: CliIO): void {
   program
     .command("serve")
     .description("serve a base model and its LoRA adapters over HTTP (JSON API, dynamic heterogeneous batching)")
-    .requiredOption("--base <dir>", "Hugging Face model folder (or synthetic:mlp, synthetic:lm)")
+    .requiredOption("--base <dir>", "Hugging Face model folder (or synthetic:mlp, synthetic:lm, synthetic:gpt2)")
     .option("--adapters <dir>", "folder of PEFT adapter folders, registered by folder name and loaded on demand")
     .addOption(numberOption("--port <n>", "port (0 picks a free one)", { integer: true, min: 0, max: 65535 }, 8080))
     .option("--host <host>", "interface to listen on", "127.0.0.1")
@@ -101,6 +123,7 @@ export function registerServe(program: Command, io: CliIO): void {
     .addOption(numberOption("--max-batch <n>", "most requests per batch", { integer: true, min: 1 }, 32))
     .addOption(numberOption("--max-wait-ms <ms>", "longest a request waits for batch mates", { min: 0 }, 2))
     .addOption(numberOption("--cache-mb <mb>", "byte budget of resident adapters, in MiB", { min: 0 }, 256))
+    .addOption(numberOption("--kv-mb <mb>", "byte budget of the KV caches of generation, in MiB", { min: 1 }, 256))
     .action(async (opts: ServeOptions) => {
       const server = await serve(opts, io);
       io.stdout.write(`lowrank serve: listening on ${server.url} (base ${opts.base})\n`);

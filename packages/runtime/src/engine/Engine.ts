@@ -268,6 +268,55 @@ export class Engine {
     return { tokens, generated };
   }
 
+  // --- Hooks for the generation scheduler (packages/runtime/src/generation) ---
+
+  /**
+   * Pins an adapter's resident weights for a base (loading them if needed) until `release()`; `__base__`
+   * (or undefined) pins nothing. The generation scheduler holds one per running sequence.
+   */
+  async holdAdapter(
+    nameOrDigest: string | undefined,
+    baseId?: string,
+  ): Promise<{ name: string; adapter: ResidentAdapter | null; release: () => void }> {
+    const baseKey = this.baseKey(baseId);
+    if (nameOrDigest === undefined || nameOrDigest === BASE_ADAPTER)
+      return { name: BASE_ADAPTER, adapter: null, release: () => {} };
+    const name = this.adaptersById.resolve(nameOrDigest);
+    const base = await this.getBase(baseKey);
+    const adapter = await this.adaptersById.acquire(name, base, baseKey);
+    let released = false;
+    return {
+      name,
+      adapter,
+      release: () => {
+        if (released) return;
+        released = true;
+        this.adaptersById.release(name, baseKey);
+      },
+    };
+  }
+
+  /** How mixed batches get each row's LoRA term (the `kernel` option). */
+  get loraKernel(): LoraBatchKernel {
+    return this.gatherKernel;
+  }
+
+  /** The id of a base (`id` checked, or the only one when omitted). */
+  resolveBase(id?: string): string {
+    return this.baseKey(id);
+  }
+
+  /** Whether `nameOrDigest` names a registered adapter (or is `__base__`). */
+  hasAdapter(nameOrDigest: string): boolean {
+    if (nameOrDigest === BASE_ADAPTER) return true;
+    try {
+      this.adaptersById.resolve(nameOrDigest);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   stats(): EngineStats {
     let merges = 0;
     let unmerges = 0;

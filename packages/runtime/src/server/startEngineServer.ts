@@ -5,6 +5,7 @@ import { schemaProblem } from "../schema/parseWithSchema.js";
 import { type Route, RouteStream } from "./defineRoute.js";
 import { engineRoutes } from "./engineRoutes.js";
 import { errorResponse, HttpError } from "./httpErrors.js";
+import { type OpenAiOptions, openAiHandler } from "./openai.js";
 
 export interface EngineServerOptions {
   engine: Engine;
@@ -22,6 +23,8 @@ export interface EngineServerOptions {
   adaptersRoot?: string;
   /** More routes (e.g. OpenAI-compatible endpoints), each validated by its own schema; they may not reuse a method and path. */
   routes?: readonly Route[];
+  /** OpenAI-compatible generation routes (/v1/models, /v1/completions, /v1/chat/completions) over a scheduler. */
+  openai?: OpenAiOptions;
 }
 
 export interface EngineServer {
@@ -47,6 +50,7 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
   let inFlight = 0;
   let closing = false;
   let drained: (() => void) | undefined;
+  const openai = options.openai ? openAiHandler(engine, options.openai) : undefined;
 
   const routes = new Map<string, Route>();
   const builtIn = engineRoutes(engine, { adaptersRoot: options.adaptersRoot, closing: () => closing });
@@ -65,6 +69,10 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
     inFlight++;
     try {
       const url = new URL(req.url ?? "/", "http://localhost");
+      if (openai?.matches(url.pathname) && !closing) {
+        await openai(req, res, ctl.signal);
+        return;
+      }
       const key = `${req.method} ${url.pathname}`;
       const route = routes.get(key);
       if (!route) {
@@ -110,6 +118,7 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
+        await options.openai?.scheduler.close();
         await engine.close();
         server.closeAllConnections();
         await stopped;

@@ -7,6 +7,10 @@ export interface TextTokenizer {
   decode(ids: readonly number[], options?: { skipSpecialTokens?: boolean }): string;
   /** The end-of-sequence id from tokenizer_config.json (`eos_token`), when it names a known token. */
   readonly eosTokenId: number | undefined;
+  /** tokenizer_config.json's `chat_template` (Jinja), with the special tokens it may name. */
+  readonly chatTemplate?: string;
+  readonly bosToken?: string;
+  readonly eosToken?: string;
   readonly vocabSize: number;
 }
 
@@ -39,6 +43,9 @@ export function tokenizerFromJson(tokenizerJson: Json, tokenizerConfig: Json = {
     decode: (ids, options = {}) => tok.decode([...ids], { skip_special_tokens: options.skipSpecialTokens ?? false }),
     eosTokenId,
     vocabSize,
+    ...(typeof tokenizerConfig.chat_template === "string" ? { chatTemplate: tokenizerConfig.chat_template } : {}),
+    ...(tokenText(tokenizerConfig.bos_token) !== undefined ? { bosToken: tokenText(tokenizerConfig.bos_token) } : {}),
+    ...(eosText !== undefined ? { eosToken: eosText } : {}),
   };
 }
 
