@@ -121,11 +121,11 @@ export {
   HTTP_STATUS,
   HttpError,
   loadBody,
+  type OpenAiOptions,
+  openAiHandler,
   type Route,
   type RouteContext,
   RouteStream,
-  type OpenAiOptions,
-  openAiHandler,
   startEngineServer,
   unloadBody,
 } from "./server/index.js";
