@@ -12,6 +12,7 @@ import {
 import { syntheticPeftFiles } from "../engine/syntheticPeft.js";
 import { mlpArrays, referenceMlp } from "../engine/testing.js";
 import { type EngineServer, startEngineServer } from "./startEngineServer.js";
+import { type JsonAnswer, request } from "./testing.js";
 
 const DIMS = [12, 20, 6];
 let dir: string;
@@ -20,13 +21,8 @@ let engine: Engine;
 const mlp = createSyntheticMlp({ dims: DIMS, seed: 6 });
 const lm = createSyntheticCausalLm({ vocab: 17, dim: 16, layers: 2, seed: 2 });
 
-async function call(method: string, route: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(server.url + route, {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-  });
-  return { status: res.status, json: await res.json() };
+function call(method: string, route: string, body?: unknown): Promise<JsonAnswer> {
+  return request(server.url, method, route, body);
 }
 
 beforeAll(async () => {
