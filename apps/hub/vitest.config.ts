@@ -1,3 +1,3 @@
 import { lowrankProject } from "@lowrank/vitest-config";
 
-export default lowrankProject("hub");
+export default lowrankProject("hub", { nodeConditions: true });

@@ -1,3 +1,3 @@
 import { lowrankProject } from "@lowrank/vitest-config";
 
-export default lowrankProject("api");
+export default lowrankProject("api", { nodeConditions: true });

@@ -4,6 +4,6 @@ import { defineConfig } from "drizzle-kit";
 // Generation needs no database; the app applies them at start with `migrate(db)`.
 export default defineConfig({
   dialect: "postgresql",
-  schema: "./src/schema.ts",
+  schema: ["./src/schema.ts", "./src/authSchema.ts"],
   out: "./migrations",
 });

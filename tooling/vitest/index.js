@@ -14,13 +14,20 @@ export const BACKEND_SETUP = fileURLToPath(new URL("./setup-backend.ts", import.
  * Shared per-package vitest project config. Workspace packages resolve to `src/`
  * through the `@lowrank/source` export condition, so no test waits for a build.
  * @param {string} name
- * @param {{ tfjs?: boolean, test?: Record<string, unknown> }} [options]
+ * `nodeConditions` resolves dependencies with Node's conditions only (for server code whose
+ * dependencies ship "module" builds Node cannot load, such as the AWS SDK).
+ * @param {{ tfjs?: boolean, nodeConditions?: boolean, test?: Record<string, unknown> }} [options]
  */
 export function lowrankProject(name, options = {}) {
-  const { tfjs = false, test = {} } = options;
+  const { tfjs = false, nodeConditions = false, test = {} } = options;
+  const node = [SOURCE_CONDITION, "node", "import", "default"];
   return defineProject({
-    resolve: { conditions: [SOURCE_CONDITION, ...defaultClientConditions] },
-    ssr: { resolve: { conditions: [SOURCE_CONDITION, ...defaultServerConditions] } },
+    resolve: { conditions: nodeConditions ? node : [SOURCE_CONDITION, ...defaultClientConditions] },
+    ssr: {
+      resolve: nodeConditions
+        ? { conditions: node, externalConditions: ["node"] }
+        : { conditions: [SOURCE_CONDITION, ...defaultServerConditions] },
+    },
     test: {
       name,
       environment: "node",

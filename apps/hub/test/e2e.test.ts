@@ -132,6 +132,33 @@ describe.skipIf(skipWithoutService(chromiumMissing))(
 
       expect(problems).toEqual([]);
       await page.context().close();
+
+      // The production build serves the hub's back end: demo content from the first start, the
+      // Hugging Face routes, uploads with auth, and inference in the server process.
+      const models = (await (await fetch(`${hub.url}/api/models?search=tigrinya`)).json()) as { id: string }[];
+      expect(models.map((m) => m.id)).toEqual(["lowrank/gpt2-tigrinya-lora"]);
+      const head = await fetch(`${hub.url}/lowrank/gpt2-tigrinya-lora/resolve/main/adapter_config.json`, {
+        method: "HEAD",
+      });
+      expect(head.status).toBe(200);
+      expect(head.headers.get("x-repo-commit")).toMatch(/^[0-9a-f]{40}$/);
+      expect(head.headers.get("x-linked-etag")).toMatch(/^"[0-9a-f]{64}"$/);
+      const ranged = await fetch(`${hub.url}/lowrank/gpt2-tigrinya-lora/resolve/main/adapter_config.json`, {
+        headers: { range: "bytes=0-0" },
+      });
+      expect(ranged.status).toBe(206);
+      expect(await ranged.text()).toBe("{");
+      expect((await fetch(`${hub.url}/api/uploads`, { method: "PUT", body: "x" })).status).toBe(401);
+      const run = await fetch(`${hub.url}/api/trpc/inference.run`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          json: { base: "gpt2-lmhead-tiny", adapters: [{ ref: "lowrank/gpt2-lmhead-tiny-demo" }], inputIds: [1, 2, 3] },
+        }),
+      });
+      expect(run.status, await run.clone().text()).toBe(200);
+      const result = (await run.json()) as { result: { data: { json: { shape: number[]; output: number[] } } } };
+      expect(result.result.data.json.shape[0]).toBe(3);
       await hub.process.stop();
     });
 
@@ -162,10 +189,13 @@ describe.skipIf(skipWithoutService(chromiumMissing))(
         expect(problems).toEqual([]);
         await page.context().close();
 
-        // The hub migrated the real server on first use.
+        // The hub migrated the real server on first use and registered the demo adapters.
         const handle = await createDb({ url: postgres.url });
         try {
-          expect(await handle.db.select().from(adapters)).toEqual([]);
+          const names = (await handle.db.select({ owner: adapters.owner, name: adapters.name }).from(adapters)).map(
+            (a) => `${a.owner}/${a.name}`,
+          );
+          expect(names).toContain("lowrank/gpt2-tigrinya-lora");
         } finally {
           await handle.close();
         }

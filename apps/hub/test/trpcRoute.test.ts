@@ -12,13 +12,18 @@ type DatabaseModule = typeof import("../src/server/database.js");
 
 describe("/api/trpc route handler", () => {
   const dataDir = mkdtempSync(join(tmpdir(), "lowrank-hub-"));
-  const saved = { DATABASE_URL: process.env.DATABASE_URL, LOWRANK_DATA_DIR: process.env.LOWRANK_DATA_DIR };
+  const saved = {
+    DATABASE_URL: process.env.DATABASE_URL,
+    LOWRANK_DATA_DIR: process.env.LOWRANK_DATA_DIR,
+    LOWRANK_SEED_DEMO: process.env.LOWRANK_SEED_DEMO,
+  };
   let route: RouteModule;
   let database: DatabaseModule;
 
   beforeAll(async () => {
     delete process.env.DATABASE_URL;
     process.env.LOWRANK_DATA_DIR = dataDir;
+    process.env.LOWRANK_SEED_DEMO = "0";
     route = await import("../src/app/api/trpc/[trpc]/route.js");
     database = await import("../src/server/database.js");
   });
@@ -73,6 +78,11 @@ describe("/api/trpc route handler", () => {
     expect(second).toBe(first);
     const { adapters } = await import("@lowrank/db");
     expect(await first.db.select().from(adapters)).toEqual([]);
+  });
+
+  it("made a cookie secret in the data folder, readable by its owner only", async () => {
+    const { statSync } = await import("node:fs");
+    expect(statSync(join(dataDir, "auth-secret")).mode & 0o777).toBe(0o600);
   });
 
   it("answers 404 with a tRPC error for an unknown procedure", async () => {

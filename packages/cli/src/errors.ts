@@ -9,9 +9,28 @@ export const EXIT_USAGE = 2;
  * - `InvalidOption`: an option or argument value the command cannot take (exit 2);
  * - `BadInput`: input that parses but cannot be used, such as a token id outside the vocabulary (exit 1);
  * - `UnknownRecipe`: `lowrank train NAME` with no such recipe (exit 1);
- * - `OutputExists`: `--out` (or OUT) is taken and `--force` was not given (exit 1).
+ * - `OutputExists`: `--out` (or OUT) is taken and `--force` was not given (exit 1);
+ * - hub commands (exit 1): `HubUnreachable`, `NotAHub`, `SignInFailed`, `Unauthorized`, `Forbidden`,
+ *   `NotFound`, `Conflict` (a version that exists), `PickleRefused`, `DigestMismatch`, `TransferFailed`,
+ *   `HubError` (anything else the hub answered).
  */
-export type CliErrorCode = "Usage" | "InvalidOption" | "BadInput" | "UnknownRecipe" | "OutputExists";
+export type CliErrorCode =
+  | "Usage"
+  | "InvalidOption"
+  | "BadInput"
+  | "UnknownRecipe"
+  | "OutputExists"
+  | "HubUnreachable"
+  | "NotAHub"
+  | "SignInFailed"
+  | "Unauthorized"
+  | "Forbidden"
+  | "NotFound"
+  | "Conflict"
+  | "PickleRefused"
+  | "DigestMismatch"
+  | "TransferFailed"
+  | "HubError";
 
 /** Thrown by a command: printed as one line (or `{"error":...}` with --json), exit code 1 or 2. */
 export class CliError extends Error {

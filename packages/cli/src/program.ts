@@ -4,7 +4,11 @@ import { registerDoctor } from "./commands/doctor.js";
 import { registerForward } from "./commands/forward.js";
 import { registerGenerate } from "./commands/generate.js";
 import { registerInspect } from "./commands/inspect.js";
+import { registerLogin } from "./commands/login.js";
 import { registerMerge } from "./commands/merge.js";
+import { registerPublish } from "./commands/publish.js";
+import { registerPull } from "./commands/pull.js";
+import { registerSearch } from "./commands/search.js";
 import { registerServe } from "./commands/serve.js";
 import { registerTrain } from "./commands/train.js";
 import { CliError, describeError, EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE } from "./errors.js";
@@ -18,6 +22,8 @@ export function createProgram(io: CliIO = processIO, quietErrors = false): Comma
   const program = new Command("lowrank")
     .description("LoRA adapters for TypeScript: inspect, convert, train, merge, serve")
     .version("0.1.0")
+    // `--version` after a command name is that command's option (`lowrank publish DIR --version v2`).
+    .enablePositionalOptions()
     .showHelpAfterError(quietErrors ? false : "(run with --help for usage)")
     .exitOverride()
     .configureOutput({
@@ -36,6 +42,10 @@ export function createProgram(io: CliIO = processIO, quietErrors = false): Comma
   registerMerge(program, io);
   registerServe(program, io);
   registerTrain(program, io);
+  registerLogin(program, io);
+  registerPublish(program, io);
+  registerPull(program, io);
+  registerSearch(program, io);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput(program.configureOutput());
   return program;
 }

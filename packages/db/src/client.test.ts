@@ -6,6 +6,7 @@ import { createDb, redactUrl } from "./client.js";
 import { migrate } from "./migrate.js";
 import { adapters } from "./schema.js";
 import { serverVersion } from "./serverVersion.js";
+import { insertTestOwnerAndBase } from "./testing.js";
 
 describe("createDb with PGlite", () => {
   const dataDir = mkdtempSync(join(tmpdir(), "lowrank-db-persist-"));
@@ -16,7 +17,10 @@ describe("createDb with PGlite", () => {
     expect(first.kind).toBe("pglite");
     expect(first.location).toBe(join(dataDir, "pglite"));
     await migrate(first.db);
-    await first.db.insert(adapters).values({ owner: "carol", name: "persisted", baseModel: "gpt2" });
+    const { userId, baseId, baseDigest } = await insertTestOwnerAndBase(first.db);
+    await first.db
+      .insert(adapters)
+      .values({ owner: "carol", name: "persisted", baseModel: "gpt2", ownerId: userId, baseId, baseDigest });
     await first.close();
     expect(existsSync(join(dataDir, "pglite", "PG_VERSION"))).toBe(true);
 

@@ -5,7 +5,7 @@ import type { DbHandle } from "./client.js";
 import { migrate } from "./migrate.js";
 import { adapters, adapterVersions } from "./schema.js";
 import { serverVersion } from "./serverVersion.js";
-import { testBackends } from "./testing.js";
+import { insertTestOwnerAndBase, testBackends } from "./testing.js";
 
 const digest = (c: string) => c.repeat(64);
 
@@ -16,10 +16,13 @@ for (const backend of testBackends) {
     () => {
       let handle: DbHandle;
       let dispose: () => Promise<void>;
+      let owner: { ownerId: string; baseId: string; baseDigest: string };
 
       beforeAll(async () => {
         ({ handle, dispose } = await backend.open());
         await migrate(handle.db);
+        const t = await insertTestOwnerAndBase(handle.db);
+        owner = { ownerId: t.userId, baseId: t.baseId, baseDigest: t.baseDigest };
       });
       afterAll(async () => dispose?.());
 
@@ -32,13 +35,13 @@ for (const backend of testBackends) {
         await migrate(handle.db);
         const rows = await handle.db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
         const list = Array.isArray(rows) ? rows : (rows as { rows: unknown[] }).rows;
-        expect(list).toEqual([{ n: 1 }]);
+        expect(list).toEqual([{ n: 2 }]);
       });
 
       it("stores an adapter with versions and reads them back joined", async () => {
         const [adapter] = await handle.db
           .insert(adapters)
-          .values({ owner: "alice", name: "sst2-sentiment", baseModel: "distilgpt2" })
+          .values({ owner: "alice", name: "sst2-sentiment", baseModel: "distilgpt2", ...owner })
           .returning();
         expect(adapter?.description).toBe("");
         expect(adapter?.createdAt).toBeInstanceOf(Date);
@@ -81,7 +84,7 @@ for (const backend of testBackends) {
       it("rejects a second version with the same digest, and a duplicate owner/name", async () => {
         const [other] = await handle.db
           .insert(adapters)
-          .values({ owner: "bob", name: "other", baseModel: "gpt2" })
+          .values({ owner: "bob", name: "other", baseModel: "gpt2", ...owner })
           .returning();
         await expect(
           handle.db.insert(adapterVersions).values({
@@ -95,7 +98,7 @@ for (const backend of testBackends) {
           }),
         ).rejects.toThrow();
         await expect(
-          handle.db.insert(adapters).values({ owner: "bob", name: "other", baseModel: "gpt2" }),
+          handle.db.insert(adapters).values({ owner: "bob", name: "other", baseModel: "gpt2", ...owner }),
         ).rejects.toThrow();
       });
 

@@ -28,20 +28,30 @@ describe("insert schemas agree with their tables", () => {
 });
 
 describe("insertAdapterSchema", () => {
+  const valid = {
+    owner: "alice",
+    name: "x",
+    baseModel: "gpt2",
+    ownerId: "u1",
+    baseId: "7f1d4a3e-9b2c-4c1e-8f00-1234567890ab",
+    baseDigest: "0".repeat(64),
+  };
   it("accepts slugs and a 64-hex base digest", () => {
     const ok = insertAdapterSchema.safeParse({
       owner: "alice",
       name: "gpt2-lora.v1",
       baseModel: "gpt2",
       baseDigest: "0".repeat(64),
+      ownerId: "u1",
+      baseId: "7f1d4a3e-9b2c-4c1e-8f00-1234567890ab",
     });
     expect(ok.success).toBe(true);
   });
   it.each([
-    [{ owner: "Alice", name: "x", baseModel: "gpt2" }, "owner"],
-    [{ owner: "alice", name: "-x", baseModel: "gpt2" }, "name"],
-    [{ owner: "alice", name: "x", baseModel: "" }, "baseModel"],
-    [{ owner: "alice", name: "x", baseModel: "gpt2", baseDigest: "ABC" }, "baseDigest"],
+    [{ ...valid, owner: "Alice" }, "owner"],
+    [{ ...valid, name: "-x" }, "name"],
+    [{ ...valid, baseModel: "" }, "baseModel"],
+    [{ ...valid, baseDigest: "ABC" }, "baseDigest"],
   ])("rejects %o at %s", (input, field) => {
     const result = insertAdapterSchema.safeParse(input);
     expect(result.success).toBe(false);

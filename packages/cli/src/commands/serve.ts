@@ -16,8 +16,11 @@ import {
 import type { Command } from "commander";
 import { startBackend, threadsOption } from "../backend.js";
 import { CliError } from "../errors.js";
+import { normalizeHubUrl } from "../hub/credentials.js";
+import { hubAdapterResolver } from "../hub/hubAdapters.js";
 import { type BackendName, backendOption, choiceOption, numberOption } from "../options.js";
 import { type CliIO, processIO } from "../output.js";
+import { dataLocations } from "../paths.js";
 
 export interface ServeOptions {
   base: string;
@@ -31,6 +34,10 @@ export interface ServeOptions {
   maxBatch: number;
   maxWaitMs: number;
   cacheMb: number;
+  /** Load adapters by `owner/name[@version]` from this hub on demand, cached by digest. */
+  hub?: string;
+  /** Where hub adapters are kept (default `<data dir>/hub-cache`). */
+  hubCache?: string;
   /** Byte budget of the KV caches of generation, in MiB (default 256). */
   kvMb?: number;
 }
@@ -81,6 +88,13 @@ export async function serve(opts: ServeOptions, io: CliIO = processIO): Promise<
   engine.addBase(base.id, base);
   const folders = opts.adapters ? await findAdapterFolders(opts.adapters) : [];
   for (const f of folders) engine.registerAdapter(f.name, { kind: "folder", path: f.path });
+  const fromHub = opts.hub
+    ? hubAdapterResolver(
+        io,
+        normalizeHubUrl(opts.hub),
+        path.resolve(opts.hubCache ?? path.join(dataLocations().dataDir, "hub-cache")),
+      )
+    : undefined;
   // KV-cached generation and the OpenAI routes, when the base can generate with a cache (GPT-2 LM head).
   const canGenerate = kvDecoderFor(base) !== undefined;
   const tokenizer =
@@ -99,6 +113,7 @@ export async function serve(opts: ServeOptions, io: CliIO = processIO): Promise<
     host: opts.host,
     port: opts.port,
     adaptersRoot: opts.adapters ? path.resolve(opts.adapters) : undefined, // loads by path stay inside it
+    resolveAdapterPath: fromHub, // owner/name[@version] pulled from --hub into its cache folder
   });
 }
 
@@ -123,6 +138,11 @@ export function registerServe(program: Command, io: CliIO): void {
     .addOption(numberOption("--max-batch <n>", "most requests per batch", { integer: true, min: 1 }, 32))
     .addOption(numberOption("--max-wait-ms <ms>", "longest a request waits for batch mates", { min: 0 }, 2))
     .addOption(numberOption("--cache-mb <mb>", "byte budget of resident adapters, in MiB", { min: 0 }, 256))
+    .option(
+      "--hub <url>",
+      "load adapters by owner/name[@version] from this hub on demand (POST /v1/adapters/load {name})",
+    )
+    .option("--hub-cache <dir>", "where pulled hub adapters are kept, by digest (default <data dir>/hub-cache)")
     .addOption(numberOption("--kv-mb <mb>", "byte budget of the KV caches of generation, in MiB", { min: 1 }, 256))
     .action(async (opts: ServeOptions) => {
       const server = await serve(opts, io);

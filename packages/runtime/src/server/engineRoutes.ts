@@ -2,11 +2,14 @@ import path from "node:path";
 import type { Engine } from "../engine/Engine.js";
 import { adapterFolder } from "./adapterFolder.js";
 import { defineRoute, type Route } from "./defineRoute.js";
+import { HttpError } from "./httpErrors.js";
 import { forwardBody, generateBody, loadBody, unloadBody } from "./requestSchemas.js";
 
 export interface EngineRoutesOptions {
   /** Folder that `POST /v1/adapters/load` may read adapters from (by `path`, or by a `name` not registered yet). */
   adaptersRoot?: string;
+  /** Server-side resolver for names neither registered nor in `adaptersRoot` (trusted: not confined). */
+  resolveAdapterPath?: (name: string) => string | undefined | Promise<string | undefined>;
   /** Whether the server is shutting down (healthz reports it). */
   closing?: () => boolean;
 }
@@ -31,8 +34,10 @@ export function engineRoutes(engine: Engine, options: EngineRoutesOptions = {}):
         const known =
           body.path === undefined && engine.adapters().some((a) => a.name === body.name || a.digest === body.name);
         if (known) return { adapter: await engine.loadAdapter(body.name as string, body.base) };
-        const requested = (body.path ?? body.name) as string;
-        const folder = await adapterFolder(options.adaptersRoot, requested, body.path === undefined ? "name" : "path");
+        const folder =
+          body.path !== undefined
+            ? await adapterFolder(options.adaptersRoot, body.path, "path")
+            : await folderForName(body.name as string, options);
         const name = body.name ?? path.basename(folder);
         return { adapter: await engine.addAdapter(name, { kind: "folder", path: folder }, body.base) };
       },
@@ -87,4 +92,25 @@ export function engineRoutes(engine: Engine, options: EngineRoutesOptions = {}):
 /** The base, adapter and scale a request runs with. */
 function target(body: { base?: string; adapter?: string; scale?: number }) {
   return { base: body.base, adapter: body.adapter, scale: body.scale };
+}
+
+/**
+ * The folder for an adapter name the engine does not know: inside `adaptersRoot` when it is there (confined
+ * as paths are), else what the server's own resolver answers; `NotFound` when neither has it.
+ */
+async function folderForName(name: string, options: EngineRoutesOptions): Promise<string> {
+  let notFound: unknown;
+  if (options.adaptersRoot !== undefined) {
+    try {
+      return await adapterFolder(options.adaptersRoot, name, "name");
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== "NotFound") throw error;
+      notFound = error;
+    }
+  }
+  const resolved = await options.resolveAdapterPath?.(name);
+  if (resolved !== undefined) return path.resolve(resolved);
+  throw (
+    notFound ?? new HttpError("NotFound", `name: expected a registered adapter or a folder of one, found '${name}'`)
+  );
 }

@@ -261,6 +261,33 @@ describe("loading adapters by path over HTTP stays inside --adapters", () => {
     expect(again.json.output).toEqual(served.json.output);
   });
 
+  it("a name neither registered nor in --adapters goes to the server's own resolver (a hub cache); '..' never does", async () => {
+    const engine = new Engine({ maxWaitMs: 0 });
+    engine.addBase("mlp", createSyntheticMlp({ dims: [12, 20, 6], seed: 6 }));
+    const asked: string[] = [];
+    const hubbed = await startEngineServer({
+      engine,
+      adaptersRoot: dir,
+      resolveAdapterPath: async (name) => {
+        asked.push(name);
+        return name === "owner/secret" ? path.join(outside, "secret") : undefined;
+      },
+    });
+    try {
+      const ok = await request(hubbed.url, "POST", "/v1/adapters/load", { name: "owner/secret" });
+      expect([ok.status, ok.json.adapter.name]).toEqual([200, "owner/secret"]);
+      const local = await request(hubbed.url, "POST", "/v1/adapters/load", { name: "m" });
+      expect(local.status).toBe(200);
+      const up = await request(hubbed.url, "POST", "/v1/adapters/load", { name: "../secret" });
+      expect([up.status, up.json.error.code]).toEqual([403, "Forbidden"]);
+      const none = await request(hubbed.url, "POST", "/v1/adapters/load", { name: "nobody" });
+      expect([none.status, none.json.error.code]).toEqual([404, "NotFound"]);
+      expect(asked).toEqual(["owner/secret", "nobody"]);
+    } finally {
+      await hubbed.close();
+    }
+  });
+
   it("a server without --adapters refuses every load by path with 403", async () => {
     const engine = new Engine({ maxWaitMs: 0 });
     engine.addBase("mlp", createSyntheticMlp({ dims: [4, 2] }));

@@ -23,6 +23,11 @@ export interface EngineServerOptions {
   adaptersRoot?: string;
   /** More routes (e.g. OpenAI-compatible endpoints), each validated by its own schema; they may not reuse a method and path. */
   routes?: readonly Route[];
+  /**
+   * Resolves `POST /v1/adapters/load {name}` for a name the engine does not know and `adaptersRoot` does not
+   * hold (e.g. an adapter pulled from a hub into a cache folder). Server-side code: its answer is trusted.
+   */
+  resolveAdapterPath?: (name: string) => string | undefined | Promise<string | undefined>;
   /** OpenAI-compatible generation routes (/v1/models, /v1/completions, /v1/chat/completions) over a scheduler. */
   openai?: OpenAiOptions;
 }
@@ -53,7 +58,11 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
   const openai = options.openai ? openAiHandler(engine, options.openai) : undefined;
 
   const routes = new Map<string, Route>();
-  const builtIn = engineRoutes(engine, { adaptersRoot: options.adaptersRoot, closing: () => closing });
+  const builtIn = engineRoutes(engine, {
+    adaptersRoot: options.adaptersRoot,
+    resolveAdapterPath: options.resolveAdapterPath,
+    closing: () => closing,
+  });
   for (const route of [...builtIn, ...(options.routes ?? [])]) {
     const key = `${route.method} ${route.path}`;
     if (routes.has(key))
