@@ -26,10 +26,19 @@ export {
   type GgufLoraDtype,
   type GgufLoraOptions,
   ggufLoraToPeft,
+  MODULE_PREFIX_KEY,
   PEFT_CONFIG_KEY,
   peftToGgufLora,
 } from "./gguf/ggufLora.js";
 export { ggufMetadataToJson } from "./gguf/ggufMetadataJson.js";
+export {
+  GGUF_LORA_ARCHITECTURES,
+  type GgufArchitectureNames,
+  type GgufLoraArchitecture,
+  ggufToModule,
+  inferGgufArchitecture,
+  moduleToGguf,
+} from "./gguf/ggufNames.js";
 export { ggufToHfModule, hfToGgufTensorName, LLAMA_MODULES } from "./gguf/llamaNames.js";
 export { GGUF_DEFAULT_ALIGNMENT, parseGgufHeader } from "./gguf/parseGgufHeader.js";
 export { type GgufInput, type GgufTensorInput, serializeGguf } from "./gguf/serializeGguf.js";
@@ -44,7 +53,14 @@ export {
   type GgufValueType,
 } from "./gguf/types.js";
 // kohya
-export { isKohyaLora, type KohyaToPeftOptions, kohyaToPeft, peftToKohya } from "./kohya/kohyaLora.js";
+export {
+  isKohyaLora,
+  isSdScriptsMetadataKey,
+  type KohyaToPeftOptions,
+  kohyaToPeft,
+  peftToKohya,
+} from "./kohya/kohyaLora.js";
+export { knownKohyaModule } from "./kohya/kohyaModuleTables.js";
 // Base manifests
 export {
   type BaseManifest,

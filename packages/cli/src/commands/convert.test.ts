@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { type PeftAdapter, parseGguf, peftTensors } from "@lowrank/formats";
+import { type PeftAdapter, parseGguf, parseSafetensors, peftTensors, serializeSafetensors } from "@lowrank/formats";
 import { readPeftFolder, writePeftFolder } from "@lowrank/formats/node";
 import { fixturePath } from "@lowrank/vitest-config/fixtures";
 import { Command } from "commander";
@@ -126,12 +126,10 @@ describe("lowrank convert", () => {
     expect(half.data.length * 2).toBe(full.data.length);
   });
 
-  it("exit 1 with one line for bad input (GPT-2 modules have no GGUF name, wrong base, existing OUT); exit 2 for usage", async () => {
-    const gguf = await run(["convert", tigrinya, path.join(tmp, "gpt2.gguf")]);
+  it("exit 1 with one line for bad input (GPT-2 modules have no llama GGUF name, wrong base, existing OUT); exit 2 for usage", async () => {
+    const gguf = await run(["convert", tigrinya, path.join(tmp, "gpt2.gguf"), "--arch", "llama"]);
     expect(gguf.code).toBe(1);
-    expect(gguf.err).toMatch(
-      /^lowrank: gguf lora: expected Llama-family projection modules.*transformer\.h\.0\.attn\.c_attn\n$/,
-    );
+    expect(gguf.err).toMatch(/^lowrank: gguf lora: expected llama modules .*transformer\.h\.0\.attn\.c_attn\n$/);
     await writeFile(
       path.join(tmp, "gpt2-512.json"),
       JSON.stringify({
@@ -159,6 +157,111 @@ describe("lowrank convert", () => {
     expect((await run(["convert", tigrinya, path.join(tmp, "x"), "--heads", "two"])).code).toBe(2);
     expect((await run(["convert", tigrinya])).code).toBe(2);
     expect((await readdir(tmp)).filter((n) => n.includes(".tmp-"))).toEqual([]);
+  });
+
+  it("GGUF (issue 10 item 20): GPT-2 by default, head counts read from the file, one rounding, embedding LoRA, bias refused", async () => {
+    // tigrinya is a GPT-2 adapter: its architecture comes from the module names.
+    const gpt2 = path.join(tmp, "tigrinya.gguf");
+    expect((await run(["convert", tigrinya, gpt2])).code).toBe(0);
+    const g = parseGguf(await readBytes(gpt2));
+    expect(g.getString("general.architecture")).toBe("gpt2");
+    expect(g.info("blk.0.attn_qkv.weight.lora_b").dims).toEqual([8, 2304]);
+    const gpt2Back = path.join(tmp, "tigrinya-from-gguf");
+    expect((await run(["convert", gpt2, gpt2Back])).code).toBe(0);
+    sameTensors((await readPeftFolder(tigrinya)).adapter, (await readPeftFolder(gpt2Back)).adapter);
+
+    // A llama file lowrank wrote carries its head counts: no --heads on the way back.
+    const src = path.join(tmp, "llama-peft-heads");
+    await writePeftFolder(src, llama());
+    const gguf = path.join(tmp, "llama-heads.gguf");
+    expect((await run(["convert", src, gguf, "--heads", "2", "--kv-heads", "1"])).code).toBe(0);
+    const back = path.join(tmp, "llama-heads-back");
+    const r = await run(["convert", gguf, back]);
+    expect(r.err).toBe("");
+    sameTensors(llama(), (await readPeftFolder(back)).adapter);
+
+    // --dtype f16 with a folded alpha: F32 B x 3 rounded once to F16 (numpy's float64 -> float16).
+    const folded = llama();
+    folded.config = { ...folded.config, alpha_pattern: { down_proj: 12 } };
+    const v = [0.62654048204422, 0.8701448440551758, -0.9328288435935974];
+    const down = folded.modules["model.layers.0.mlp.down_proj"]!;
+    down.B = {
+      dtype: "F32",
+      shape: down.B.shape,
+      data: new Uint8Array(new Float32Array(16).map((_, i) => v[i % 3]!).buffer),
+    };
+    const foldedSrc = path.join(tmp, "llama-folded");
+    await writePeftFolder(foldedSrc, folded);
+    const half = path.join(tmp, "llama-folded.gguf");
+    expect((await run(["convert", foldedSrc, half, "--dtype", "f16", "--heads", "2", "--kv-heads", "1"])).code).toBe(0);
+    const b = parseGguf(await readBytes(half)).getTensor("blk.0.ffn_down.weight.lora_b").data;
+    expect([...new Uint16Array(b.slice().buffer).subarray(0, 3)]).toEqual([0x3f85, 0x4139, 0xc199]);
+
+    // A GGUF LoRA on token_embd (written by llama.cpp's gguf-py) becomes PEFT's embedding LoRA.
+    const embd = path.join(tmp, "embd-peft");
+    const e = await run([
+      "convert",
+      fixturePath("gguf-lora-gguf-py", "llama-lora-embd-q-down.gguf"),
+      embd,
+      "--heads",
+      "2",
+    ]);
+    expect(e.err).toBe("");
+    const keys = Object.keys(peftTensors((await readPeftFolder(embd)).adapter));
+    expect(keys).toContain("base_model.model.model.embed_tokens.lora_embedding_A");
+    expect(keys).toContain("base_model.model.model.embed_tokens.lora_embedding_B");
+
+    // lora_B.bias cannot go into GGUF: refused with the reason.
+    const biased = llama();
+    biased.config = { ...biased.config, lora_bias: true };
+    const q = biased.modules["model.layers.0.self_attn.q_proj"]!;
+    q.bias = { dtype: "F32", shape: [8], data: new Uint8Array(32) };
+    const biasedSrc = path.join(tmp, "llama-bias");
+    await writePeftFolder(biasedSrc, biased);
+    const refused = await run(["convert", biasedSrc, path.join(tmp, "bias.gguf"), "--heads", "2", "--json"]);
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.out).error).toMatchObject({
+      code: "InvalidConfig",
+      message: expect.stringContaining("lora_B.bias"),
+    });
+  });
+
+  it("kohya -> PEFT -> kohya keeps sd-scripts metadata and SDXL module names (issue 10 item 19)", async () => {
+    const t = (shape: number[]) => ({
+      dtype: "F32" as const,
+      shape,
+      data: new Float32Array(shape[0]! * shape[1]!).fill(0.25),
+    });
+    const key = "lora_unet_input_blocks_4_1_transformer_blocks_0_attn1_to_q";
+    const metadata = {
+      ss_network_module: "networks.lora",
+      ss_network_dim: "2",
+      "modelspec.title": "x",
+      sshs_model_hash: "ab",
+    };
+    const kohya = path.join(tmp, "sdxl-kohya.safetensors");
+    await writeFile(
+      kohya,
+      serializeSafetensors(
+        {
+          [`${key}.lora_down.weight`]: t([2, 8]),
+          [`${key}.lora_up.weight`]: t([8, 2]),
+          [`${key}.alpha`]: { dtype: "F32", shape: [], data: new Float32Array([0]) },
+        },
+        metadata,
+      ),
+    );
+    const peft = path.join(tmp, "sdxl-peft");
+    const a = await run(["convert", kohya, peft, "--json"]);
+    expect(JSON.parse(a.out).warnings).toEqual([]);
+    const adapter = (await readPeftFolder(path.join(peft))).adapter;
+    expect(Object.keys(adapter.modules)).toEqual(["input_blocks.4.1.transformer_blocks.0.attn1.to_q"]);
+    expect(adapter.config.lora_alpha).toBe(2); // .alpha 0: alpha = rank
+    const back = path.join(tmp, "sdxl-back.safetensors");
+    expect((await run(["convert", peft, back, "--to", "kohya"])).code).toBe(0);
+    const file = parseSafetensors(await readBytes(back));
+    expect(file.metadata).toEqual(metadata);
+    expect(file.names().sort()).toEqual([`${key}.alpha`, `${key}.lora_down.weight`, `${key}.lora_up.weight`]);
   });
 
   it("errors and warnings name the CLI's flags: --heads/--kv-heads, --base, --force (not headCount, moduleNames, overwrite)", async () => {

@@ -34,7 +34,10 @@ export type ConvertDtype = "f32" | "f16" | "bf16";
 export interface ConvertOptions {
   to?: ConvertTarget;
   dtype?: ConvertDtype;
-  /** GGUF `general.architecture` (default llama). */
+  /**
+   * GGUF `general.architecture`: llama, qwen2, gpt2 or bert. Default: the base's `model_type` (with
+   * `--base`), else the architecture whose llama.cpp names cover the adapter's modules.
+   */
   arch?: string;
   /** Base model folder (or its config.json): head counts for GGUF, and a shape check of the adapter. */
   base?: string;
@@ -86,6 +89,13 @@ async function baseConfig(base: string | undefined): Promise<Record<string, unkn
   }
 }
 
+/** The GGUF architecture of a base config: its `model_type` (Mistral converts as llama in llama.cpp). */
+function archOf(config: Record<string, unknown> | undefined): string | undefined {
+  const t = config?.model_type;
+  if (typeof t !== "string") return undefined;
+  return t === "mistral" ? "llama" : t;
+}
+
 function heads(
   opts: ConvertOptions,
   config: Record<string, unknown> | undefined,
@@ -121,7 +131,7 @@ async function load(
   const tensors = Object.fromEntries(file.names().map((n) => [n, file.getTensor(n)]));
   if (isKohyaLora(Object.keys(tensors))) {
     const moduleNames = baseModuleNames(config);
-    const r = kohyaToPeft(tensors, moduleNames ? { moduleNames } : {});
+    const r = kohyaToPeft(tensors, { metadata: file.metadata, ...(moduleNames ? { moduleNames } : {}) });
     warnings.push(...r.warnings);
     return { kind: "adapters", adapters: r.adapters };
   }
@@ -186,7 +196,10 @@ export async function convert(input: string, out: string, opts: ConvertOptions =
     return { format: to, outputs: [out], tensors: Object.keys(tensors).length, warnings };
   }
 
-  const components = Object.entries(source.adapters).map(([c, a]) => [c, castAdapter(a, dtype)] as const);
+  // GGUF scales some B factors: it gets the adapter as read and the dtype, to round once.
+  const components = Object.entries(source.adapters).map(
+    ([c, a]) => [c, to === "gguf" ? a : castAdapter(a, dtype)] as const,
+  );
   if (config) {
     try {
       const manifest = manifestFromConfig(config);
@@ -219,8 +232,9 @@ export async function convert(input: string, out: string, opts: ConvertOptions =
       await writePeftFolder(target, { ...a, modelCard: card }, { overwrite: opts.force });
       count += Object.keys(peftTensors(a)).length;
     } else if (to === "gguf") {
+      const arch = opts.arch ?? archOf(config);
       const g = peftToGgufLora(a, {
-        architecture: opts.arch ?? "llama",
+        ...(arch ? { architecture: arch } : {}),
         ...heads(opts, config),
         ...(dtype && dtype !== "F64" ? { dtype } : {}),
       });
@@ -251,13 +265,27 @@ export function registerConvert(program: Command, io: CliIO = processIO): void {
       ),
     )
     .addOption(choiceOption("--dtype <dtype>", "element type of the written tensors", ["f32", "f16", "bf16"] as const))
-    .option("--arch <name>", "GGUF general.architecture (must equal the base model's)", "llama")
+    .option(
+      "--arch <name>",
+      "GGUF general.architecture: llama, qwen2, gpt2 or bert (default: the --base model_type, else from the module names)",
+    )
     .option("--base <path>", "base model folder or config.json: head counts for GGUF, and a shape check")
     .addOption(
-      numberOption("--heads <n>", "attention heads of the base (llama q permutation)", { integer: true, min: 1 }),
+      numberOption(
+        "--heads <n>",
+        "attention heads of the base (llama q permutation; read from GGUF files lowrank wrote)",
+        {
+          integer: true,
+          min: 1,
+        },
+      ),
     )
     .addOption(
-      numberOption("--kv-heads <n>", "key/value heads of the base (llama k permutation)", { integer: true, min: 1 }),
+      numberOption(
+        "--kv-heads <n>",
+        "key/value heads of the base (llama k permutation; read from GGUF files lowrank wrote)",
+        { integer: true, min: 1 },
+      ),
     )
     .option("--prefix <prefix>", "kohya key prefix: lora_unet, lora_te, lora_te1, lora_te2", "lora_unet")
     .option("--force", "replace OUT if it exists")

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { serializeSafetensors } from "@lowrank/formats";
+import { serializeGguf, serializeSafetensors } from "@lowrank/formats";
 import { fixturePath } from "@lowrank/vitest-config/fixtures";
 import { Command } from "commander";
 import fc from "fast-check";
@@ -54,6 +54,32 @@ describe("lowrank inspect", () => {
     expect(r.metadata["general.architecture"]).toBe("llama");
     expect(r.metadata["tokenizer.ggml.tokens"]).toMatchObject({ length: 32000 });
     expect(r.config).toBeNull();
+  });
+
+  it("GGUF u64/i64 metadata: always exact decimal strings, whatever the size (the documented form)", async () => {
+    const file = path.join(tmp, "u64.gguf");
+    await writeFile(
+      file,
+      serializeGguf({
+        metadata: {
+          "general.architecture": { type: "string", value: "llama" },
+          "test.small": { type: "u64", value: 3n },
+          "test.big": { type: "u64", value: 2n ** 64n - 1n },
+          "test.neg": { type: "i64", value: -1n },
+          "test.list": { type: "array", itemType: "u64", value: [1n, 2n ** 60n] },
+          "test.u32": { type: "u32", value: 9 },
+        },
+        tensors: [],
+      }),
+    );
+    const r = await inspectJson(file);
+    expect(r.metadata).toMatchObject({
+      "test.small": "3",
+      "test.big": "18446744073709551615",
+      "test.neg": "-1",
+      "test.list": ["1", "1152921504606846976"],
+      "test.u32": 9,
+    });
   });
 
   it("a model folder (hf-gpt2-lmhead-tiny): config and the base manifest digest", async () => {

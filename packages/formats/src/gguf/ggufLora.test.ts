@@ -183,7 +183,9 @@ describe("PEFT -> GGUF LoRA (llama.cpp's layout)", () => {
   it("refuses modules llama.cpp has no LoRA name for, missing head counts, and non-adapter GGUFs", () => {
     const gpt2 = llamaAdapter();
     gpt2.modules = { "transformer.h.0.attn.c_attn": gpt2.modules["model.layers.0.mlp.up_proj"]! };
-    expect(() => peftToGgufLora(gpt2)).toThrow(expect.objectContaining({ code: "InvalidConfig" }));
+    expect(() => peftToGgufLora(gpt2, { architecture: "llama" })).toThrow(
+      expect.objectContaining({ code: "InvalidConfig" }),
+    );
     expect(() => peftToGgufLora(adapter)).toThrow(expect.objectContaining({ code: "InvalidConfig" }));
     const model = parseGguf(
       new Uint8Array(readFileSync(fixturePath("gguf-llama2-tiny-random", "llama-2-tiny-random.gguf"))),

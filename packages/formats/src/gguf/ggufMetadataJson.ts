@@ -1,7 +1,7 @@
 import type { GgufArrayItem, GgufValue } from "./types.js";
 
 function item(v: GgufArrayItem, maxArray: number): unknown {
-  if (typeof v === "bigint") return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
+  if (typeof v === "bigint") return v.toString();
   if (typeof v === "object") return arrayJson(v.value, v.itemType, maxArray);
   return v;
 }
@@ -16,8 +16,10 @@ function arrayJson(items: readonly GgufArrayItem[], itemType: string, maxArray: 
 }
 
 /**
- * Metadata as plain JSON: 64-bit integers become numbers when exact (strings otherwise); arrays
- * longer than `maxArray` become `{type, length, first}` so a 32000-token vocabulary stays short.
+ * Metadata as plain JSON. 64-bit integers (`u64`, `i64`, in arrays too) are always decimal strings,
+ * whatever their size, so they are exact and have one form (`BigInt(s)` gives the value back); every
+ * other number is a JSON number. Arrays longer than `maxArray` become `{type, length, first}` so a
+ * 32000-token vocabulary stays short.
  */
 export function ggufMetadataToJson(
   metadata: ReadonlyMap<string, GgufValue>,

@@ -80,7 +80,8 @@ describe("kohya <-> PEFT", () => {
     expect(rankAndAlpha(UNET_Q, unet.config)).toEqual({ r: 4, alpha: 2 });
     // Missing .alpha: kohya's default alpha = rank.
     expect(adapters.te?.config).toMatchObject({ r: 4, lora_alpha: 4, target_modules: [TE_Q] });
-    expect(warnings.filter((w) => w.includes("heuristic"))).toHaveLength(2);
+    // SD names are in the module tables: no heuristic needed.
+    expect(warnings).toEqual([]);
     // The result is a valid PEFT folder.
     const again = readPeftAdapter(writePeftAdapter(unet));
     expect(Object.keys(again.adapter.modules)).toHaveLength(3);

@@ -1,9 +1,11 @@
-import { decodeToFloat32 } from "../dtypeDecode.js";
+import { decodeToFloat32, encodeFromFloat32 } from "../dtypeDecode.js";
+import { encodeRounded } from "../dtypeRound.js";
 import { FormatError } from "../errors.js";
 import { dict } from "../peft/dict.js";
 import type { PeftAdapter, PeftConfig, PeftModuleWeights } from "../peft/PeftAdapter.js";
 import { rankAndAlpha } from "../peft/parsePeftConfig.js";
 import type { Tensor } from "../safetensors/SafetensorsFile.js";
+import { knownKohyaModule } from "./kohyaModuleTables.js";
 import { kohyaFlatName, splitKohyaName } from "./kohyaNames.js";
 
 const KEY = /^(lora_(?:unet|te\d?|transformer))_(.+)\.(lora_down\.weight|lora_up\.weight|alpha)$/;
@@ -22,6 +24,22 @@ export interface KohyaToPeftOptions {
    */
   moduleNames?: readonly string[] | Readonly<Record<string, readonly string[]>>;
   baseModel?: string | null;
+  /**
+   * The kohya file's safetensors `__metadata__`: its sd-scripts keys (`ss_*`, `modelspec.*`,
+   * `sshs_*`) are kept in each PEFT adapter's metadata, so {@link peftToKohya} writes them back.
+   */
+  metadata?: Readonly<Record<string, string>> | null;
+}
+
+/** Whether a safetensors metadata key is one sd-scripts writes (training settings, model spec, hashes). */
+export function isSdScriptsMetadataKey(key: string): boolean {
+  return key.startsWith("ss_") || key.startsWith("modelspec.") || key.startsWith("sshs_");
+}
+
+function sdScriptsMetadata(metadata: Readonly<Record<string, string>> | null | undefined): Record<string, string> {
+  const out = dict<string>();
+  for (const [k, v] of Object.entries(metadata ?? {})) if (isSdScriptsMetadataKey(k)) out[k] = v;
+  return out;
 }
 
 function mostCommon(values: number[]): number {
@@ -44,8 +62,11 @@ function scalar(t: Tensor, key: string): number {
  * kohya-style LoRA tensors -> one PEFT adapter per component (`lora_unet` -> `unet`, `lora_te` ->
  * `te`, `lora_te1`/`lora_te2` for SDXL). lora_down is A, lora_up is B (same bytes, same shapes,
  * conv included). Per-module `.alpha` becomes lora_alpha (the most common) plus alpha_pattern for
- * the others; a missing `.alpha` means alpha = rank (kohya's default, scale 1). Ranks that differ
- * go into rank_pattern. target_modules lists the full module names.
+ * the others; a missing `.alpha` or an `.alpha` of 0 means alpha = rank (as sd-scripts reads it,
+ * scale 1). Ranks that differ go into rank_pattern. target_modules lists the full module names.
+ * Module names come from `moduleNames` when given, else from the SD 1.x/2.x/SDXL and CLIP tables
+ * (`knownKohyaModule`), else from the underscore heuristic (with a warning). The file's sd-scripts
+ * metadata (`options.metadata`) is kept in each adapter's safetensors metadata.
  */
 export function kohyaToPeft(
   tensors: Readonly<Record<string, Tensor>>,
@@ -99,7 +120,7 @@ export function kohyaToPeft(
           `kohya: expected ${prefix}_${flat} lora_down [r, in...] and lora_up [out, r...], found [${s.down.shape}] and [${s.up.shape}]`,
         );
       }
-      let module = byFlat.get(flat);
+      let module = byFlat.get(flat) ?? knownKohyaModule(prefix, flat);
       if (!module) {
         if (known) warnings.push(`kohya: ${prefix}_${flat} matches none of the given module names; name guessed`);
         module = splitKohyaName(flat);
@@ -107,11 +128,12 @@ export function kohyaToPeft(
       }
       modules[module] = { kind: "lora", A: s.down, B: s.up };
       ranks[module] = r;
-      alphas[module] = s.alpha ?? r;
+      // sd-scripts: alpha None or 0 means alpha = rank (scale 1).
+      alphas[module] = s.alpha === undefined || s.alpha === 0 ? r : s.alpha;
     }
     if (guessed > 0 && !known)
       warnings.push(
-        `kohya ${prefix}: ${guessed} module names recovered with the underscore heuristic (pass moduleNames to be exact)`,
+        `kohya ${prefix}: ${guessed} module names are in none of the SD 1.x/2.x/SDXL tables and were recovered with the underscore heuristic (pass moduleNames to be exact)`,
       );
     const r = mostCommon(Object.values(ranks));
     const alpha = mostCommon(Object.values(alphas));
@@ -143,7 +165,7 @@ export function kohyaToPeft(
       modules,
       modulesToSave: {},
       otherTensors: {},
-      metadata: { format: "pt" },
+      metadata: { format: "pt", ...sdScriptsMetadata(options.metadata) },
       modelCard: null,
     };
   }
@@ -153,8 +175,11 @@ export function kohyaToPeft(
 /**
  * A PEFT adapter -> kohya-style tensors under `prefix` (`lora_unet` by default): A as lora_down,
  * B as lora_up, each module's alpha (alpha_pattern applied; rsLoRA folded in as alpha·sqrt(r)) as
- * an F32 scalar `.alpha`. Lossy: modules_to_save, LoRA biases, embedding LoRA and other tensors
- * have no kohya form and are dropped with a warning; module names lose their dots.
+ * a scalar `.alpha` in lora_up's dtype, as sd-scripts saves it. A module with alpha 0 (PEFT scale 0)
+ * gets zeros in lora_up and alpha = r, since sd-scripts reads alpha 0 as scale 1. The adapter's
+ * sd-scripts metadata is written back, so kohya -> PEFT -> kohya gives the file's bytes back.
+ * Lossy: modules_to_save, LoRA biases, embedding LoRA and other tensors have no kohya form and are
+ * dropped with a warning; module names lose their dots.
  */
 export function peftToKohya(
   adapter: PeftAdapter,
@@ -176,10 +201,25 @@ export function peftToKohya(
     if (w.bias) warnings.push(`kohya: lora_B bias of ${module} has no kohya form; dropped`);
     const key = `${prefix}_${kohyaFlatName(module)}`;
     const { r, alpha } = rankAndAlpha(module, adapter.config);
-    const effective = adapter.config.use_rslora ? alpha * Math.sqrt(r) : alpha;
+    let effective = adapter.config.use_rslora ? alpha * Math.sqrt(r) : alpha;
+    let up = w.B;
+    if (effective === 0) {
+      // sd-scripts reads alpha 0 as alpha = rank (scale 1): keep PEFT's scale 0 in lora_up instead.
+      warnings.push(
+        `kohya: ${module} has alpha 0 (PEFT scale 0), which sd-scripts reads as scale 1; lora_up written as zeros with alpha = rank`,
+      );
+      effective = r;
+      up = { dtype: w.B.dtype, shape: w.B.shape, data: new Uint8Array(w.B.data.length) };
+    }
     tensors[`${key}.lora_down.weight`] = w.A;
-    tensors[`${key}.lora_up.weight`] = w.B;
-    tensors[`${key}.alpha`] = { dtype: "F32", shape: [], data: new Uint8Array(new Float32Array([effective]).buffer) };
+    tensors[`${key}.lora_up.weight`] = up;
+    // sd-scripts saves every tensor, .alpha included, in one dtype (its save precision): lora_up's.
+    const alphaDtype = up.dtype === "F16" || up.dtype === "BF16" || up.dtype === "F64" ? up.dtype : "F32";
+    tensors[`${key}.alpha`] = {
+      dtype: alphaDtype,
+      shape: [],
+      data: alphaDtype === "F64" ? encodeFromFloat32("F64", [effective]) : encodeRounded(alphaDtype, [effective]),
+    };
   }
   if (Object.keys(tensors).length === 0)
     throw new FormatError("NoMatchingModules", "kohya: expected at least one linear or conv LoRA module, found none");
@@ -187,10 +227,16 @@ export function peftToKohya(
     warnings.push(`kohya: modules_to_save (${Object.keys(adapter.modulesToSave).join(", ")}) dropped`);
   if (Object.keys(adapter.otherTensors).length > 0)
     warnings.push(`kohya: ${Object.keys(adapter.otherTensors).length} non-LoRA tensors dropped`);
-  const metadata = {
-    ss_network_module: "networks.lora",
-    ss_network_dim: String(adapter.config.r),
-    ss_network_alpha: String(adapter.config.lora_alpha),
-  };
+  // The sd-scripts metadata the adapter came with (kohya -> PEFT keeps it) unchanged, else the keys
+  // sd-scripts writes to describe a LoRA.
+  const kept = sdScriptsMetadata(adapter.metadata);
+  const metadata =
+    Object.keys(kept).length > 0
+      ? kept
+      : {
+          ss_network_module: "networks.lora",
+          ss_network_dim: String(adapter.config.r),
+          ss_network_alpha: String(adapter.config.lora_alpha),
+        };
   return { tensors, metadata, warnings };
 }
