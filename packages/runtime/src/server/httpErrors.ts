@@ -2,6 +2,7 @@
 export const HTTP_STATUS: Readonly<Record<string, number>> = {
   BadRequest: 400,
   InvalidArgument: 400,
+  Forbidden: 403,
   NotFound: 404,
   MethodNotAllowed: 405,
   PayloadTooLarge: 413,
