@@ -9,6 +9,11 @@ modeling code's math in float64. For each fixture model the script writes
   tooling/golden/adapters/<name>/        the synthetic adapter as a PEFT folder
                                          (adapter_config.json + adapter_model.safetensors)
 
+The fixture models have one head and one layer, so the script also writes small random-weight models
+with several heads and layers as Hugging Face folders, which the runtime loads like any other:
+
+  tooling/golden/models/<name>/          config.json + model.safetensors (seeded)
+
 Run from the repository root:  python3 tooling/golden/make_golden.py
 The adapter weights come from NumPy's seeded PCG64 generator, so reruns write identical files.
 """
@@ -181,8 +186,10 @@ def bert_forward(cfg, wb, ids, token_types=None, mask=None, lora=None):
     return h, logits
 
 
-def make_adapter(name, wb, modules, layout, r, alpha, seed, fan_in_fan_out, task_type, base_name):
-    """Seeded LoRA factors for `modules`; writes them as a PEFT folder and returns a Lora."""
+def make_adapter(name, wb, modules, layout, r, alpha, seed, fan_in_fan_out, task_type, base_name, targets=None):
+    """Seeded LoRA factors for `modules`; writes them as a PEFT folder and returns a Lora.
+
+    `targets` is the config's target_modules (default: the modules' last name components)."""
     rng = np.random.default_rng(seed)
     factors = {}
     tensors = {}
@@ -196,7 +203,7 @@ def make_adapter(name, wb, modules, layout, r, alpha, seed, fan_in_fan_out, task
         tensors[f"base_model.model.{m}.lora_B.weight"] = b
     folder = os.path.join(OUT, "adapters", name)
     os.makedirs(folder, exist_ok=True)
-    suffixes = sorted({m.split(".")[-1] for m in modules})
+    suffixes = sorted(targets or {m.split(".")[-1] for m in modules})
     config = {
         "base_model_name_or_path": base_name,
         "bias": "none",
@@ -257,6 +264,120 @@ def load(folder):
     return cfg, read_safetensors(os.path.join(FIXTURES, folder, "model.safetensors"))
 
 
+def write_model(name, config, tensors):
+    """A Hugging Face folder (config.json + model.safetensors, F32); returns the weights as stored."""
+    folder = os.path.join(OUT, "models", name)
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(config, f, indent=2, sort_keys=True)
+        f.write("\n")
+    path = os.path.join(folder, "model.safetensors")
+    write_safetensors(path, tensors)
+    return read_safetensors(path)  # float32-rounded values, in float64
+
+
+def random_gpt2(seed, vocab, positions, d, heads, layers):
+    """GPT2LMHeadModel weights (`transformer.` prefix, lm_head tied to wte, Conv1D [in, out])."""
+    rng = np.random.default_rng(seed)
+    n = lambda std, *shape: rng.normal(0.0, std, size=shape)
+    t = {"transformer.wte.weight": n(0.5, vocab, d), "transformer.wpe.weight": n(0.3, positions, d)}
+    for i in range(layers):
+        q = f"transformer.h.{i}."
+        for ln in ("ln_1", "ln_2"):
+            t[q + ln + ".weight"] = 1.0 + n(0.1, d)
+            t[q + ln + ".bias"] = n(0.1, d)
+        for m, fin, fout, std in (("attn.c_attn", d, 3 * d, 0.35), ("attn.c_proj", d, d, 0.2), ("mlp.c_fc", d, 4 * d, 0.25), ("mlp.c_proj", 4 * d, d, 0.15)):
+            t[q + m + ".weight"] = n(std, fin, fout)
+            t[q + m + ".bias"] = n(0.05, fout)
+    t["transformer.ln_f.weight"] = 1.0 + n(0.1, d)
+    t["transformer.ln_f.bias"] = n(0.1, d)
+    config = {
+        "activation_function": "gelu_new", "architectures": ["GPT2LMHeadModel"], "layer_norm_epsilon": 1e-5,
+        "model_type": "gpt2", "n_embd": d, "n_head": heads, "n_inner": None, "n_layer": layers,
+        "n_positions": positions, "scale_attn_by_inverse_layer_idx": True, "scale_attn_weights": True,
+        "vocab_size": vocab,
+    }
+    return config, t
+
+
+def random_bert(seed, vocab, positions, d, heads, layers, inner):
+    """BertForMaskedLM weights (`bert.` prefix, nn.Linear [out, in], decoder tied to the word embeddings)."""
+    rng = np.random.default_rng(seed)
+    n = lambda std, *shape: rng.normal(0.0, std, size=shape)
+    e = "bert.embeddings."
+    t = {
+        e + "word_embeddings.weight": n(0.5, vocab, d),
+        e + "position_embeddings.weight": n(0.3, positions, d),
+        e + "token_type_embeddings.weight": n(0.3, 2, d),
+    }
+
+    def ln(name):
+        t[name + ".weight"] = 1.0 + n(0.1, d)
+        t[name + ".bias"] = n(0.1, d)
+
+    def lin(name, fin, fout, std):
+        t[name + ".weight"] = n(std, fout, fin)
+        t[name + ".bias"] = n(0.05, fout)
+
+    ln(e + "LayerNorm")
+    for i in range(layers):
+        q = f"bert.encoder.layer.{i}."
+        for m in ("query", "key", "value"):
+            lin(q + "attention.self." + m, d, d, 0.35)
+        lin(q + "attention.output.dense", d, d, 0.2)
+        ln(q + "attention.output.LayerNorm")
+        lin(q + "intermediate.dense", d, inner, 0.25)
+        lin(q + "output.dense", inner, d, 0.15)
+        ln(q + "output.LayerNorm")
+    lin("cls.predictions.transform.dense", d, d, 0.25)
+    ln("cls.predictions.transform.LayerNorm")
+    t["cls.predictions.bias"] = n(0.1, vocab)
+    config = {
+        "architectures": ["BertForMaskedLM"], "hidden_act": "gelu", "hidden_size": d, "intermediate_size": inner,
+        "layer_norm_eps": 1e-12, "max_position_embeddings": positions, "model_type": "bert",
+        "num_attention_heads": heads, "num_hidden_layers": layers, "pad_token_id": 0,
+        "position_embedding_type": "absolute", "type_vocab_size": 2, "vocab_size": vocab,
+    }
+    return config, t
+
+
+def deep_models():
+    """Several heads and layers: GPT-2 with scale_attn_by_inverse_layer_idx, BERT with padding."""
+    cfg, t = random_gpt2(2024, vocab=64, positions=16, d=16, heads=4, layers=3)
+    wb = write_model("gpt2-deep", cfg, t)
+    mods = [f"transformer.h.{i}.{m}" for i in range(cfg["n_layer"]) for m in ("attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj")]
+    lora = make_adapter("gpt2-deep-lora", wb, mods, "conv1d", 4, 8, 77, True, "CAUSAL_LM", "gpt2-deep")
+    ids = [[5, 17, 42, 3, 60, 9, 33, 1], [12, 12, 7, 55, 0, 28, 40, 19]]
+    save("gpt2-deep", {
+        "model": "models/gpt2-deep", "adapter": "adapters/gpt2-deep-lora", "input_ids": ids,
+        "heads": cfg["n_head"], "layers": cfg["n_layer"], "output": "logits",
+        "shape": [2, len(ids[0]), cfg["vocab_size"]],
+        "base": rows(gpt2_forward(cfg, wb, "transformer.", ids, lm_head=True)),
+        "adapter_output": rows(gpt2_forward(cfg, wb, "transformer.", ids, lora, lm_head=True)),
+        # The same weights with scale_attn_by_inverse_layer_idx off: the flag must change the output.
+        "base_unscaled": rows(gpt2_forward(dict(cfg, scale_attn_by_inverse_layer_idx=False), wb, "transformer.", ids, lm_head=True)),
+    })
+
+    cfg, t = random_bert(4048, vocab=40, positions=16, d=16, heads=4, layers=2, inner=32)
+    wb = write_model("bert-deep", cfg, t)
+    mods = [f"bert.encoder.layer.{i}.{m}" for i in range(cfg["num_hidden_layers"]) for m in ("attention.self.query", "attention.self.value", "attention.output.dense", "intermediate.dense")]
+    lora = make_adapter("bert-deep-lora", wb, mods, "linear", 4, 4, 88, False, "FEATURE_EXTRACTION", "bert-deep", ["query", "value", "attention.output.dense", "intermediate.dense"])
+    # Right padding with pad id 0, as a tokenizer pads a batch; the second sentence has token type 1.
+    ids = [[2, 11, 23, 3, 31, 14, 3], [2, 8, 19, 27, 3, 0, 0], [2, 36, 3, 0, 0, 0, 0]]
+    types = [[0, 0, 0, 0, 1, 1, 1], [0, 0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0]]
+    mask = [[1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 0, 0], [1, 1, 1, 0, 0, 0, 0]]
+    h0, l0 = bert_forward(cfg, wb, ids, types, mask)
+    h1, l1 = bert_forward(cfg, wb, ids, types, mask, lora)
+    save("bert-deep", {
+        "model": "models/bert-deep", "adapter": "adapters/bert-deep-lora", "input_ids": ids,
+        "token_type_ids": types, "attention_mask": mask, "heads": cfg["num_attention_heads"],
+        "layers": cfg["num_hidden_layers"], "hidden_shape": [3, 7, cfg["hidden_size"]],
+        "logits_shape": [3, 7, cfg["vocab_size"]],
+        "base_hidden": rows(h0), "base_logits": rows(l0),
+        "adapter_hidden": rows(h1), "adapter_logits": rows(l1),
+    })
+
+
 def main():
     # GPT2Model (no prefix, no head): last hidden state.
     cfg, wb = load("hf-gpt2-tiny")
@@ -311,3 +432,4 @@ def main():
 
 if __name__ == "__main__":
     main()
+    deep_models()

@@ -10,13 +10,21 @@ import { translation, translationTask, wordAccuracy } from "./translation.js";
 
 type Spec = Omit<TaskSpec, "log" | "onAdapter" | "onBase">;
 
-/** Few LoRA steps on a target domain: loss falls, adapter weights move, base weights stay bit-identical. */
-async function smoke(spec: Spec, opts: { epochs: number; batchSize: number; learningRate: number }) {
+/**
+ * Few LoRA steps on a target domain: loss falls, adapter weights move, base weights stay bit-identical,
+ * and (where `improves`) the target test metric beats the base's (the fresh adapter has B = 0, so it is the base).
+ */
+async function smoke(
+  spec: Spec,
+  opts: { epochs: number; batchSize: number; learningRate: number },
+  { improves = true }: { improves?: boolean } = {},
+) {
   const base = spec.build(0);
   const target = spec.targets[0];
   if (!target) throw new Error("no target");
   const before = snapshot(base.weights());
   const lora = injectLora(base.host, spec.loraConfig(4), { seed: 0 });
+  const baseMetric = spec.evaluate((x) => lora.forward(x), target.test);
   const adapterBefore = lora.trainableVariables().map((v) => Float32Array.from(v.dataSync() as Float32Array));
   const res = await trainAdapter({ model: lora, data: target.train, loss: spec.loss, seed: 0, ...opts });
   const first = res.losses.slice(0, 2).reduce((a, b) => a + b) / 2;
@@ -27,6 +35,7 @@ async function smoke(spec: Spec, opts: { epochs: number; batchSize: number; lear
   const metric = spec.evaluate((x) => lora.forward(x), target.test);
   expect(metric).toBeGreaterThanOrEqual(0);
   expect(metric).toBeLessThanOrEqual(1);
+  if (improves) expect(metric).toBeGreaterThan(baseMetric);
   lora.dispose();
   const after = snapshot(base.weights());
   expect([...after.keys()]).toEqual([...before.keys()]);
@@ -62,7 +71,9 @@ describe("recipes (smoke: few steps on small subsets)", () => {
 
   it("translation: LoRA on an Uzbek subset; greedy decoding scores in [0, 1]", async () => {
     const spec = translationTask({ limit: 64 });
-    await smoke(spec, { epochs: 3, batchSize: 32, learningRate: 1e-2 });
+    // Three epochs on 64 pairs lower the loss but decode no word right yet (0 before and after), so only
+    // the loss and weights are checked here; wordAccuracy itself is checked against an oracle below.
+    await smoke(spec, { epochs: 3, batchSize: 32, learningRate: 1e-2 }, { improves: false });
   });
 });
 

@@ -4,7 +4,7 @@ import { kernelConformanceCases } from "../src/kernels/conformance.js";
 
 /**
  * Runs the LoRA kernel conformance cases under vitest on `backendName`, which `activate` makes the active
- * backend (or returns why it cannot, and then the suite skips with that reason in its title).
+ * backend (or returns why it cannot, and then each case skips with that reason, or fails under CI=true).
  */
 export function describeKernelConformance(backendName: string, activate: () => Promise<string | undefined>): void {
   let previous = "";
@@ -19,7 +19,11 @@ export function describeKernelConformance(backendName: string, activate: () => P
     });
     for (const c of kernelConformanceCases(backendName)) {
       it(c.name, async (ctx) => {
-        if (skipReason) ctx.skip(`${backendName} unavailable: ${skipReason}`);
+        if (skipReason) {
+          // Under CI=true a backend this suite is meant for must be there: fail rather than skip.
+          if (process.env.CI === "true") throw new Error(`${backendName} unavailable under CI=true: ${skipReason}`);
+          ctx.skip(`${backendName} unavailable: ${skipReason}`);
+        }
         await c.run();
       });
     }

@@ -5,6 +5,7 @@
 export const RUNTIME_ERROR_CODES = [
   "BackendUnavailable",
   "BackendInitFailed",
+  "BackendInitTimeout",
   "InvalidArgument",
   "AdapterLoadFailed",
   "AdapterMismatch",
@@ -69,6 +70,7 @@ export const HTTP_STATUS: Readonly<Record<RuntimeErrorCode, number>> = {
   ModelLoadFailed: 500,
   BackendUnavailable: 500,
   BackendInitFailed: 500,
+  BackendInitTimeout: 503,
   Internal: 500,
 };
 

@@ -216,7 +216,11 @@ describe("PEFT folders: refusals and edge cases", () => {
       ...adapter,
       otherTensors: { bad: { dtype: "F32" as const, shape: [3], data: new Uint8Array(5) } },
     };
-    await expect(writePeftFolder(join(tmp, "never"), broken)).rejects.toBeTruthy();
+    await expect(writePeftFolder(join(tmp, "never"), broken)).rejects.toMatchObject({
+      name: "FormatError",
+      code: "TensorInvalidInfo",
+      message: expect.stringMatching(/expected 12 bytes for F32 \[3\], found 5/),
+    });
     expect(existsSync(join(tmp, "never"))).toBe(false);
     expect(readdirSync(tmp).filter((n) => n.includes(".tmp-"))).toEqual([]);
   });

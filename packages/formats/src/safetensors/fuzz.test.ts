@@ -183,7 +183,13 @@ describe("readers under random and mutated input", () => {
         (b) => {
           try {
             const h = parseSafetensorsHeader(b);
-            expect(h.dataByteLength).toBeGreaterThanOrEqual(0);
+            // A header that parses lays its tensors end to end from byte 0 up to dataByteLength.
+            let end = 0;
+            for (const t of h.tensors.values()) {
+              expect(t.dataOffsets[0]).toBe(end);
+              end = t.dataOffsets[1];
+            }
+            expect(h.dataByteLength).toBe(end);
           } catch (e) {
             if (!isFormatError(e)) throw e;
           }

@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, describe, expect, it } from "vitest";
 import { initBackend, isRuntimeError, parseThreads } from "../index.js";
@@ -14,7 +15,8 @@ describe("initBackend", () => {
     expect(tf.getBackend()).toBe(info.backend);
     if (info.backend === "wasm") {
       expect(info.simd).toBe(true);
-      expect(info.threads).toBeGreaterThanOrEqual(1);
+      const env = process.env.LOWRANK_WASM_THREADS; // the thread count when none is given
+      expect(info.threads).toBe(env === undefined ? 1 : env === "auto" ? availableParallelism() : Number(env));
       expect(info.notes.some((n) => n.startsWith("tensorflow unavailable"))).toBe(true);
     }
   });
@@ -54,6 +56,31 @@ describe("initBackend", () => {
       }
     tf.dispose([a, b]);
     expect((await initBackend({ backend: "wasm" })).threads).toBe(1);
+  });
+
+  it("gives up on a wasm start that outlasts startTimeoutMs with BackendInitTimeout, and a later start works", async () => {
+    // A threaded start waits for 8 pthread workers to boot and answer: never within a zero-delay timer.
+    const err = await initBackend({ backend: "wasm", threads: 2, startTimeoutMs: 0 }).catch((e: unknown) => e);
+    expect(isRuntimeError(err)).toBe(true);
+    expect((err as { code: string }).code).toBe("BackendInitTimeout");
+    expect((err as Error).message).toMatch(/wasm backend \(2 threads\): expected it to start within 0 ms/);
+    expect(tf.getBackend()).not.toBe("wasm"); // nothing half-made stays active
+    const info = await initBackend({ backend: "wasm", threads: 2 });
+    expect(info.threads).toBe(2);
+    const got = tf.tidy(() =>
+      tf.matMul(tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]), tf.tensor2d([7, 8, 9, 10, 11, 12], [3, 2])).dataSync(),
+    );
+    expect(Array.from(got)).toEqual([58, 64, 139, 154]);
+    expect((await initBackend({ backend: "wasm" })).threads).toBe(1);
+  });
+
+  it("refuses a start timeout that is not a finite number of milliseconds >= 0", async () => {
+    for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      await initBackend({ backend: "cpu" });
+      const err = await initBackend({ backend: "wasm", startTimeoutMs: bad }).catch((e: unknown) => e);
+      expect((err as { code?: string }).code).toBe("InvalidArgument");
+      expect((err as Error).message).toMatch(/startTimeoutMs: expected a finite number/);
+    }
   });
 
   it("takes the thread count from LOWRANK_WASM_THREADS when none is given, and refuses a bad one", async () => {

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { isRuntimeError, RuntimeError } from "./errors.js";
-import { initWasm, requestedWasmThreads } from "./wasm.js";
+import { initWasm, requestedWasmThreads, startWasm, WASM_START_TIMEOUT_MS } from "./wasm.js";
 
 export type BackendName = "wasm" | "cpu" | "tensorflow" | "webgpu";
 export type BackendRequest = BackendName | "auto";
@@ -15,6 +15,11 @@ export interface InitBackendOptions {
   threads?: number | boolean;
   /** wasm only: URL or folder that holds the `.wasm` binaries (defaults to the installed package's `dist/` in Node). */
   wasmPaths?: string;
+  /**
+   * wasm only: how long the backend may take to start (milliseconds, default 30 000) before `initBackend`
+   * gives up with a `BackendInitTimeout` error. A threaded start waits for a pool of workers.
+   */
+  startTimeoutMs?: number;
 }
 
 export interface BackendInfo {
@@ -84,12 +89,14 @@ async function activate(name: BackendName, options: InitBackendOptions, notes: s
       return { backend: name, simd: false, threads: 1 };
     }
     case "wasm": {
+      const timeout = options.startTimeoutMs ?? WASM_START_TIMEOUT_MS;
+      if (!(Number.isFinite(timeout) && timeout >= 0))
+        throw new RuntimeError(
+          "InvalidArgument",
+          `startTimeoutMs: expected a finite number of milliseconds >= 0, found ${String(options.startTimeoutMs)}`,
+        );
       const setup = await initWasm(options, notes);
-      try {
-        await setOrThrow("wasm");
-      } finally {
-        setup.restore();
-      }
+      await startWasm(setup, () => setOrThrow("wasm"), timeout);
       return { backend: name, simd: setup.simd, threads: setup.actualThreads() };
     }
     case "tensorflow": {

@@ -6,8 +6,14 @@ const isNode = typeof process !== "undefined" && typeof process.versions?.node =
 
 export interface WasmSetup {
   simd: boolean;
+  /** Threads asked for. */
+  threads: number;
   /** Undo the temporary Node patches (threads); call after `tf.setBackend('wasm')` settled. */
   restore: () => void;
+  /** Node threads: rejects when a pthread worker errors or exits during start-up. */
+  failure?: Promise<never>;
+  /** After a failed or abandoned start: stop the start-up workers and drop the half-made backend. */
+  abandon: () => Promise<void>;
   /** Threads XNNPACK really uses, read from the backend once it is initialized. */
   actualThreads: () => number;
 }
@@ -47,10 +53,10 @@ export async function initWasm(options: InitBackendOptions, notes: string[]): Pr
   const paths = options.wasmPaths ?? (isNode ? await nodeWasmDir() : undefined);
   if (paths) wasm.setWasmPaths(paths.endsWith("/") ? paths : `${paths}/`);
   const wantThreads = await requestedWasmThreads(options);
-  let restore = () => {};
+  let patch: import("./wasm-threads.js").WasmThreadsPatch | undefined;
   if (isNode) {
     tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", wantThreads > 1);
-    if (wantThreads > 1) restore = (await import("./wasm-threads.js")).patchNodeForWasmThreads(wantThreads);
+    if (wantThreads > 1) patch = (await import("./wasm-threads.js")).patchNodeForWasmThreads(wantThreads);
   }
   wasm.setThreadsCount(wantThreads);
   const threadsSupported = Boolean(await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT"));
@@ -60,15 +66,71 @@ export async function initWasm(options: InitBackendOptions, notes: string[]): Pr
   const simd = Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"));
   if (!simd) notes.push("this engine has no wasm SIMD: the plain binary is used (several times slower)");
   // The backend itself is created lazily by setBackend('wasm').
-  return { simd, restore, actualThreads: () => (threadsSupported ? wasm.getThreadsCount() : 1) };
+  return {
+    simd,
+    threads: wantThreads,
+    restore: patch?.restore ?? (() => {}),
+    ...(patch ? { failure: patch.failure } : {}),
+    abandon: async () => {
+      await patch?.terminateWorkers();
+      reregisterWasm();
+    },
+    actualThreads: () => (threadsSupported ? wasm.getThreadsCount() : 1),
+  };
+}
+
+/** Default limit on a wasm backend start (a threaded start took up to about 5 s on a loaded 2-core machine). */
+export const WASM_START_TIMEOUT_MS = 30_000;
+
+/**
+ * Runs `set` (which calls `tf.setBackend('wasm')`) within `timeoutMs`, and fails at once when a thread
+ * worker dies during start-up. On failure the start is abandoned (workers terminated, the half-made
+ * backend dropped), so a later call starts afresh; the error is a {@link RuntimeError} with code
+ * `BackendInitTimeout` or `BackendInitFailed`.
+ */
+export async function startWasm(setup: WasmSetup, set: () => Promise<void>, timeoutMs: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new RuntimeError(
+            "BackendInitTimeout",
+            `wasm backend (${setup.threads} thread${setup.threads === 1 ? "" : "s"}): expected it to start within ${timeoutMs} ms, found it still starting; it was abandoned (call initBackend again, or use 1 thread)`,
+          ),
+        ),
+      timeoutMs,
+    );
+  });
+  try {
+    await Promise.race([set(), limit, ...(setup.failure ? [setup.failure] : [])]);
+  } catch (error) {
+    await setup.abandon();
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    setup.restore();
+  }
+}
+
+/** Drops the wasm backend (made or half-made) and registers its factory again, so setBackend builds anew. */
+function reregisterWasm(): void {
+  const entry = wasmFactoryEntry();
+  if (!entry) return;
+  tf.removeBackend("wasm");
+  tf.registerBackend("wasm", entry.factory, entry.priority);
+}
+
+function wasmFactoryEntry() {
+  const engine = tf.engine() as unknown as {
+    registryFactory: Record<string, { factory: () => tf.KernelBackend | Promise<tf.KernelBackend>; priority: number }>;
+  };
+  return engine.registryFactory.wasm;
 }
 
 /** A wasm backend fixes its thread pool when created: drop one with another count so setBackend builds anew. */
 function recreateIfInitialized(wantThreads: number, getThreadsCount: () => number): void {
-  const engine = tf.engine() as unknown as {
-    registry: Record<string, unknown>;
-    registryFactory: Record<string, { factory: () => tf.KernelBackend | Promise<tf.KernelBackend>; priority: number }>;
-  };
+  const engine = tf.engine() as unknown as { registry: Record<string, unknown> };
   if (!engine.registry.wasm) return;
   let current = 1;
   try {
@@ -76,10 +138,7 @@ function recreateIfInitialized(wantThreads: number, getThreadsCount: () => numbe
   } catch {
     return;
   }
-  const entry = engine.registryFactory.wasm;
-  if (current === wantThreads || !entry) return;
-  tf.removeBackend("wasm");
-  tf.registerBackend("wasm", entry.factory, entry.priority);
+  if (current !== wantThreads) reregisterWasm();
 }
 
 async function hardwareThreads(): Promise<number> {

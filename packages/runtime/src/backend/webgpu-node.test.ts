@@ -1,6 +1,7 @@
 import { kernelConformanceCases, registerLoraKernels } from "@lowrank/core";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isRuntimeError } from "./errors.js";
 import { initBackend } from "./initBackend.js";
 import { installNodeWebGPU } from "./webgpu-node.js";
 
@@ -12,15 +13,18 @@ let previous = "";
 describe("webgpu in Node (Dawn)", () => {
   beforeAll(async () => {
     previous = tf.getBackend();
+    // Only a missing adapter or driver (BackendUnavailable from installNodeWebGPU) is a reason to skip;
+    // anything that fails once Dawn has an adapter is a failure, so no assertion sits inside this try.
     try {
-      const gpu = await installNodeWebGPU();
-      registerLoraKernels();
-      const info = await initBackend({ backend: "webgpu" });
-      expect(info.backend).toBe("webgpu");
-      expect(gpu.adapter.length).toBeGreaterThan(0);
+      await installNodeWebGPU();
     } catch (error) {
-      skipReason = error instanceof Error ? error.message : String(error);
+      if (!isRuntimeError(error) || error.code !== "BackendUnavailable") throw error;
+      skipReason = error.message;
+      return;
     }
+    registerLoraKernels();
+    const info = await initBackend({ backend: "webgpu" });
+    expect(info.backend).toBe("webgpu");
   }, 120_000);
   afterAll(async () => {
     if (previous) await initBackend({ backend: previous as "wasm" });

@@ -52,6 +52,7 @@ class SyntheticBase implements ServableBase {
     private readonly extra: tf.Tensor[] = [],
     private readonly check?: (shape: readonly number[]) => string | undefined,
     readonly causalPadding?: { readonly padId: number },
+    readonly vocabSize?: number,
   ) {}
 
   checkInput(shape: readonly number[]): string | undefined {
@@ -145,6 +146,7 @@ export function createSyntheticCausalLm(options: SyntheticLmOptions): ServableBa
     [wte],
     (shape) => (shape.length === 1 ? undefined : `input_ids: expected one sequence [seq], found shape [${shape}]`),
     { padId: 0 },
+    vocab,
   );
 }
 

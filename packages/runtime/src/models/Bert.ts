@@ -181,6 +181,10 @@ export class Bert extends HfBase {
     return this.hparams.maxPositions;
   }
 
+  get vocabSize(): number {
+    return this.hparams.vocabSize;
+  }
+
   /** ids int32 [batch, seq] (no padding, token type 0) -> logits [batch, seq, vocab] with the LM head, else the last hidden state. */
   forward(ids: tf.Tensor, linear: LinearFn = this.linear): tf.Tensor {
     return tf.tidy(() => {

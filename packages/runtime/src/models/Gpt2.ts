@@ -172,6 +172,10 @@ export class Gpt2 extends HfBase {
     return this.hparams.nPositions;
   }
 
+  get vocabSize(): number {
+    return this.hparams.vocabSize;
+  }
+
   /** ids int32 [batch, seq] -> logits [batch, seq, vocab] (with the LM head) or the last hidden state [batch, seq, n_embd]. */
   forward(ids: tf.Tensor, linear: LinearFn = this.linear): tf.Tensor {
     return tf.tidy(() => {

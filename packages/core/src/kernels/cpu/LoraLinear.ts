@@ -27,15 +27,13 @@ export function loraLinearImpl(
     if (bias) row.set(bias);
     u.fill(0);
     for (let p = 0; p < inF; p++) {
-      const xv = x[i * inF + p] as number;
-      if (xv === 0) continue;
+      const xv = x[i * inF + p] as number; // no skip on 0: 0·Inf must give NaN, as in a matrix product
       const w = p * outF;
       for (let o = 0; o < outF; o++) row[o] = (row[o] as number) + xv * (W[w + o] as number);
       for (let j = 0; j < r; j++) u[j] = (u[j] as number) + xv * (A[p * r + j] as number);
     }
     for (let j = 0; j < r; j++) {
       const uv = (u[j] as number) * scale;
-      if (uv === 0) continue;
       const b = j * outF;
       for (let o = 0; o < outF; o++) row[o] = (row[o] as number) + uv * (B[b + o] as number);
     }
