@@ -1,5 +1,7 @@
 import {
+  type AdapterListPath,
   bgmv,
+  bgmvAdapters,
   GATHER_STRATEGIES,
   type GatherStrategy,
   SEGMENT_STRATEGIES,
@@ -26,6 +28,14 @@ function read(t: tf.Tensor): void {
   t.dispose();
 }
 
+/** The adapters one at a time (their own A [D, R] and B [R, D], as an engine holds them). */
+function adapterList(As: tf.Tensor3D, Bs: tf.Tensor3D): Array<{ A: tf.Tensor2D; B: tf.Tensor2D }> {
+  return Array.from({ length: K }, (_, a) => ({
+    A: keep(tf.reshape(tf.slice(As, [a, 0, 0], [1, D, R]), [D, R]) as tf.Tensor2D),
+    B: keep(tf.reshape(tf.slice(Bs, [a, 0, 0], [1, R, D]), [R, D]) as tf.Tensor2D),
+  }));
+}
+
 function groups(n: number, As: tf.Tensor3D, Bs: tf.Tensor3D): BenchGroup[] {
   const x = keep(tf.randomNormal([n, D], 0, 1, "float32", 3) as tf.Tensor2D);
   // each row its own adapter, a quarter of the rows without one (__base__)
@@ -40,7 +50,20 @@ function groups(n: number, As: tf.Tensor3D, Bs: tf.Tensor3D): BenchGroup[] {
   };
   const segScales = new Array(K).fill(2);
   const work = { amount: (2 * n * D * R * 2) / 1e9, unit: "GFLOP/s" as const };
+  const list = adapterList(As, Bs);
+  const paths: Array<Exclude<AdapterListPath, "auto">> = ["kernel", "segmented"];
   return [
+    {
+      // The engine's case: adapters held one by one. `kernel` stacks them per call then runs bgmv (onehot on
+      // wasm); `segmented` runs each adapter's own A and B on its rows. The faster is DEFAULT_ADAPTER_LIST_PATH.
+      name: `bgmv over an adapter list n=${n} d=${D} r=${R} k=${K} (wasm paths)`,
+      cases: paths.map((path) => ({
+        name: path,
+        baseline: path === "kernel",
+        work,
+        fn: () => read(bgmvAdapters(x, list, idx, scales, { path })),
+      })),
+    },
     {
       name: `bgmv n=${n} d=${D} r=${R} k=${K} (wasm compositions)`,
       cases: GATHER_STRATEGIES.map((strategy: GatherStrategy) => ({

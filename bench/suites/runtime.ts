@@ -3,13 +3,11 @@
  * adapter hot-swap latency, memory with 100 adapters resident, and `lowrank serve` throughput.
  */
 
-import { bgmv } from "@lowrank/core";
 import {
   BASE_ADAPTER,
-  coreBgmvKernel,
   createSyntheticMlp,
   Engine,
-  type GatherLoraKernel,
+  type LoraBatchKernel,
   LoraBatchPlan,
   mlpArrays,
   type RowAdapter,
@@ -41,18 +39,13 @@ function adapterModules(
   });
 }
 
-/** @lowrank/core's bgmv; on wasm the plan uses cached adapter concatenations instead of per-batch stacks. */
-const gathered: GatherLoraKernel = coreBgmvKernel;
-/** The same bgmv behind another function: the plan stacks the batch's adapters for it on every call. */
-const stackedPerBatch: GatherLoraKernel = (x, As, Bs, idx, scales) => bgmv(x, As, Bs, idx, scales);
+/** @lowrank/core's bgmvAdapters as the engine runs it: on wasm, each adapter's own A and B on its own rows. */
+const gathered: LoraBatchKernel = "auto";
+/** bgmvAdapters' `kernel` path: the batch's adapters stacked (zero-padded) on every call, then bgmv. */
+const stackedPerBatch: LoraBatchKernel = "kernel";
 
 /** One linear layer over the batch: x·W once, plus each row's LoRA term. */
-function batched(
-  x: tf.Tensor2D,
-  W: tf.Tensor2D,
-  rows: RowAdapter[],
-  kernel: GatherLoraKernel | undefined = gathered,
-): void {
+function batched(x: tf.Tensor2D, W: tf.Tensor2D, rows: RowAdapter[], kernel: LoraBatchKernel = gathered): void {
   const y = tf.tidy(() => {
     const base = tf.matMul(x, W);
     const delta = new LoraBatchPlan(rows, kernel).delta("layer", x, D);
@@ -249,12 +242,12 @@ export default defineSuite({
           { name: "64 adapters", fn: () => batched(x, W, rowsFor(64)) },
           { name: "32 adapters, a different 32 of 64 every batch", fn: () => batched(x, W, rowsShifted(32)) },
           {
-            name: "32 adapters, bgmv on per-batch stacks (previous default)",
+            name: "32 adapters, bgmvAdapters kernel path (per-batch stacks, then bgmv)",
             fn: () => batched(x, W, rowsFor(32), stackedPerBatch),
           },
           {
             name: "32 adapters, portable path (stacked batched matmuls)",
-            fn: () => batched(x, W, rowsFor(32), undefined),
+            fn: () => batched(x, W, rowsFor(32), "portable"),
           },
           {
             name: "base only (no LoRA)",

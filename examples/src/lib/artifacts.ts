@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { adapterToPeft, type LoraModel } from "@lowrank/core";
-import { encodeFromFloat32, serializeSafetensors } from "@lowrank/formats";
+import { encodeFromFloat32, type PeftConfig, serializePeftConfig, serializeSafetensors } from "@lowrank/formats";
 import type { TaskModel } from "./TaskModel.js";
 
 /** Writes the base weights as `model.safetensors` (F32, keys `<layer>.<weight>`) plus a JSON description. */
@@ -17,7 +17,7 @@ export function saveBase(dir: string, base: TaskModel, description: Record<strin
   writeFileSync(path.join(dir, "config.json"), `${JSON.stringify(description, null, 2)}\n`);
 }
 
-/** Writes an adapter as a PEFT folder (adapter_config.json, adapter_model.safetensors). */
+/** Writes an adapter as a PEFT folder (adapter_config.json laid out as PEFT writes it, adapter_model.safetensors). */
 export function savePeftAdapter(
   dir: string,
   lora: LoraModel,
@@ -26,6 +26,6 @@ export function savePeftAdapter(
 ): void {
   mkdirSync(dir, { recursive: true });
   const peft = adapterToPeft(lora, name);
-  writeFileSync(path.join(dir, "adapter_config.json"), `${JSON.stringify({ ...peft.config, ...extra }, null, 2)}\n`);
+  writeFileSync(path.join(dir, "adapter_config.json"), serializePeftConfig({ ...peft.config, ...extra } as PeftConfig));
   writeFileSync(path.join(dir, "adapter_model.safetensors"), serializeSafetensors(peft.tensors, { format: "pt" }));
 }

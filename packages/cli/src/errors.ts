@@ -4,7 +4,7 @@ export const EXIT_BAD_INPUT = 1;
 export const EXIT_USAGE = 2;
 
 /**
- * The CLI's own error codes (a closed set; errors of other packages keep theirs):
+ * The CLI's own error codes (a closed set, `CLI_ERROR_CODES`; errors of other packages keep theirs):
  * - `Usage`: unknown command or option, missing argument (exit 2);
  * - `InvalidOption`: an option or argument value the command cannot take (exit 2);
  * - `BadInput`: input that parses but cannot be used, such as a token id outside the vocabulary (exit 1);
@@ -12,25 +12,31 @@ export const EXIT_USAGE = 2;
  * - `OutputExists`: `--out` (or OUT) is taken and `--force` was not given (exit 1);
  * - hub commands (exit 1): `HubUnreachable`, `NotAHub`, `SignInFailed`, `Unauthorized`, `Forbidden`,
  *   `NotFound`, `Conflict` (a version that exists), `PickleRefused`, `DigestMismatch`, `TransferFailed`,
- *   `HubError` (anything else the hub answered).
+ *   `HubError` (anything else the hub answered);
+ * - `Internal`: what `--json` reports for an error that is not typed (a bug).
  */
-export type CliErrorCode =
-  | "Usage"
-  | "InvalidOption"
-  | "BadInput"
-  | "UnknownRecipe"
-  | "OutputExists"
-  | "HubUnreachable"
-  | "NotAHub"
-  | "SignInFailed"
-  | "Unauthorized"
-  | "Forbidden"
-  | "NotFound"
-  | "Conflict"
-  | "PickleRefused"
-  | "DigestMismatch"
-  | "TransferFailed"
-  | "HubError";
+export const CLI_ERROR_CODES = [
+  "Usage",
+  "InvalidOption",
+  "BadInput",
+  "UnknownRecipe",
+  "OutputExists",
+  "HubUnreachable",
+  "NotAHub",
+  "SignInFailed",
+  "Unauthorized",
+  "Forbidden",
+  "NotFound",
+  "Conflict",
+  "PickleRefused",
+  "DigestMismatch",
+  "TransferFailed",
+  "HubError",
+  "Internal",
+] as const;
+export type CliErrorCode = (typeof CLI_ERROR_CODES)[number];
+
+const CODES: ReadonlySet<string> = new Set(CLI_ERROR_CODES);
 
 /** Thrown by a command: printed as one line (or `{"error":...}` with --json), exit code 1 or 2. */
 export class CliError extends Error {
@@ -44,15 +50,28 @@ export class CliError extends Error {
   }
 }
 
-/** Normalizes anything thrown into `{code, message}`: typed errors of other packages keep their code. */
+/** True for a `CliError` from any copy of this package (checks `name` and a known `code`). */
+export function isCliError(error: unknown): error is CliError {
+  if (typeof error !== "object" || error === null) return false;
+  const e = error as { name?: unknown; code?: unknown };
+  return e.name === "CliError" && typeof e.code === "string" && CODES.has(e.code);
+}
+
+/** The typed errors of the lowrank packages, recognised by name and code (never by message). */
+const TYPED = new Set(["CliError", "FormatError", "CoreError", "RuntimeError"]);
+
+/**
+ * Normalizes anything thrown into `{code, message}`: typed errors of the lowrank packages keep their
+ * (closed) code; anything else is `Internal`.
+ */
 export function describeError(error: unknown): { code: string; message: string } {
   if (typeof error === "object" && error !== null) {
-    const e = error as { code?: unknown; message?: unknown };
-    const code = typeof e.code === "string" ? e.code : "Error";
+    const e = error as { name?: unknown; code?: unknown; message?: unknown };
+    const typed = typeof e.name === "string" && TYPED.has(e.name) && typeof e.code === "string";
     const message = typeof e.message === "string" ? e.message : String(error);
-    return { code, message: inCliTerms(message) };
+    return { code: typed ? (e.code as string) : "Internal", message: inCliTerms(message) };
   }
-  return { code: "Error", message: inCliTerms(String(error)) };
+  return { code: "Internal", message: inCliTerms(String(error)) };
 }
 
 /** SDK option names as the CLI spells them, for messages of the libraries below it. */

@@ -4,7 +4,15 @@ export { type PublishOptions, type PublishResult, publish } from "./commands/pub
 export { type PullOptions, pull } from "./commands/pull.js";
 export { type SearchItem, type SearchOptions, searchHub } from "./commands/search.js";
 export { type ServeOptions, serve } from "./commands/serve.js";
-export { CliError, EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE } from "./errors.js";
+export {
+  CLI_ERROR_CODES,
+  CliError,
+  type CliErrorCode,
+  EXIT_BAD_INPUT,
+  EXIT_OK,
+  EXIT_USAGE,
+  isCliError,
+} from "./errors.js";
 export { credentialsPath } from "./hub/credentials.js";
 export type { CliIO } from "./output.js";
 export { createProgram, runCli } from "./program.js";

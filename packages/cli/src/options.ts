@@ -57,7 +57,7 @@ export function numberList(flag: string, spec: NumberSpec = {}) {
 
 function longFlag(flags: string): string {
   const long = /--[\w-]+/.exec(flags)?.[0];
-  if (!long) throw new Error(`option flags without a long name: ${flags}`);
+  if (!long) throw new CliError(`option flags: expected a long name (--name), found ${flags}`, "Internal");
   return long;
 }
 

@@ -12,7 +12,8 @@ function workspaceRoot(from: string): string {
 /**
  * Where the hub and CLI keep their state, resolved exactly as the hub resolves it:
  * `LOWRANK_DATA_DIR` (default `<workspace root or cwd>/.data`) holds the embedded PGlite database
- * (`pglite/`) and the blob store (`blobs/`); `DATABASE_URL` switches to PostgreSQL.
+ * (`pglite/`) and the hub's blob store (`blobs/`); `DATABASE_URL` switches to PostgreSQL and
+ * `LOWRANK_S3_BUCKET` (with `LOWRANK_S3_PREFIX`) the blobs to an S3 bucket, as in the hub.
  */
 export function dataLocations(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()) {
   const dataDir = env.LOWRANK_DATA_DIR
@@ -22,7 +23,12 @@ export function dataLocations(env: NodeJS.ProcessEnv = process.env, cwd: string 
   const database = url
     ? { kind: "postgres" as const, location: redact(url) }
     : { kind: "pglite" as const, location: path.join(dataDir, "pglite") };
-  return { dataDir, database, blobs: { kind: "files" as const, location: path.join(dataDir, "blobs") } };
+  const bucket = env.LOWRANK_S3_BUCKET;
+  const prefix = env.LOWRANK_S3_PREFIX ? `${env.LOWRANK_S3_PREFIX.replace(/\/+$/, "")}/` : "";
+  const blobs = bucket
+    ? { kind: "s3" as const, location: `s3://${bucket}/${prefix}` }
+    : { kind: "files" as const, location: path.join(dataDir, "blobs") };
+  return { dataDir, database, blobs };
 }
 
 function redact(url: string): string {

@@ -3,7 +3,7 @@ import { runCli } from "./program.js";
 import { captureIO } from "./testing.js";
 
 describe("lowrank CLI shell", () => {
-  it("doctor --json reports node, the active backend with its features, and storage locations", async () => {
+  it("doctor --json reports node, the active backend with its features, and the hub's storage locations", async () => {
     const io = captureIO();
     const code = await runCli(["doctor", "--json", "--backend", "wasm"], io);
     expect(code).toBe(0);
@@ -12,7 +12,8 @@ describe("lowrank CLI shell", () => {
     expect(report.backend.name).toBe("wasm");
     expect(report.backend.simd).toBe(true);
     expect(report.database.kind).toMatch(/^(pglite|postgres)$/);
-    expect(report.blobs.location).toContain("blobs");
+    // The hub's blob store, where the hub puts it (a folder under the data dir unless LOWRANK_S3_BUCKET).
+    expect(report.blobs.kind).toMatch(/^(files|s3)$/);
   });
 
   it("doctor --threads runs wasm on 2 threads and goes back to 1; a bad count is a usage error", async () => {

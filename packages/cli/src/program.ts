@@ -11,7 +11,7 @@ import { registerPull } from "./commands/pull.js";
 import { registerSearch } from "./commands/search.js";
 import { registerServe } from "./commands/serve.js";
 import { registerTrain } from "./commands/train.js";
-import { CliError, describeError, EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE } from "./errors.js";
+import { describeError, EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE, isCliError } from "./errors.js";
 import { type CliIO, printJson, processIO } from "./output.js";
 
 /**
@@ -79,6 +79,6 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
     const { code, message } = describeError(error);
     if (json) printJson(io, { error: { code, message } });
     else io.stderr.write(`lowrank: ${message.split("\n")[0]}\n`);
-    return error instanceof CliError ? error.exitCode : EXIT_BAD_INPUT;
+    return isCliError(error) ? error.exitCode : EXIT_BAD_INPUT;
   }
 }

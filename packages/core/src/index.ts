@@ -37,13 +37,20 @@ export { CoreError, type CoreErrorCode, isCoreError } from "./errors.js";
 export { countParameters, injectLora } from "./inject/injectLora.js";
 export { isLinearHost, type LinearHost, type LinearModule } from "./inject/LinearHost.js";
 export { LoraModel } from "./inject/LoraModel.js";
+export { GATHER_STRATEGIES, type GatherStrategy } from "./kernels/composed/Bgmv.js";
+export type { AdapterPair } from "./kernels/composed/BgmvSegmented.js";
+export { SEGMENT_STRATEGIES, type SegmentStrategy } from "./kernels/composed/Sgmv.js";
 export { type ConformanceCase, kernelConformanceCases } from "./kernels/conformance.js";
 export { bgmvImpl, type GatherDims } from "./kernels/cpu/Bgmv.js";
 export { type LinearDims, loraLinearImpl } from "./kernels/cpu/LoraLinear.js";
 export { type SegmentArrays, sgmvImpl } from "./kernels/cpu/Sgmv.js";
 export { LORA_BGMV, LORA_KERNEL_NAMES, LORA_LINEAR, LORA_SGMV, type LoraKernelName } from "./kernels/names.js";
 export {
+  type AdapterListOptions,
+  type AdapterListPath,
   bgmv,
+  bgmvAdapters,
+  DEFAULT_ADAPTER_LIST_PATH,
   DEFAULT_STRATEGY,
   type GatherOptions,
   loraKernelPath,
@@ -54,8 +61,6 @@ export {
 } from "./kernels/ops.js";
 export { LORA_KERNEL_CONFIGS, registerLoraKernels } from "./kernels/registerLoraKernels.js";
 export { stackAdapters } from "./kernels/stackAdapters.js";
-export { GATHER_STRATEGIES, type GatherStrategy } from "./kernels/wasm/Bgmv.js";
-export { SEGMENT_STRATEGIES, type SegmentStrategy } from "./kernels/wasm/Sgmv.js";
 export { type InitialAdapter, initAdapter } from "./lora/initAdapter.js";
 export {
   type AdapterInit,

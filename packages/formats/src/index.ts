@@ -77,10 +77,14 @@ export {
   type AdapterMismatch,
   assertAdapterFitsBase,
   checkAdapterAgainstBase,
+  checkModuleAgainstBase,
+  type FactorShapes,
+  factorMismatch,
   resolveModule,
 } from "./manifest/checkAdapterAgainstBase.js";
 export { type HfConfig, manifestFromConfig } from "./manifest/manifestFromConfig.js";
 export { layoutOf, manifestFromHeader } from "./manifest/manifestFromHeader.js";
+export { type ResolvedArchitecture, resolveArchitecture } from "./manifest/resolveArchitecture.js";
 export {
   type ModelCard,
   parseModelCard,
@@ -89,8 +93,26 @@ export {
   serializeModelCard,
 } from "./modelcard/modelCard.js";
 // PEFT adapters and model cards
-export type { PeftAdapter, PeftConfig, PeftModuleWeights, PeftReadResult } from "./peft/PeftAdapter.js";
 export {
+  isTargetModule,
+  layerIndexOf,
+  type ModuleMatchConfig,
+  matchesTarget,
+  patternKeyFor,
+  patternValue,
+  savedModuleOf,
+} from "./peft/moduleMatch.js";
+export type {
+  InitLoraWeights,
+  LoraBias,
+  PeftAdapter,
+  PeftConfig,
+  PeftModuleWeights,
+  PeftReadResult,
+} from "./peft/PeftAdapter.js";
+export {
+  type ConfigSource,
+  configSourceOf,
   KNOWN_LORA_CONFIG_KEYS,
   loraScale,
   parsePeftConfig,
@@ -98,7 +120,17 @@ export {
   safeParsePeftConfig,
   serializePeftConfig,
 } from "./peft/parsePeftConfig.js";
-export { matchesTarget, PEFT_PREFIX, type PeftKeyPart, parsePeftKey, patternValue, peftKey } from "./peft/peftKeys.js";
+export {
+  PEFT_PREFIX,
+  type PeftKeyInfo,
+  type PeftKeyPart,
+  parseModulesToSaveKey,
+  parsePeftKey,
+  peftKey,
+  peftParameterName,
+  stripPrefix,
+} from "./peft/peftKeys.js";
+export { floatPathsOf, pythonJsonDumps } from "./peft/pythonJson.js";
 export {
   MODEL_CARD_FILE,
   PEFT_CONFIG_FILE,
@@ -108,6 +140,7 @@ export {
   readPeftAdapter,
   safeReadPeftAdapter,
 } from "./peft/readPeftAdapter.js";
+export { PEFT_CONFIG_DEFAULTS, validatePeftConfig } from "./peft/validatePeftConfig.js";
 export { peftTensors, writePeftAdapter } from "./peft/writePeftAdapter.js";
 export { LENGTH_PREFIX_BYTES, MAX_HEADER_BYTES, readHeaderLength } from "./safetensors/headerLength.js";
 export {

@@ -1,4 +1,3 @@
-export { isRuntimeError, RuntimeError, type RuntimeErrorCode } from "./backend/errors.js";
 export {
   type BackendInfo,
   type BackendName,
@@ -15,6 +14,10 @@ export {
   type NodeWebGPUOptions,
 } from "./backend/webgpu-node.js";
 export { AdapterCache, type AdapterCacheStats, type Cacheable } from "./engine/AdapterCache.js";
+export { AdapterRegistry } from "./engine/AdapterRegistry.js";
+export { BatchScheduler, type Clock, systemClock } from "./engine/BatchScheduler.js";
+export { checkForwardInput } from "./engine/checkForwardInput.js";
+export { type BatchComputeOptions, type BatchRow, computeBatch } from "./engine/computeBatch.js";
 export {
   type AdapterInfo,
   Engine,
@@ -22,7 +25,13 @@ export {
   type EngineStats,
   type GenerateRequest,
 } from "./engine/Engine.js";
-export { coreBgmvKernel, type GatherLoraKernel, LoraBatchPlan, type RowAdapter } from "./engine/LoraBatchPlan.js";
+export { engineOptionsSchema, type ResolvedEngineOptions, resolveEngineOptions } from "./engine/engineOptions.js";
+export {
+  type GatherLoraKernel,
+  type LoraBatchKernel,
+  LoraBatchPlan,
+  type RowAdapter,
+} from "./engine/LoraBatchPlan.js";
 export { peftAdapterFromBytes, peftLoader, readPeftFiles } from "./engine/peftLoader.js";
 export { ResidentAdapter } from "./engine/ResidentAdapter.js";
 export {
@@ -49,6 +58,15 @@ export {
   type ServableBase,
   type WeightLayout,
 } from "./engine/types.js";
+export {
+  errorResponse,
+  HTTP_STATUS,
+  HttpError,
+  isRuntimeError,
+  RUNTIME_ERROR_CODES,
+  RuntimeError,
+  type RuntimeErrorCode,
+} from "./errors.js";
 export { BatchKv } from "./generation/BatchKv.js";
 export {
   type FinishReason,
@@ -99,13 +117,21 @@ export {
 export { type MergeOptions, type MergeReport, mergeHfFolder, writeFolderAtomically } from "./models/mergeHfFolder.js";
 export { argmax, type SamplingOptions, sampleToken } from "./models/sampleToken.js";
 export {
+  adapterFolder,
+  defineRoute,
+  type EngineRoutesOptions,
   type EngineServer,
   type EngineServerOptions,
-  errorResponse,
-  HTTP_STATUS,
-  HttpError,
+  engineRoutes,
+  forwardBody,
+  generateBody,
+  loadBody,
   type OpenAiOptions,
   openAiHandler,
+  type Route,
+  type RouteContext,
+  RouteStream,
   startEngineServer,
+  unloadBody,
 } from "./server/index.js";
 export { byteLevelBpeJson, loadTokenizer, type TextTokenizer, tokenizerFromJson } from "./tokenizer/loadTokenizer.js";

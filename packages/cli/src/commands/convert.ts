@@ -8,6 +8,7 @@ import {
   encodeFromFloat32,
   FormatError,
   ggufLoraToPeft,
+  isFormatError,
   isKohyaLora,
   kohyaToPeft,
   manifestFromConfig,
@@ -84,7 +85,7 @@ async function baseConfig(base: string | undefined): Promise<Record<string, unkn
   try {
     return JSON.parse(new TextDecoder().decode(await readBytes(file)));
   } catch (cause) {
-    if (cause instanceof FormatError) throw cause;
+    if (isFormatError(cause)) throw cause;
     throw new FormatError("InvalidConfig", `${file}: expected a JSON config, found a syntax error`, { cause });
   }
 }
@@ -205,7 +206,7 @@ export async function convert(input: string, out: string, opts: ConvertOptions =
       const manifest = manifestFromConfig(config);
       for (const [, a] of components) warnings.push(...assertAdapterFitsBase(a, manifest).warnings);
     } catch (error) {
-      if (!(error instanceof FormatError) || error.code !== "InvalidConfig") throw error;
+      if (!isFormatError(error) || error.code !== "InvalidConfig") throw error;
       warnings.push(`base config: ${error.message}; adapter not checked against it`);
     }
   }

@@ -9,7 +9,8 @@ export interface DoctorReport {
   platform: string;
   backend: { name: string; simd: boolean; threads: number; tfjs: string; notes: string[] };
   database: { kind: "pglite" | "postgres"; location: string };
-  blobs: { kind: "files"; location: string };
+  /** Where the hub keeps adapter files (the CLI itself stores none). */
+  blobs: { kind: "files" | "s3"; location: string };
 }
 
 export async function doctor(
@@ -32,7 +33,7 @@ export function registerDoctor(program: Command, io: CliIO): void {
   program
     .command("doctor")
     .description(
-      "check the environment: Node version, tfjs backend and its features, database and blob store locations",
+      "check the environment: Node version, tfjs backend and its features, the hub's database and blob store",
     )
     .addOption(backendOption())
     .addOption(threadsOption())
@@ -46,7 +47,7 @@ export function registerDoctor(program: Command, io: CliIO): void {
         ["backend", `${b.name} (tfjs ${b.tfjs}; SIMD ${b.simd ? "on" : "off"}; threads ${b.threads})`],
         ...b.notes.map((n): [string, string] => ["  note", n]),
         ["database", `${report.database.kind} at ${report.database.location}`],
-        ["blobs", `${report.blobs.kind} at ${report.blobs.location}`],
+        ["hub blobs", `${report.blobs.kind} at ${report.blobs.location}`],
       ]);
     });
 }

@@ -88,7 +88,6 @@ export async function serve(opts: ServeOptions, io: CliIO = processIO): Promise<
   engine.addBase(base.id, base);
   const folders = opts.adapters ? await findAdapterFolders(opts.adapters) : [];
   for (const f of folders) engine.registerAdapter(f.name, { kind: "folder", path: f.path });
-  const adaptersRoot = opts.adapters ? path.resolve(opts.adapters) : undefined;
   const fromHub = opts.hub
     ? hubAdapterResolver(
         io,
@@ -113,8 +112,8 @@ export async function serve(opts: ServeOptions, io: CliIO = processIO): Promise<
     engine,
     host: opts.host,
     port: opts.port,
-    resolveAdapterPath: (name) =>
-      adaptersRoot && /^[\w.-]+$/.test(name) ? path.join(adaptersRoot, name) : fromHub?.(name),
+    adaptersRoot: opts.adapters ? path.resolve(opts.adapters) : undefined, // loads by path stay inside it
+    resolveAdapterPath: fromHub, // owner/name[@version] pulled from --hub into its cache folder
   });
 }
 

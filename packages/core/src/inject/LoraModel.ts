@@ -1,10 +1,11 @@
-import * as tf from "@tensorflow/tfjs-core";
+import type * as tf from "@tensorflow/tfjs-core";
 import type { LoraConfig } from "../config/LoraConfig.js";
 import { isTargetModule, rankAndAlphaFor, savedModuleOf } from "../config/moduleMatch.js";
 import { CoreError } from "../errors.js";
 import { LoraLinear } from "../lora/LoraLinear.js";
 import { Rng } from "../random.js";
 import type { ModuleSite, ModuleSource } from "./ModuleSource.js";
+import { SavedModules } from "./SavedModules.js";
 
 /**
  * A model with LoRA injected: one `LoraLinear` per adapted module, adapters by name across all of them
@@ -18,15 +19,8 @@ export class LoraModel {
   private readonly sites = new Map<string, ModuleSite>();
   /** Base biases that `bias: "all" | "lora_only"` trains (shared by every adapter, as in PEFT). */
   private readonly extraTrainable = new Map<string, tf.Variable>();
-  /**
-   * `modules_to_save` (PEFT's ModulesToSaveWrapper): per parameter, the base's own values and one copy per
-   * adapter. The model's variable holds the copy of the active adapter that owns it (swapped in), else the
-   * original; a copy that is swapped in lives in the variable and is written back when it is swapped out.
-   */
-  private readonly saved = new Map<
-    string,
-    { variable: tf.Variable; original: tf.Tensor; owner: string | null; copies: Map<string, tf.Tensor> }
-  >();
+  /** `modules_to_save`: each adapter's whole copies of base parameters, swapped in with the active set. */
+  private readonly saved: SavedModules;
   private enabled = true;
   private active: string[] = [];
   private disposed = false;
@@ -36,6 +30,7 @@ export class LoraModel {
 
   /** Freezes every base variable the model keeps a flag for, as PEFT freezes the base model. */
   constructor(private readonly source: ModuleSource) {
+    this.saved = new SavedModules(source);
     for (const key of source.namedVariables().keys()) {
       const flag = source.trainableFlag?.(key);
       if (flag === undefined) continue;
@@ -80,7 +75,7 @@ export class LoraModel {
         );
     }
     for (const t of targets)
-      if ([...this.saved.keys()].some((key) => key.startsWith(`${t.name}.`)))
+      if (this.saved.savesModule(t.name))
         throw new CoreError(
           "InvalidConfig",
           `LoraConfig.target_modules: expected modules no adapter saves whole (modules_to_save), found "${t.name}"`,
@@ -120,8 +115,8 @@ export class LoraModel {
       throw e;
     }
     this.configs.set(name, config);
-    for (const key of saveKeys) this.putSavedCopy(name, key, null);
-    if (saveKeys.length > 0) this.swapSaved(); // sets the copies' trainable flags (not active yet)
+    for (const key of saveKeys) this.saved.put(name, key, null, this.isActive(name));
+    if (saveKeys.length > 0) this.saved.swap(this.active, this.enabled); // sets the copies' trainable flags (not active yet)
     this.applyTrainability(
       config,
       targets.map((t) => t.name),
@@ -133,75 +128,8 @@ export class LoraModel {
     return [...this.source.namedVariables().keys()].filter((key) => savedModuleOf(key, config.modules_to_save));
   }
 
-  /**
-   * Gives adapter `name` its own copy of base parameter `key`: `value` ([tfjs layout]) or, when null, a copy
-   * of the base's original values (what PEFT's ModulesToSaveWrapper starts from). Takes ownership of `value`.
-   */
-  private putSavedCopy(name: string, key: string, value: tf.Tensor | null): void {
-    let entry = this.saved.get(key);
-    if (!entry) {
-      const variable = this.source.namedVariables().get(key);
-      if (!variable) {
-        value?.dispose();
-        throw new CoreError("NoMatchingModules", `modules_to_save: expected a base parameter "${key}", found none`);
-      }
-      entry = { variable, original: tf.clone(variable), owner: null, copies: new Map() };
-      this.saved.set(key, entry);
-    }
-    if (value && !arraysEqual(value.shape, entry.variable.shape)) {
-      const found = value.shape;
-      value.dispose();
-      throw new CoreError(
-        "ShapeMismatch",
-        `modules_to_save "${key}": expected shape [${entry.variable.shape}], found [${found}]`,
-      );
-    }
-    if (entry.owner === name) {
-      entry.variable.assign(value ?? entry.original);
-      value?.dispose();
-      return;
-    }
-    const rival = this.enabled && this.active.includes(name) ? entry.owner : null;
-    if (rival !== null) {
-      value?.dispose();
-      throw new CoreError(
-        "InvalidArgument",
-        `modules_to_save "${key}": expected at most one active adapter with its own copy, found "${rival}" and "${name}"`,
-      );
-    }
-    entry.copies.get(name)?.dispose();
-    entry.copies.set(name, value ?? tf.clone(entry.original));
-  }
-
-  /** Puts each `modules_to_save` parameter's right values in place for the active set (or the originals when disabled). */
-  private swapSaved(active: string[] = this.active, enabled = this.enabled): void {
-    // Decide every parameter's owner first, so a conflict changes nothing.
-    const plan: Array<[string, string | null]> = [];
-    for (const [key, entry] of this.saved) {
-      const wants = enabled ? active.filter((a) => entry.copies.has(a) || entry.owner === a) : [];
-      if (wants.length > 1)
-        throw new CoreError(
-          "InvalidArgument",
-          `modules_to_save "${key}": expected at most one active adapter with its own copy, found [${wants.join(", ")}]`,
-        );
-      plan.push([key, wants[0] ?? null]);
-    }
-    for (const [key, next] of plan) {
-      const entry = this.saved.get(key) as NonNullable<ReturnType<typeof this.saved.get>>;
-      if (next !== entry.owner) {
-        if (entry.owner !== null) entry.copies.set(entry.owner, tf.clone(entry.variable));
-        if (next === null) entry.variable.assign(entry.original);
-        else {
-          const copy = entry.copies.get(next) as tf.Tensor;
-          entry.variable.assign(copy);
-          copy.dispose();
-          entry.copies.delete(next);
-        }
-        entry.owner = next;
-      }
-      // Trainable only while an adapter's copy is in place (tfjs-layers' fit reads the flag).
-      this.source.setTrainable?.(key, entry.owner !== null);
-    }
+  private isActive(name: string): boolean {
+    return this.enabled && this.active.includes(name);
   }
 
   /**
@@ -209,15 +137,7 @@ export class LoraModel {
    * caller disposes); empty when it has none.
    */
   savedModulesOf(name: string): Map<string, tf.Tensor> {
-    const out = new Map<string, tf.Tensor>();
-    for (const [key, e] of this.saved) {
-      if (e.owner === name) out.set(key, tf.clone(e.variable));
-      else {
-        const copy = e.copies.get(name);
-        if (copy) out.set(key, tf.clone(copy));
-      }
-    }
-    return out;
+    return this.saved.copiesOf(name);
   }
 
   /** A base parameter as PEFT files name and lay it out (`modules_to_save` copies); a new tensor. */
@@ -235,8 +155,8 @@ export class LoraModel {
       value.dispose();
       throw new CoreError("UnknownAdapter", `expected one of [${this.adapterNames.join(", ")}], found "${name}"`);
     }
-    this.putSavedCopy(name, key, value);
-    this.swapSaved(); // an active adapter's new copy goes in place at once
+    this.saved.put(name, key, value, this.isActive(name));
+    this.saved.swap(this.active, this.enabled); // an active adapter's new copy goes in place at once
   }
 
   /** Registers an adapter whose weights the caller fills per layer (`adapterFromPeft`, composition). */
@@ -252,7 +172,7 @@ export class LoraModel {
     const site = this.source.sites().find((s) => s.name === moduleName);
     if (!site)
       throw new CoreError("NoMatchingModules", `expected a module named "${moduleName}" in the model, found none`);
-    if ([...this.saved.keys()].some((key) => key.startsWith(`${moduleName}.`)))
+    if (this.saved.savesModule(moduleName))
       throw new CoreError(
         "InvalidArgument",
         `expected a module no adapter saves whole (modules_to_save) for LoRA, found "${moduleName}"`,
@@ -291,18 +211,18 @@ export class LoraModel {
       if (!this.configs.has(n))
         throw new CoreError("UnknownAdapter", `expected one of [${this.adapterNames.join(", ")}], found "${n}"`);
     const next = [...new Set(names)];
-    this.swapSaved(next); // throws before changing anything on a conflict
+    this.saved.swap(next, this.enabled); // throws before changing anything on a conflict
     this.active = next;
     for (const l of this.layers.values()) l.setActiveAdapters(this.active.filter((n) => l.hasAdapter(n)));
   }
   /** Runs the base alone: LoRA terms off and `modules_to_save` parameters back to the base's originals. */
   disableAdapters(): void {
-    this.swapSaved(this.active, false);
+    this.saved.swap(this.active, false);
     this.enabled = false;
     for (const l of this.layers.values()) l.disableAdapters();
   }
   enableAdapters(): void {
-    this.swapSaved(this.active, true);
+    this.saved.swap(this.active, true);
     this.enabled = true;
     for (const l of this.layers.values()) l.enableAdapters();
   }
@@ -312,19 +232,7 @@ export class LoraModel {
     for (const l of this.layers.values()) if (l.hasAdapter(name)) l.deleteAdapter(name);
     this.configs.delete(name);
     this.active = this.active.filter((n) => n !== name);
-    for (const [key, e] of this.saved) {
-      if (e.owner === name) {
-        e.variable.assign(e.original);
-        e.owner = null;
-        this.source.setTrainable?.(key, false);
-      }
-      e.copies.get(name)?.dispose();
-      e.copies.delete(name);
-      if (e.owner === null && e.copies.size === 0) {
-        e.original.dispose();
-        this.saved.delete(key);
-      }
-    }
+    this.saved.forget(name);
   }
 
   /** Merges adapters (default: active) into every layer's base weight; `safe` checks all layers before changing any. */
@@ -361,7 +269,7 @@ export class LoraModel {
   trainableVariables(): tf.Variable[] {
     const out: tf.Variable[] = [];
     for (const l of this.layers.values()) out.push(...l.adapterVariables(l.activeAdapters));
-    for (const e of this.saved.values()) if (e.owner !== null) out.push(e.variable);
+    out.push(...this.saved.trainableVariables());
     out.push(...this.extraTrainable.values());
     return [...new Set(out)];
   }
@@ -370,12 +278,7 @@ export class LoraModel {
    * original of each swapped-in one. Counted as PEFT counts them (the original module plus one copy per adapter).
    */
   savedCopiesSize(): number {
-    let n = 0;
-    for (const e of this.saved.values()) {
-      for (const c of e.copies.values()) n += c.size;
-      if (e.owner !== null) n += e.original.size;
-    }
-    return n;
+    return this.saved.copiesSize();
   }
   /** Every base variable of the model by parameter name. */
   baseVariables(): Map<string, tf.Variable> {
@@ -406,12 +309,7 @@ export class LoraModel {
       l.dispose();
     }
     this.layers.clear();
-    for (const e of this.saved.values()) {
-      e.variable.assign(e.original);
-      e.original.dispose();
-      for (const c of e.copies.values()) c.dispose();
-    }
-    this.saved.clear();
+    this.saved.dispose();
     for (const [key, flag] of this.frozen) this.source.setTrainable?.(key, flag);
     this.frozen.clear();
     this.disposed = true;
@@ -422,8 +320,4 @@ export class LoraModel {
   private assertLive(): void {
     if (this.disposed) throw new CoreError("InvalidArgument", "LoraModel used after dispose()");
   }
-}
-
-function arraysEqual(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
 }

@@ -8,13 +8,13 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { isCoreError } from "../errors.js";
 import { Rng } from "../random.js";
+import { GATHER_STRATEGIES } from "./composed/Bgmv.js";
+import { SEGMENT_STRATEGIES } from "./composed/Sgmv.js";
 import { naiveBgmv, naiveLoraLinear, naiveSgmv } from "./naiveLoops.js";
 import { LORA_KERNEL_NAMES } from "./names.js";
-import { bgmv, loraKernelPath, loraLinear, sgmv } from "./ops.js";
+import { type AdapterListPath, bgmv, bgmvAdapters, loraKernelPath, loraLinear, sgmv } from "./ops.js";
 import { registerLoraKernels } from "./registerLoraKernels.js";
 import { stackAdapters } from "./stackAdapters.js";
-import { GATHER_STRATEGIES } from "./wasm/Bgmv.js";
-import { SEGMENT_STRATEGIES } from "./wasm/Sgmv.js";
 
 export interface ConformanceCase {
   name: string;
@@ -89,6 +89,21 @@ function gatheredTensors(g: Gathered) {
   const { n, inF, outF, r, k } = g.dims;
   return { x: tf.tensor2d(g.x, [n, inF]), As: tf.tensor3d(g.As, [k, inF, r]), Bs: tf.tensor3d(g.Bs, [k, r, outF]) };
 }
+
+/** Each adapter of `g` as its own A [in, r_a] and B [r_a, out] tensors (its true rank, no padding). */
+function adapterList(g: Gathered): Array<{ A: tf.Tensor2D; B: tf.Tensor2D }> {
+  const { inF, outF, r } = g.dims;
+  return g.ranks.map((ra, a) => {
+    const A = new Float32Array(inF * ra);
+    const B = new Float32Array(ra * outF);
+    for (let p = 0; p < inF; p++) for (let j = 0; j < ra; j++) A[p * ra + j] = g.As[(a * inF + p) * r + j] as number;
+    for (let j = 0; j < ra; j++)
+      for (let o = 0; o < outF; o++) B[j * outF + o] = g.Bs[(a * r + j) * outF + o] as number;
+    return { A: tf.tensor2d(A, [inF, ra]), B: tf.tensor2d(B, [ra, outF]) };
+  });
+}
+
+const ADAPTER_LIST_PATHS: readonly AdapterListPath[] = ["auto", "kernel", "segmented"];
 
 function disposeAll(ts: Record<string, tf.Tensor>): void {
   for (const t of Object.values(ts)) t.dispose();
@@ -258,6 +273,35 @@ export function kernelConformanceCases(backendName: string, { seed = 7, trials =
       },
     },
     {
+      name: "bgmvAdapters matches textbook loops on every path: unpadded mixed ranks, -1 rows, one adapter for some rows, negative and zero scales",
+      run: async () => {
+        const rng = new Rng(seed + 6);
+        for (let t = 0; t < trials; t++) {
+          const g = randomGathered(rng);
+          const { n, k } = g.dims;
+          const idx = Int32Array.from({ length: n }, () => (rng.int() % (k + 1)) - 1);
+          if (t === 1) idx.fill(-1);
+          if (t === 2) for (let i = 0; i < n; i++) idx[i] = i % 2 ? 0 : -1; // one adapter, some rows without it
+          const scales = Float32Array.from({ length: n }, (_, i) =>
+            i % 4 === 3 ? 0 : i % 3 === 1 ? -rng.uniform(0.1, 2) : rng.uniform(0.1, 2),
+          );
+          const expected = naiveBgmv(g.x, g.As, g.Bs, idx, scales, g.dims);
+          const x = tf.tensor2d(g.x, [n, g.dims.inF]);
+          const adapters = adapterList(g);
+          for (const path of ADAPTER_LIST_PATHS) {
+            const y = await read(bgmvAdapters(x, adapters, idx, scales, { path }));
+            assertClose(
+              `bgmvAdapters (${path}) trial ${t} ${JSON.stringify({ ...g.dims, ranks: g.ranks })}`,
+              y,
+              expected,
+            );
+          }
+          for (const a of adapters) tf.dispose([a.A, a.B]);
+          x.dispose();
+        }
+      },
+    },
+    {
       name: "sgmv matches textbook loops: unsorted segments with gaps, -1 segments, negative and zero scales, every composition",
       run: async () => {
         const rng = new Rng(seed + 3);
@@ -361,12 +405,14 @@ export function kernelConformanceCases(backendName: string, { seed = 7, trials =
         const idx = Int32Array.from({ length: n }, (_, i) => (i % (g.dims.k + 1)) - 1);
         const scales = new Float32Array(n).fill(0.5);
         const seg = { starts: [0], ends: [n], adapters: [g.dims.k - 1] };
+        const list = adapterList(g);
         const before = tf.memory().numTensors;
         const outs: tf.Tensor[] = [loraLinear(ts.x, W, A, B, 2, bias), loraLinear(ts.x, W, A, B, 0)];
         for (const strategy of [undefined, ...GATHER_STRATEGIES])
           outs.push(bgmv(ts.x, ts.As, ts.Bs, idx, scales, strategy ? { strategy } : {}));
         for (const strategy of [undefined, ...SEGMENT_STRATEGIES])
           outs.push(sgmv(ts.x, ts.As, ts.Bs, seg, [0.5], strategy ? { strategy } : {}));
+        for (const path of ADAPTER_LIST_PATHS) outs.push(bgmvAdapters(ts.x, list, idx, scales, { path }));
         const grads = tf.grads((xt: tf.Tensor) => tf.sum(loraLinear(xt as tf.Tensor2D, W, A, B, 1.5, bias)))([ts.x]);
         check(
           tf.memory().numTensors === before + outs.length + grads.length,
@@ -378,6 +424,7 @@ export function kernelConformanceCases(backendName: string, { seed = 7, trials =
           `expected ${before} tensors after disposing the outputs, found ${tf.memory().numTensors}`,
         );
         disposeAll({ ...ts, W, A, B, bias });
+        for (const a of list) tf.dispose([a.A, a.B]);
       },
     },
   ];

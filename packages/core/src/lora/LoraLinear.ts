@@ -1,6 +1,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { type InitLoraWeights, loraScaling } from "../config/LoraConfig.js";
 import { CoreError } from "../errors.js";
+import { bgmvAdapters, loraLinear } from "../kernels/ops.js";
+import { registerLoraKernels } from "../kernels/registerLoraKernels.js";
 import { Rng } from "../random.js";
 import { gatherRows } from "./gatherRows.js";
 import { initAdapter } from "./initAdapter.js";
@@ -95,6 +97,7 @@ export class LoraLinear {
     this.bias = b === null ? null : b instanceof tf.Variable ? b : toVariable(b, false);
     this.embedding = opts.embedding ?? false;
     this.rng = new Rng(opts.seed ?? 0);
+    registerLoraKernels(); // idempotent: forward and forwardMixed run core's LoRA ops
   }
 
   /** Reseeds dropout masks (training reproducibility). */
@@ -250,9 +253,14 @@ export class LoraLinear {
     return tf.mul(tf.matMul(tf.matMul(h, a.A), a.B), a.scaling);
   }
 
-  /** `x` [..., in] -> [..., out]. With `training`, adapter dropout is applied. */
+  /**
+   * `x` [..., in] -> [..., out]. With `training`, adapter dropout is applied. The first live adapter whose
+   * input is `x` itself (no dropout now) runs fused with the base through core's `loraLinear` op (the
+   * backend's registered LoraLinear kernel, or its composition); any others add their own term.
+   */
   forward(x: tf.Tensor, opts: { training?: boolean } = {}): tf.Tensor {
     this.assertLive();
+    const training = opts.training ?? false;
     return tf.tidy(() => {
       const lead = x.shape.slice(0, -1);
       if (x.shape[x.rank - 1] !== this.inFeatures)
@@ -260,10 +268,25 @@ export class LoraLinear {
           "ShapeMismatch",
           `${this.name}: expected input [..., ${this.inFeatures}], found [${x.shape.join(", ")}]`,
         );
-      const x2 = tf.reshape(x, [-1, this.inFeatures]) as tf.Tensor2D;
-      let y: tf.Tensor2D = tf.matMul(x2, this.weight2d());
-      if (this.bias) y = tf.add(y, this.bias);
-      for (const a of this.liveAdapters()) y = tf.add(y, this.loraTerm(x2, a, opts.training ?? false));
+      const flat = tf.reshape(x, [-1, this.inFeatures]) as tf.Tensor2D;
+      const x2 = flat.dtype === "float32" ? flat : (tf.cast(flat, "float32") as tf.Tensor2D);
+      const live = this.liveAdapters();
+      const fused = live.find((a) => !(training && a.dropout > 0));
+      let y: tf.Tensor2D;
+      if (fused)
+        y = loraLinear(
+          x2,
+          this.weight2d(),
+          as2d(fused.A),
+          as2d(fused.B),
+          fused.scaling,
+          this.bias ? (this.bias as tf.Tensor1D) : undefined,
+        );
+      else {
+        y = tf.matMul(x2, this.weight2d());
+        if (this.bias) y = tf.add(y, this.bias);
+      }
+      for (const a of live) if (a !== fused) y = tf.add(y, this.loraTerm(x2, a, training));
       return tf.reshape(y, [...lead, this.outFeatures]);
     });
   }
@@ -297,29 +320,27 @@ export class LoraLinear {
         "ShapeMismatch",
         `${this.name}: expected x [${adapterPerRow.length}, ${this.inFeatures}] (one adapter name per row), found [${x.shape.join(", ")}]`,
       );
-    const groups = new Map<string, number[]>();
+    const names: string[] = [];
+    const idx = new Int32Array(adapterPerRow.length);
     adapterPerRow.forEach((n, i) => {
-      if (n !== BASE_ADAPTER) this.getAdapter(n);
-      const g = groups.get(n);
-      if (g) g.push(i);
-      else groups.set(n, [i]);
+      if (n === BASE_ADAPTER) {
+        idx[i] = -1;
+        return;
+      }
+      this.getAdapter(n);
+      let slot = names.indexOf(n);
+      if (slot < 0) slot = names.push(n) - 1;
+      idx[i] = slot;
     });
     return tf.tidy(() => {
       let y: tf.Tensor2D = tf.matMul(x, this.weight2d());
       if (this.bias) y = tf.add(y, this.bias);
-      if (groups.size === 1 && groups.has(BASE_ADAPTER)) return y;
-      const parts: tf.Tensor2D[] = [];
-      const order: number[] = [];
-      for (const [n, rows] of groups) {
-        order.push(...rows);
-        if (n === BASE_ADAPTER) parts.push(tf.zeros([rows.length, this.outFeatures]));
-        else parts.push(this.loraTerm(tf.gather(x, rows) as tf.Tensor2D, this.getAdapter(n), false));
-      }
-      const inverse = new Int32Array(order.length);
-      order.forEach((row, k) => {
-        inverse[row] = k;
-      });
-      return tf.add(y, tf.gather(tf.concat(parts, 0), tf.tensor1d(inverse, "int32"))) as tf.Tensor2D;
+      if (names.length === 0) return y;
+      const adapters = names.map((n) => this.getAdapter(n));
+      const scales = Float32Array.from(idx, (a) => (a < 0 ? 0 : (adapters[a] as LoraAdapterWeights).scaling));
+      // core's gathered LoRA op: the backend's registered kernel, or its fastest measured composition
+      const pairs = adapters.map((a) => ({ A: as2d(a.A), B: as2d(a.B) }));
+      return tf.add(y, bgmvAdapters(x, pairs, idx, scales)) as tf.Tensor2D;
     });
   }
 
@@ -406,4 +427,9 @@ export function toVariable(t: tf.Tensor, trainable: boolean, consume = false): t
   c.dispose();
   if (consume) t.dispose();
   return v;
+}
+
+/** An adapter's A or B variable, which is always 2-D, as the ops take it. */
+function as2d(v: tf.Variable): tf.Tensor2D {
+  return v as unknown as tf.Tensor2D;
 }

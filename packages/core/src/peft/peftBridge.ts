@@ -1,4 +1,4 @@
-import { type Dtype, decodeToFloat32, encodeFromFloat32 } from "@lowrank/formats";
+import { type Dtype, decodeToFloat32, encodeFromFloat32, PEFT_PREFIX, parsePeftKey } from "@lowrank/formats";
 import * as tf from "@tensorflow/tfjs-core";
 import { type LoraConfig, loraScaling, parseLoraConfig } from "../config/LoraConfig.js";
 import { peftParameterName, rankAndAlphaFor, savedModuleOf } from "../config/moduleMatch.js";
@@ -22,9 +22,7 @@ export interface PeftAdapterLike {
   tensors: ReadonlyMap<string, PeftTensorLike> | Readonly<Record<string, PeftTensorLike>>;
 }
 
-const PREFIX = "base_model.model.";
-const KEY =
-  /^(?:base_model\.model\.)?(.+)\.(lora_A|lora_B|lora_embedding_A|lora_embedding_B)(?:\.[^.]+)?(?:\.weight)?$/;
+const PREFIX = PEFT_PREFIX;
 
 function entries(t: PeftAdapterLike["tensors"]): Array<[string, PeftTensorLike]> {
   return t instanceof Map ? [...t] : Object.entries(t as Record<string, PeftTensorLike>);
@@ -59,16 +57,16 @@ export function adapterFromPeft(
   const loaded: string[] = [];
   const ignored: string[] = [];
   for (const [key, t] of entries(adapter.tensors)) {
-    const m = KEY.exec(key);
-    if (!m) {
+    const m = parsePeftKey(key);
+    if (!m || m.part === "lora_B.bias") {
       const bare = peftParameterName(key);
-      if (savedModuleOf(bare, config.modules_to_save)) saved.push([bare, t]);
+      if (!m && savedModuleOf(bare, config.modules_to_save)) saved.push([bare, t]);
       else ignored.push(key);
       continue;
     }
-    const module = m[1] as string;
+    const module = m.module;
     const slot = byModule.get(module) ?? {};
-    slot[m[2]?.endsWith("A") ? "A" : "B"] = t;
+    slot[m.part.endsWith("A") ? "A" : "B"] = t;
     byModule.set(module, slot);
     loaded.push(key);
   }

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { fixturePath } from "@lowrank/vitest-config/fixtures";
 import { describe, expect, it } from "vitest";
 import type { PeftAdapter, PeftConfig } from "../peft/PeftAdapter.js";
+import { parsePeftConfig } from "../peft/parsePeftConfig.js";
 import { parseGguf } from "./GgufFile.js";
 import { ggufLoraToPeft, PEFT_CONFIG_KEY, peftToGgufLora } from "./ggufLora.js";
 import { serializeGguf } from "./serializeGguf.js";
@@ -120,7 +121,8 @@ describe("PEFT -> GGUF LoRA (llama.cpp's layout)", () => {
   it("round-trips GGUF -> PEFT exactly (config kept in lowrank.peft_config)", () => {
     const back = ggufLoraToPeft(file, { headCount: HEADS, headCountKv: KV });
     expect(back.warnings).toEqual([]);
-    expect(back.adapter.config).toEqual(adapter.config);
+    // The stored config is read back through parsePeftConfig, which fills PEFT's defaults.
+    expect(back.adapter.config).toEqual(parsePeftConfig(adapter.config).config);
     expect(Object.keys(back.adapter.modules).sort()).toEqual(Object.keys(adapter.modules).sort());
     for (const [m, w] of Object.entries(adapter.modules)) {
       expect(back.adapter.modules[m]?.A, m).toEqual(w.A);

@@ -4,7 +4,7 @@ import { encodeRounded } from "../dtypeRound.js";
 import { FormatError } from "../errors.js";
 import { dict } from "../peft/dict.js";
 import type { PeftAdapter, PeftConfig, PeftModuleWeights } from "../peft/PeftAdapter.js";
-import { loraScale, parsePeftConfig } from "../peft/parsePeftConfig.js";
+import { loraScale, parsePeftConfig, serializePeftConfig } from "../peft/parsePeftConfig.js";
 import type { Tensor } from "../safetensors/SafetensorsFile.js";
 import type { GgufFile } from "./GgufFile.js";
 import { ggmlTypeToDtype } from "./ggmlTypes.js";
@@ -199,7 +199,8 @@ export function peftToGgufLora(
       value: options.headCountKv ?? options.headCount,
     });
   }
-  metadata.set(PEFT_CONFIG_KEY, { type: "string", value: JSON.stringify(config) });
+  // PEFT's own layout, so a config read back (defaults filled in) is stored again with the same bytes.
+  metadata.set(PEFT_CONFIG_KEY, { type: "string", value: new TextDecoder().decode(serializePeftConfig(config)) });
   metadata.set(MODULE_PREFIX_KEY, { type: "string", value: entries[0]?.gguf.prefix ?? table.prefix });
   return { bytes: serializeGguf({ metadata, tensors }), warnings };
 }

@@ -1,7 +1,7 @@
 import { FormatError } from "../errors.js";
 import { dict } from "../peft/dict.js";
+import { matchesTarget } from "../peft/moduleMatch.js";
 import type { PeftAdapter } from "../peft/PeftAdapter.js";
-import { matchesTarget } from "../peft/peftKeys.js";
 import type { BaseManifest, ManifestModule } from "./BaseManifest.js";
 
 /** One way an adapter does not fit a base, with what was expected and what was found. */
@@ -38,13 +38,82 @@ export function resolveModule(manifest: BaseManifest, module: string): string | 
   return undefined;
 }
 
-function expectedShapes(m: ManifestModule, r: number): { A: number[]; B: number[] } {
+function expectedShapes(
+  m: Pick<ManifestModule, "inFeatures" | "outFeatures">,
+  r: number,
+): { A: number[]; B: number[] } {
   // PEFT: lora_A is Linear(in, r) -> [r, in]; lora_B Linear(r, out) -> [out, r]; for Conv1D too
   // (fan_in_fan_out only changes how the base weight is read). Embedding: A [r, num], B [dim, r].
   return { A: [r, m.inFeatures], B: [m.outFeatures, r] };
 }
 
 const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** A module's LoRA factors as a fit check needs them: kind and the two shapes (PEFT layouts). */
+export interface FactorShapes {
+  kind: "lora" | "embedding";
+  A: readonly number[];
+  B: readonly number[];
+}
+
+/**
+ * The one adapter-vs-base check for a single module: why factors of these shapes do not fit module
+ * `base` of `manifest` (module missing, LoRA kind vs embedding, or shapes), or null when they fit.
+ * `module` is the adapter's name for it, used in the message.
+ */
+export function checkModuleAgainstBase(
+  manifest: BaseManifest,
+  module: string,
+  base: string | undefined,
+  w: FactorShapes,
+): AdapterMismatch | null {
+  const actual = { A: [...w.A], B: [...w.B] };
+  const m = base === undefined ? undefined : manifest.modules[base];
+  if (!m) {
+    return {
+      module,
+      reason: "missing-module",
+      expected: null,
+      actual,
+      message: `module ${module}: expected one of the ${Object.keys(manifest.modules).length} modules of ${manifest.architecture}, found none by that name`,
+    };
+  }
+  return factorMismatch(module, m, w);
+}
+
+/**
+ * Why LoRA factors of these shapes do not fit one base module (`m`: its layout and features, as a
+ * manifest lists them, or as a loaded model holds them), or null when they fit: `lora_A [r, in]` and
+ * `lora_B [out, r]` for linear and Conv1D weights, `lora_embedding_A [r, rows]` and `B [dim, r]` for
+ * embeddings.
+ */
+export function factorMismatch(
+  module: string,
+  m: Pick<ManifestModule, "layout" | "inFeatures" | "outFeatures" | "shape">,
+  w: FactorShapes,
+): AdapterMismatch | null {
+  const actual = { A: [...w.A], B: [...w.B] };
+  const expected = expectedShapes(m, w.A[0] ?? 0);
+  if ((m.layout === "embedding") !== (w.kind === "embedding")) {
+    return {
+      module,
+      reason: "kind",
+      expected,
+      actual,
+      message: `module ${module}: expected ${m.layout === "embedding" ? "lora_embedding_A/B" : "lora_A/lora_B"} for a ${m.layout} module, found ${w.kind === "embedding" ? "lora_embedding_A/B" : "lora_A/lora_B"}`,
+    };
+  }
+  if (!same(actual.A, expected.A) || !same(actual.B, expected.B)) {
+    return {
+      module,
+      reason: "shape",
+      expected,
+      actual,
+      message: `module ${module}: expected lora_A [${expected.A}] and lora_B [${expected.B}] for ${m.layout} weight [${m.shape}], found [${actual.A}] and [${actual.B}]`,
+    };
+  }
+  return null;
+}
 
 /**
  * Checks every module of `adapter` against `manifest` and reports every problem (module name,
@@ -58,41 +127,12 @@ export function checkAdapterAgainstBase(adapter: PeftAdapter, manifest: BaseMani
   const warnings: string[] = [];
   const modules = Object.entries(adapter.modules);
   for (const [module, w] of modules) {
-    const actual = { A: [...w.A.shape], B: [...w.B.shape] };
     const base = resolveModule(manifest, module);
-    const m = base === undefined ? undefined : manifest.modules[base];
-    if (base === undefined || !m) {
-      mismatches.push({
-        module,
-        reason: "missing-module",
-        expected: null,
-        actual,
-        message: `module ${module}: expected one of the ${Object.keys(manifest.modules).length} modules of ${manifest.architecture}, found none by that name`,
-      });
-      continue;
-    }
-    matched[module] = base;
-    const r = w.A.shape[0] ?? 0;
-    const expected = expectedShapes(m, r);
-    if ((m.layout === "embedding") !== (w.kind === "embedding")) {
-      mismatches.push({
-        module,
-        reason: "kind",
-        expected,
-        actual,
-        message: `module ${module}: expected ${m.layout === "embedding" ? "lora_embedding_A/B" : "lora_A/lora_B"} for a ${m.layout} module, found ${w.kind === "embedding" ? "lora_embedding_A/B" : "lora_A/lora_B"}`,
-      });
-      continue;
-    }
-    if (!same(actual.A, expected.A) || !same(actual.B, expected.B)) {
-      mismatches.push({
-        module,
-        reason: "shape",
-        expected,
-        actual,
-        message: `module ${module}: expected lora_A [${expected.A}] and lora_B [${expected.B}] for ${m.layout} weight [${m.shape}], found [${actual.A}] and [${actual.B}]`,
-      });
-    }
+    const problem = checkModuleAgainstBase(manifest, module, base, { kind: w.kind, A: w.A.shape, B: w.B.shape });
+    if (base !== undefined) matched[module] = base;
+    if (problem) mismatches.push(problem);
+    if (base === undefined || problem?.reason === "kind") continue;
+    const m = manifest.modules[base] as ManifestModule;
     if (m.layout === "conv1d" && !adapter.config.fan_in_fan_out)
       warnings.push(`module ${module} is a Conv1D ([in, out]) but fan_in_fan_out is false; PEFT sets it to true`);
     if (m.layout === "linear" && adapter.config.fan_in_fan_out)

@@ -1,5 +1,6 @@
 import { FormatError } from "../errors.js";
 import { type BaseManifest, buildManifest, type ModuleLayout } from "./BaseManifest.js";
+import { type ResolvedArchitecture, resolveArchitecture } from "./resolveArchitecture.js";
 
 type Modules = Record<string, { shape: number[]; layout: ModuleLayout; tiedTo?: string }>;
 export type HfConfig = Record<string, unknown>;
@@ -15,12 +16,6 @@ function int(config: HfConfig, key: string, fallback?: number): number {
   return v;
 }
 
-/** The first entry of `architectures`, or a default for the model type. */
-export function architectureOf(config: HfConfig, fallback: string): string {
-  const a = config.architectures;
-  return Array.isArray(a) && typeof a[0] === "string" ? a[0] : fallback;
-}
-
 function modelTypeOf(config: HfConfig): string {
   if (typeof config.model_type !== "string") {
     throw new FormatError(
@@ -31,13 +26,9 @@ function modelTypeOf(config: HfConfig): string {
   return config.model_type;
 }
 
-/** Where each family puts its backbone in the checkpoint, by head class. */
+/** Where each family puts its backbone in the checkpoint, by head class (see `resolveArchitecture`). */
 export function backbonePrefix(modelType: string, architecture: string): string {
-  if (modelType === "gpt2") return architecture === "GPT2Model" ? "" : "transformer.";
-  if (modelType === "bert") return architecture === "BertModel" ? "" : "bert.";
-  if (modelType === "llama" || modelType === "mistral" || modelType === "qwen2")
-    return architecture.endsWith("Model") && !architecture.includes("For") ? "" : "model.";
-  return "";
+  return resolveArchitecture({ model_type: modelType, architectures: [architecture] }).prefix;
 }
 
 /** Modules whose weight is tied to another and therefore absent from checkpoints. */
@@ -57,10 +48,9 @@ export function tiedHeads(
   return {};
 }
 
-function gpt2(config: HfConfig, arch: string): Modules {
+function gpt2(config: HfConfig, p: string): Modules {
   const d = int(config, "n_embd");
   const inner = config.n_inner == null ? 4 * d : int(config, "n_inner");
-  const p = backbonePrefix("gpt2", arch);
   const m: Modules = {
     [`${p}wte`]: { shape: [int(config, "vocab_size"), d], layout: "embedding" },
     [`${p}wpe`]: { shape: [int(config, "n_positions", 1024), d], layout: "embedding" },
@@ -75,10 +65,9 @@ function gpt2(config: HfConfig, arch: string): Modules {
   return m;
 }
 
-function bert(config: HfConfig, arch: string): Modules {
+function bert(config: HfConfig, p: string, lmHead: boolean): Modules {
   const d = int(config, "hidden_size");
   const inner = int(config, "intermediate_size");
-  const p = backbonePrefix("bert", arch);
   const m: Modules = {
     [`${p}embeddings.word_embeddings`]: { shape: [int(config, "vocab_size"), d], layout: "embedding" },
     [`${p}embeddings.position_embeddings`]: {
@@ -94,22 +83,19 @@ function bert(config: HfConfig, arch: string): Modules {
     m[`${l}intermediate.dense`] = { shape: [inner, d], layout: "linear" };
     m[`${l}output.dense`] = { shape: [d, inner], layout: "linear" };
   }
-  // Heads of the usual classes (BertModel has a pooler; the LM heads a transform).
-  if (arch === "BertModel" || /^BertFor(Sequence|Multiple|NextSentence|PreTraining)/.test(arch))
-    m[`${p}pooler.dense`] = { shape: [d, d], layout: "linear" };
-  if (/^Bert(LMHeadModel|ForMaskedLM|ForPreTraining)$/.test(arch))
-    m["cls.predictions.transform.dense"] = { shape: [d, d], layout: "linear" };
+  // The LM head's transform; the pooler and other task heads are not built by the runtime, so no
+  // adapter can be applied to them and they are not part of the manifest.
+  if (lmHead) m["cls.predictions.transform.dense"] = { shape: [d, d], layout: "linear" };
   return m;
 }
 
-function llama(config: HfConfig, arch: string, modelType: string): Modules {
+function llama(config: HfConfig, p: string): Modules {
   const d = int(config, "hidden_size");
   const heads = int(config, "num_attention_heads");
   const kv = int(config, "num_key_value_heads", heads);
   const headDim = config.head_dim == null ? Math.floor(d / heads) : int(config, "head_dim");
   const inner = int(config, "intermediate_size");
   const vocab = int(config, "vocab_size");
-  const p = backbonePrefix(modelType, arch);
   const m: Modules = { [`${p}embed_tokens`]: { shape: [vocab, d], layout: "embedding" } };
   for (let i = 0; i < int(config, "num_hidden_layers"); i++) {
     const l = `${p}layers.${i}.`;
@@ -127,33 +113,32 @@ function llama(config: HfConfig, arch: string, modelType: string): Modules {
 
 /**
  * A base manifest from a Hugging Face `config.json` alone (no weights), for the GPT-2, BERT and
- * Llama families (Mistral and Qwen2 share Llama's module names). Module names carry the prefix of
- * the class in `architectures` (`transformer.` for GPT2LMHeadModel, none for GPT2Model...). Tied
- * heads are listed with `tiedTo`. Other model types: `InvalidConfig` (use `manifestFromHeader`).
+ * Llama families (Mistral and Qwen2 share Llama's module names). The class, and so the prefix of
+ * module names, follows {@link resolveArchitecture} (`architectures`, else the bare backbone), the
+ * same rule the runtime builds by, so the digest equals that of the loaded model. Tied heads are
+ * listed with `tiedTo`. Other model types: `InvalidConfig` (use `manifestFromHeader`).
  */
 export function manifestFromConfig(config: HfConfig): BaseManifest {
+  return manifestForArchitecture(config, resolveArchitecture(config));
+}
+
+/** {@link manifestFromConfig} for an architecture already resolved (from the checkpoint's tensor names too). */
+export function manifestForArchitecture(config: HfConfig, resolved: ResolvedArchitecture): BaseManifest {
   const modelType = modelTypeOf(config);
-  let arch: string;
+  const { architecture, prefix: p } = resolved;
   let modules: Modules;
-  if (modelType === "gpt2") {
-    arch = architectureOf(config, "GPT2LMHeadModel");
-    modules = gpt2(config, arch);
-  } else if (modelType === "bert") {
-    arch = architectureOf(config, "BertModel");
-    modules = bert(config, arch);
-  } else if (modelType === "llama" || modelType === "mistral" || modelType === "qwen2") {
-    arch = architectureOf(config, "LlamaForCausalLM");
-    modules = llama(config, arch, modelType);
-  } else {
+  if (modelType === "gpt2") modules = gpt2(config, p);
+  else if (modelType === "bert") modules = bert(config, p, resolved.lmHead);
+  else if (modelType === "llama" || modelType === "mistral" || modelType === "qwen2") modules = llama(config, p);
+  else {
     throw new FormatError(
       "InvalidConfig",
       `config.json: expected model_type gpt2, bert, llama, mistral or qwen2 to build a manifest without weights, found ${JSON.stringify(modelType)}`,
     );
   }
-  const p = backbonePrefix(modelType, arch);
-  for (const [head, target] of Object.entries(tiedHeads(modelType, arch, config, p))) {
+  for (const [head, target] of Object.entries(tiedHeads(modelType, architecture, config, p))) {
     const t = modules[target];
     if (t) modules[head] = { shape: [...t.shape], layout: "linear", tiedTo: target };
   }
-  return buildManifest(arch, modelType, modules);
+  return buildManifest(architecture, modelType, modules);
 }

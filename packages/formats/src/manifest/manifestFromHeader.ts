@@ -2,10 +2,14 @@ import { FormatError } from "../errors.js";
 import { dict } from "../peft/dict.js";
 import type { TensorInfo } from "../safetensors/parseSafetensorsHeader.js";
 import { type BaseManifest, buildManifest, type ModuleLayout } from "./BaseManifest.js";
-import { architectureOf, backbonePrefix, type HfConfig, tiedHeads } from "./manifestFromConfig.js";
+import { type HfConfig, manifestForArchitecture, tiedHeads } from "./manifestFromConfig.js";
+import { resolveArchitecture } from "./resolveArchitecture.js";
 
 const EMBEDDING = /(?:^|\.)(?:wte|wpe|embed_tokens|\w+_embeddings|embed_positions|shared)$/;
 const CONV1D = /(?:^|\.)(?:c_attn|c_proj|c_fc|q_attn)$/;
+/** Families the runtime builds: their manifest is the modules it builds, checked against the header. */
+const BUILT = ["gpt2", "bert"];
+const BACKBONE_PREFIXES = ["transformer.", "bert."];
 
 /** Layout of a module from its name and model type (GPT-2 family: Conv1D for c_attn/c_proj/c_fc). */
 export function layoutOf(module: string, modelType: string): ModuleLayout {
@@ -15,23 +19,40 @@ export function layoutOf(module: string, modelType: string): ModuleLayout {
   return "linear";
 }
 
+type Shapes = ReadonlyMap<string, Pick<TensorInfo, "shape">> | Readonly<Record<string, Pick<TensorInfo, "shape">>>;
+
 /**
  * A base manifest from `config.json` plus a safetensors header (the tensor table only; no weight is
- * read): every 2-D `<module>.weight` is a module. Tied heads missing from the checkpoint
- * (`lm_head` of GPT2LMHeadModel...) are added with `tiedTo`, as `manifestFromConfig` does.
+ * read). For GPT-2 and BERT, the families the runtime builds, it is the manifest of what the runtime
+ * builds (`manifestFromConfig` with the class resolved from `architectures` or the tensor names), and
+ * every module's weight must be in the header with that shape (`ShapeMismatch` otherwise). For other
+ * families every 2-D `<module>.weight` is a module. Tied heads missing from the checkpoint
+ * (`lm_head` of GPT2LMHeadModel...) are listed with `tiedTo`.
  */
-export function manifestFromHeader(
-  config: HfConfig,
-  tensors: ReadonlyMap<string, Pick<TensorInfo, "shape">> | Readonly<Record<string, Pick<TensorInfo, "shape">>>,
-): BaseManifest {
-  const modelType = typeof config.model_type === "string" ? config.model_type : "";
-  const arch = architectureOf(config, modelType || "unknown");
+export function manifestFromHeader(config: HfConfig, tensors: Shapes): BaseManifest {
   const entries = tensors instanceof Map ? [...tensors] : Object.entries(tensors);
+  const shapes = new Map(entries.map(([name, info]) => [name, info.shape.map(Number)]));
+  const resolved = resolveArchitecture(config, (name) => shapes.has(name));
+  const { modelType, architecture, prefix } = resolved;
+  if (BUILT.includes(modelType)) {
+    const manifest = manifestForArchitecture(config, resolved);
+    for (const [module, m] of Object.entries(manifest.modules)) {
+      if (m.tiedTo) continue;
+      const found = weightShape(shapes, `${module}.weight`);
+      if (!found || found.join("x") !== m.shape.join("x")) {
+        throw new FormatError(
+          "ShapeMismatch",
+          `base checkpoint: expected ${module}.weight [${m.shape}] for ${architecture} from config.json, found ${found ? `[${found}]` : "none"}`,
+        );
+      }
+    }
+    return manifest;
+  }
   const modules = dict<{ shape: number[]; layout: ModuleLayout; tiedTo?: string }>();
-  for (const [name, info] of entries) {
-    if (!name.endsWith(".weight") || info.shape.length !== 2) continue;
+  for (const [name, shape] of shapes) {
+    if (!name.endsWith(".weight") || shape.length !== 2) continue;
     const module = name.slice(0, -".weight".length);
-    modules[module] = { shape: info.shape.map(Number), layout: layoutOf(module, modelType) };
+    modules[module] = { shape, layout: layoutOf(module, modelType) };
   }
   if (Object.keys(modules).length === 0) {
     throw new FormatError(
@@ -39,10 +60,20 @@ export function manifestFromHeader(
       `base checkpoint: expected 2-D <module>.weight tensors, found none among ${entries.length} tensors`,
     );
   }
-  const p = backbonePrefix(modelType, arch);
-  for (const [head, target] of Object.entries(tiedHeads(modelType, arch, config, p))) {
+  for (const [head, target] of Object.entries(tiedHeads(modelType, architecture, config, prefix))) {
     const t = modules[target];
     if (t && !modules[head]) modules[head] = { shape: [...t.shape], layout: "linear", tiedTo: target };
   }
-  return buildManifest(arch, modelType, modules);
+  return buildManifest(architecture, modelType, modules);
+}
+
+/** A weight's shape, found as named or with / without the backbone prefix (checkpoints store either). */
+function weightShape(shapes: ReadonlyMap<string, number[]>, name: string): number[] | undefined {
+  const direct = shapes.get(name);
+  if (direct) return direct;
+  for (const p of BACKBONE_PREFIXES) {
+    const other = name.startsWith(p) ? shapes.get(name.slice(p.length)) : shapes.get(p + name);
+    if (other) return other;
+  }
+  return undefined;
 }

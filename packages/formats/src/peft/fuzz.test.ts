@@ -28,14 +28,16 @@ it("a module named __proto__ stays a plain key", () => {
   expect(({} as Record<string, unknown>).polluted).toBeUndefined();
 });
 
+// Module names and patterns: valid regular expressions (a pattern that does not compile is InvalidConfig).
+const moduleName = fc.stringMatching(/^[a-z0-9_.]{0,12}$/);
 const validConfig = fc.record(
   {
     r: fc.integer({ min: 1, max: 256 }),
     lora_alpha: fc.double({ min: 0, max: 512, noNaN: true }),
-    target_modules: fc.oneof(fc.constant(null), fc.string(), fc.array(fc.string(), { maxLength: 4 })),
+    target_modules: fc.oneof(fc.constant(null), moduleName, fc.array(fc.string(), { maxLength: 4 })),
     fan_in_fan_out: fc.boolean(),
-    rank_pattern: fc.dictionary(fc.string(), fc.integer({ min: 1, max: 64 }), { maxKeys: 3 }),
-    alpha_pattern: fc.dictionary(fc.string(), fc.double({ min: 0, max: 64, noNaN: true }), { maxKeys: 3 }),
+    rank_pattern: fc.dictionary(moduleName, fc.integer({ min: 1, max: 64 }), { maxKeys: 3 }),
+    alpha_pattern: fc.dictionary(moduleName, fc.double({ min: 0, max: 64, noNaN: true }), { maxKeys: 3 }),
     use_rslora: fc.boolean(),
     future_option: fc.jsonValue(),
   },

@@ -2,7 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { FormatError } from "../errors.js";
+import { FormatError, isFormatError } from "../errors.js";
 import type { PeftAdapter, PeftReadResult } from "./PeftAdapter.js";
 import {
   MODEL_CARD_FILE,
@@ -100,5 +100,5 @@ export async function writePeftFolder(
 }
 
 function isFormat(e: unknown): e is FormatError {
-  return e instanceof FormatError;
+  return isFormatError(e);
 }

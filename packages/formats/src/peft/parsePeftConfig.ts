@@ -1,6 +1,8 @@
 import { FormatError, type Result, toResult } from "../errors.js";
+import { patternValue as patternLookup } from "./moduleMatch.js";
 import type { PeftConfig } from "./PeftAdapter.js";
-import { patternValue as patternLookup } from "./peftKeys.js";
+import { floatPathsOf, pythonJsonDumps } from "./pythonJson.js";
+import { validatePeftConfig } from "./validatePeftConfig.js";
 
 /** Keys of PEFT's `LoraConfig` (and its `PeftConfig` base) up to PEFT 0.17; others warn. */
 export const KNOWN_LORA_CONFIG_KEYS: ReadonlySet<string> = new Set([
@@ -45,36 +47,34 @@ export const KNOWN_LORA_CONFIG_KEYS: ReadonlySet<string> = new Set([
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
-function bad(key: string, expected: string, found: unknown): FormatError {
-  return new FormatError(
-    "InvalidConfig",
-    `adapter_config.json: expected ${key} to be ${expected}, found ${JSON.stringify(found) ?? String(found)}`,
-  );
+/** What a config looked like in its file: needed to write an unchanged config back byte for byte. */
+export interface ConfigSource {
+  /** JSON pointers of the numbers written as floats (`0.0`). */
+  floats: ReadonlySet<string>;
+  /** Keys the file did not have, with the default `parsePeftConfig` filled in. */
+  filled: ReadonlyMap<string, unknown>;
+  /** Keys whose value was normalized (`"rank_pattern": null` read as `{}`), with the value as written. */
+  written: ReadonlyMap<string, { value: unknown; read: unknown }>;
 }
 
-function numberMap(key: string, v: unknown): Record<string, number> {
-  if (v == null) return {};
-  if (typeof v !== "object" || Array.isArray(v)) throw bad(key, "an object of numbers", v);
-  for (const [k, n] of Object.entries(v)) {
-    if (typeof n !== "number" || !Number.isFinite(n) || n < 0) throw bad(`${key}.${k}`, "a non-negative number", n);
-  }
-  return { ...(v as Record<string, number>) };
-}
+const sources = new WeakMap<object, ConfigSource>();
 
-function stringList(key: string, v: unknown, allowString: boolean): string[] | string | null {
-  if (v == null) return null;
-  if (allowString && typeof v === "string") return v;
-  if (Array.isArray(v) && v.every((s) => typeof s === "string")) return [...v];
-  throw bad(key, allowString ? "a list of strings, a string or null" : "a list of strings or null", v);
+/** How `config` was written in its file, when it came from `parsePeftConfig` (not a copy of it). */
+export function configSourceOf(config: object): ConfigSource | undefined {
+  return sources.get(config);
 }
 
 /**
- * Parses and checks `adapter_config.json` (bytes, text or an already parsed object). Refuses what
- * would load wrong (`InvalidConfig`): not an object, not a LoRA, a rank that is not a positive
- * integer, patterns that are not numbers. Keys it does not know are kept and reported in `warnings`.
+ * Parses and checks `adapter_config.json` (bytes, text or an already parsed object): PEFT's defaults
+ * are filled in and every known field is checked (`InvalidConfig` naming the field, what is allowed
+ * and what was found: a rank that is not a positive integer, `lora_dropout` outside [0, 1), regular
+ * expressions that do not compile...). Keys it does not know are kept and reported in `warnings`.
+ * The returned object remembers which keys were filled in and which numbers were floats, so
+ * `serializePeftConfig` writes an unchanged config back exactly as PEFT wrote it.
  */
 export function parsePeftConfig(input: Uint8Array | string | unknown): { config: PeftConfig; warnings: string[] } {
   let raw: unknown = input;
+  let floats: ReadonlySet<string> = new Set();
   if (input instanceof Uint8Array || typeof input === "string") {
     let text: string;
     try {
@@ -93,46 +93,23 @@ export function parsePeftConfig(input: Uint8Array | string | unknown): { config:
         { cause },
       );
     }
+    floats = floatPathsOf(text);
   }
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     throw new FormatError(
       "InvalidConfig",
-      `adapter_config.json: expected a JSON object, found ${Array.isArray(raw) ? "an array" : typeof raw}`,
+      `adapter_config.json: expected a JSON object, found ${Array.isArray(raw) ? "an array" : raw === null ? "null" : typeof raw}`,
     );
   }
   const obj = raw as Record<string, unknown>;
-  const peftType = obj.peft_type ?? "LORA";
-  if (peftType !== "LORA") throw bad("peft_type", '"LORA" (the only adapter type this package reads)', peftType);
-  const r = obj.r ?? 8;
-  if (typeof r !== "number" || !Number.isInteger(r) || r < 1) throw bad("r", "a positive integer", r);
-  const alpha = obj.lora_alpha ?? 8;
-  if (typeof alpha !== "number" || !Number.isFinite(alpha)) throw bad("lora_alpha", "a finite number", alpha);
-  const fifo = obj.fan_in_fan_out ?? false;
-  if (typeof fifo !== "boolean") throw bad("fan_in_fan_out", "a boolean", fifo);
-  const rslora = obj.use_rslora ?? false;
-  if (typeof rslora !== "boolean") throw bad("use_rslora", "a boolean", rslora);
-  const base = obj.base_model_name_or_path ?? null;
-  if (base !== null && typeof base !== "string") throw bad("base_model_name_or_path", "a string or null", base);
-  const task = obj.task_type ?? null;
-  if (task !== null && typeof task !== "string") throw bad("task_type", "a string or null", task);
-  const rankPattern = numberMap("rank_pattern", obj.rank_pattern);
-  for (const [k, v] of Object.entries(rankPattern)) {
-    if (!Number.isInteger(v) || v < 1) throw bad(`rank_pattern.${k}`, "a positive integer", v);
+  const config = validatePeftConfig(obj);
+  const filled = new Map<string, unknown>();
+  const written = new Map<string, { value: unknown; read: unknown }>();
+  for (const k of Object.keys(config)) {
+    if (!Object.hasOwn(obj, k) || obj[k] === undefined) filled.set(k, config[k]);
+    else if (!sameJson(obj[k], config[k])) written.set(k, { value: obj[k], read: structuredClone(config[k]) });
   }
-  const config: PeftConfig = {
-    ...obj,
-    peft_type: "LORA",
-    r,
-    lora_alpha: alpha,
-    target_modules: stringList("target_modules", obj.target_modules, true),
-    fan_in_fan_out: fifo,
-    rank_pattern: rankPattern,
-    alpha_pattern: numberMap("alpha_pattern", obj.alpha_pattern),
-    modules_to_save: stringList("modules_to_save", obj.modules_to_save, false) as string[] | null,
-    use_rslora: rslora,
-    base_model_name_or_path: base,
-    task_type: task,
-  };
+  sources.set(config, { floats, filled, written });
   const warnings = Object.keys(obj)
     .filter((k) => !KNOWN_LORA_CONFIG_KEYS.has(k))
     .map(
@@ -162,22 +139,24 @@ export function loraScale(module: string, config: PeftConfig): number {
 }
 
 /**
- * The config as PEFT writes it: keys sorted, two-space indent (`json.dumps(..., indent=2,
- * sort_keys=True)`), so the same config always gives the same bytes.
+ * The config as PEFT writes it: `json.dumps(config, indent=2, sort_keys=True)`, no trailing newline.
+ * A config from `parsePeftConfig` keeps what it had in its file (floats stay floats, defaults that
+ * were filled in and not changed are left out), so reading and writing an unchanged config gives
+ * the same bytes. A config built in code writes `lora_dropout` as a float, as PEFT's dataclass does.
  */
 export function serializePeftConfig(config: PeftConfig): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(sortKeys(config), null, 2));
+  const source = configSourceOf(config);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(config)) {
+    if (source?.filled.has(k) && sameJson(source.filled.get(k), v)) continue;
+    const w = source?.written.get(k);
+    out[k] = w && sameJson(w.read, v) ? w.value : v;
+  }
+  const floats = new Set(source?.floats ?? []);
+  if (!source || source.filled.has("lora_dropout")) floats.add("/lora_dropout");
+  return new TextEncoder().encode(pythonJsonDumps(out, floats));
 }
 
-function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (typeof v === "object" && v !== null) {
-    // fromEntries defines own properties, so a key such as "__proto__" stays a plain key.
-    return Object.fromEntries(
-      Object.keys(v)
-        .sort()
-        .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]),
-    );
-  }
-  return v;
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }

@@ -3,9 +3,10 @@ import { parseModelCard } from "../modelcard/modelCard.js";
 import { parseSafetensors } from "../safetensors/parseSafetensors.js";
 import type { Tensor } from "../safetensors/SafetensorsFile.js";
 import { dict } from "./dict.js";
+import { matchesTarget, savedModuleOf } from "./moduleMatch.js";
 import type { PeftAdapter, PeftModuleWeights, PeftReadResult } from "./PeftAdapter.js";
 import { parsePeftConfig, rankAndAlpha } from "./parsePeftConfig.js";
-import { matchesTarget, parseModulesToSaveKey, parsePeftKey, stripPrefix } from "./peftKeys.js";
+import { parseModulesToSaveKey, parsePeftKey, peftKey, stripPrefix } from "./peftKeys.js";
 
 export const PEFT_CONFIG_FILE = "adapter_config.json";
 export const PEFT_WEIGHTS_FILE = "adapter_model.safetensors";
@@ -23,7 +24,13 @@ export function pickleRefusedMessage(where = PEFT_PICKLE_FILE): string {
   );
 }
 
-type Partial = { kind?: "lora" | "embedding"; A?: Tensor; B?: Tensor; bias?: Tensor };
+type Partial = {
+  kind?: "lora" | "embedding";
+  A?: Tensor;
+  B?: Tensor;
+  bias?: Tensor;
+  keys: { A?: string; B?: string; bias?: string };
+};
 
 /**
  * Reads a PEFT LoRA adapter from its files (`adapter_config.json`, `adapter_model.safetensors`,
@@ -55,7 +62,7 @@ export function readPeftAdapter(files: Readonly<Record<string, Uint8Array>>): Pe
     const t = file.getTensor(key);
     const lora = parsePeftKey(key);
     if (lora) {
-      const slot = parts.get(lora.module) ?? {};
+      const slot = parts.get(lora.module) ?? { keys: {} };
       const kind = lora.part.startsWith("lora_embedding") ? "embedding" : "lora";
       if (slot.kind && slot.kind !== kind) {
         throw new FormatError(
@@ -64,9 +71,15 @@ export function readPeftAdapter(files: Readonly<Record<string, Uint8Array>>): Pe
         );
       }
       slot.kind = kind;
-      if (lora.part === "lora_B.bias") slot.bias = t;
-      else if (lora.part.endsWith("A")) slot.A = t;
-      else slot.B = t;
+      const field = lora.part === "lora_B.bias" ? "bias" : lora.part.endsWith("A") ? "A" : "B";
+      if (slot[field]) {
+        throw new FormatError(
+          "InvalidConfig",
+          `PEFT adapter: expected one ${lora.part} tensor for module ${lora.module}, found a second one (${JSON.stringify(key)})`,
+        );
+      }
+      slot[field] = t;
+      if (key !== peftKey(lora.module, lora.part)) slot.keys[field] = key;
       parts.set(lora.module, slot);
       continue;
     }
@@ -90,7 +103,13 @@ export function readPeftAdapter(files: Readonly<Record<string, Uint8Array>>): Pe
       );
     }
     checkFactorShapes(module, p.A, p.B, rankAndAlpha(module, config).r);
-    modules[module] = { kind: p.kind ?? "lora", A: p.A, B: p.B, ...(p.bias ? { bias: p.bias } : {}) };
+    modules[module] = {
+      kind: p.kind ?? "lora",
+      A: p.A,
+      B: p.B,
+      ...(p.bias ? { bias: p.bias } : {}),
+      ...(Object.keys(p.keys).length > 0 ? { keys: p.keys } : {}),
+    };
     if (Array.isArray(config.target_modules) && !matchesTarget(module, config.target_modules)) {
       warnings.push(
         `module ${module} has LoRA weights but is not matched by target_modules ${JSON.stringify(config.target_modules)}`,
@@ -128,12 +147,9 @@ export function safeReadPeftAdapter(files: Readonly<Record<string, Uint8Array>>)
 
 /** Current PEFT writes a `modules_to_save` copy as `base_model.model.<module>.<param>`. */
 function modulesToSaveByConfig(key: string, modulesToSave: string[] | null): { module: string; param: string } | null {
-  if (!modulesToSave || modulesToSave.length === 0) return null;
   const name = stripPrefix(key);
-  const dot = name.lastIndexOf(".");
-  if (dot <= 0) return null;
-  const module = name.slice(0, dot);
-  return matchesTarget(module, modulesToSave) ? { module, param: name.slice(dot + 1) } : null;
+  const module = savedModuleOf(name, modulesToSave);
+  return module === null ? null : { module, param: name.slice(module.length + 1) };
 }
 
 /** A [r, in(, kh, kw)] and B [out, r(, 1, 1)] must agree on the rank, which must match the config. */

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { RuntimeError } from "./errors.js";
+import { isRuntimeError, RuntimeError } from "./errors.js";
 import { initWasm, requestedWasmThreads, startWasm, WASM_START_TIMEOUT_MS } from "./wasm.js";
 
 export type BackendName = "wasm" | "cpu" | "tensorflow" | "webgpu";
@@ -73,7 +73,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
       notes.push(`${name} unavailable: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
-  if (lastError instanceof RuntimeError) throw lastError;
+  if (isRuntimeError(lastError)) throw lastError;
   throw new RuntimeError("BackendInitFailed", `could not initialize backend '${requested}': ${String(lastError)}`, {
     cause: lastError,
   });

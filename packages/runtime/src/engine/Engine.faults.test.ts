@@ -23,7 +23,7 @@ async function outcome(p: Promise<unknown>): Promise<{ ok: true } | { ok: false;
 describe("Engine faults", () => {
   it("a corrupt or mismatched adapter fails only its own requests, naming the adapter and the layer", async () => {
     const base = createSyntheticMlp({ dims: DIMS, seed: 2 });
-    const engine = new Engine({ maxBatchSize: 16, maxWaitMs: 20 });
+    const engine = new Engine({ maxBatchSize: 16, flush: "manual" });
     engine.addBase("b", base);
     engine.registerAdapter("good", { kind: "custom", load: (b) => syntheticAdapter(b, { rank: 4, seed: 1 }) });
     engine.registerAdapter("nan", {
@@ -58,8 +58,11 @@ describe("Engine faults", () => {
     const input = seededValues(5, 16);
     const names = ["good", "nan", "good", "wrong-shape", "wrong-module", "unreadable", "no-loader", "__base__"];
     const before = tf.memory().numTensors;
-    const results = await Promise.all(names.map((adapter) => outcome(engine.forward({ adapter, input }))));
+    const pending = Promise.all(names.map((adapter) => outcome(engine.forward({ adapter, input }))));
+    await engine.flush(); // all eight in one batch: the failures must stay with their own rows
+    const results = await pending;
     expect(results.map((r) => r.ok)).toEqual([true, false, true, false, false, false, false, true]);
+    expect(engine.stats()).toMatchObject({ batches: 1, largestBatch: 2 + 1 }); // the rows whose adapters loaded
     const fail = (i: number) => results[i] as { code: string; message: string };
     expect(fail(1)).toMatchObject({ code: "AdapterLoadFailed" });
     expect(fail(1).message).toContain("'nan'");
@@ -73,7 +76,9 @@ describe("Engine faults", () => {
     expect(fail(5).message).toContain("expected JSON");
     expect(fail(6)).toMatchObject({ code: "AdapterLoadFailed" });
     // the engine keeps serving, with the right numbers
-    const ok = await engine.forward({ adapter: "good", input });
+    const next = engine.forward({ adapter: "good", input });
+    await engine.flush();
+    const ok = await next;
     const expected = referenceMlp(mlpArrays(base), input, syntheticAdapterArrays(base, { rank: 4, seed: 1 }));
     ok.data.forEach((v, i) => {
       expect(v).toBeCloseTo(expected[i] as number, 4);
@@ -84,7 +89,7 @@ describe("Engine faults", () => {
   });
 
   it("a cancelled request frees its queue slot and is rejected with Cancelled", async () => {
-    const engine = new Engine({ maxBatchSize: 8, maxWaitMs: 30, maxQueued: 2 });
+    const engine = new Engine({ maxBatchSize: 8, flush: "manual", maxQueued: 2 });
     engine.addBase("b", createSyntheticMlp({ dims: DIMS }));
     const input = seededValues(1, 16);
     const abort = new AbortController();
@@ -95,6 +100,7 @@ describe("Engine faults", () => {
     expect(await first).toMatchObject({ ok: false, code: "Cancelled" });
     expect(engine.stats().queued).toBe(1);
     const third = engine.forward({ input });
+    await engine.flush();
     const [a, b] = await Promise.all([second, third]);
     expect(a.batchSize).toBe(2);
     expect(Array.from(a.data)).toEqual(Array.from(b.data));

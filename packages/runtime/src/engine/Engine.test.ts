@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { initBackend } from "../backend/initBackend.js";
+import { describe, expect, it } from "vitest";
+import { useBackend } from "../../test/useBackend.js";
 import { Engine } from "./Engine.js";
 import {
   createSyntheticMlp,
@@ -36,19 +36,18 @@ function specs(base: ServableBase): Array<SyntheticAdapterSpec & { name: string 
 
 for (const backend of ["cpu", "wasm"] as const) {
   describe(`Engine on ${backend}`, () => {
-    let previous: string;
-    beforeAll(async () => {
-      previous = tf.getBackend();
-      await initBackend({ backend });
-    });
-    afterAll(async () => {
-      await initBackend({ backend: previous as "wasm" });
-    });
+    useBackend(backend);
 
     it("batches 32 adapters with mixed ranks and scales plus __base__ rows; each row equals the request run alone and the reference", async () => {
       const start = tf.memory().numTensors;
       const base = createSyntheticMlp({ dims: DIMS, seed: 3 });
-      const engine = new Engine({ maxBatchSize: 64, maxWaitMs: 20, cacheBytes: 64 * 2 ** 20 });
+      // Manual flush: the 64 requests form one batch whatever the machine's timing.
+      const engine = new Engine({ maxBatchSize: 64, flush: "manual", cacheBytes: 64 * 2 ** 20 });
+      const run = async (r: Parameters<Engine["forward"]>[0]) => {
+        const p = engine.forward(r);
+        await engine.flush();
+        return p;
+      };
       let baseLoads = 0;
       engine.addBase("mlp", () => {
         baseLoads++;
@@ -63,12 +62,14 @@ for (const backend of ["cpu", "wasm"] as const) {
         scale: [1, 0.5, 2, -1, 0][i % 5] as number,
         input: seededValues(9000 + i, DIMS[0] as number),
       }));
-      const batched = await Promise.all(
-        rows.map((r) => engine.forward({ adapter: r.adapter, scale: r.scale, input: r.input })),
-      );
+      await engine.getBase(); // loaded once, so the forwards below queue at once
+      const pending = rows.map((r) => engine.forward({ adapter: r.adapter, scale: r.scale, input: r.input }));
+      expect(engine.stats()).toMatchObject({ queued: 64, batches: 0 });
+      await engine.flush();
+      const batched = await Promise.all(pending);
       expect(engine.stats().largestBatch).toBe(64);
       const alone: ForwardResult[] = [];
-      for (const r of rows) alone.push(await engine.forward({ adapter: r.adapter, scale: r.scale, input: r.input }));
+      for (const r of rows) alone.push(await run({ adapter: r.adapter, scale: r.scale, input: r.input }));
       expect(alone.every((a) => a.batchSize === 1)).toBe(true);
       rows.forEach((r, i) => {
         const spec = all.find((s) => s.name === r.adapter);
@@ -82,12 +83,12 @@ for (const backend of ["cpu", "wasm"] as const) {
       const plain = referenceMlp(ref, rows[4]?.input as Float32Array);
       expect(maxAbsDiff((batched[4] as ForwardResult).data, plain)).toBeLessThan(1e-4);
       // requests by digest resolve to the same adapter
-      const byDigest = await engine.forward({
+      const byDigest = await run({
         adapter: "sha256-tenant-3",
         scale: 1,
         input: rows[0]?.input as Float32Array,
       });
-      const byName = await engine.forward({ adapter: "tenant-3", scale: 1, input: rows[0]?.input as Float32Array });
+      const byName = await run({ adapter: "tenant-3", scale: 1, input: rows[0]?.input as Float32Array });
       expect(Array.from(byDigest.data)).toEqual(Array.from(byName.data));
       expect(baseLoads).toBe(1);
       expect(engine.stats()).toMatchObject({ baseLoads: 1 });

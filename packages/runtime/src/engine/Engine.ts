@@ -1,51 +1,25 @@
 import { Rng, registerLoraKernels } from "@lowrank/core";
-import * as tf from "@tensorflow/tfjs-core";
 import { isRuntimeError, RuntimeError } from "../backend/errors.js";
 import { type SamplingOptions, sampleToken, validateSampling } from "../models/sampleToken.js";
-import { AdapterCache, type AdapterCacheStats } from "./AdapterCache.js";
-import { coreBgmvKernel, type GatherLoraKernel, LoraBatchPlan } from "./LoraBatchPlan.js";
+import type { AdapterCacheStats } from "./AdapterCache.js";
+import { type AdapterInfo, AdapterRegistry } from "./AdapterRegistry.js";
+import { BatchScheduler, systemClock } from "./BatchScheduler.js";
+import { checkForwardInput } from "./checkForwardInput.js";
+import { computeBatch, splitBatchOutput } from "./computeBatch.js";
+import { type EngineOptions, type ResolvedEngineOptions, resolveEngineOptions } from "./engineOptions.js";
+import type { LoraBatchKernel } from "./LoraBatchPlan.js";
 import { MergedWeights } from "./MergedWeights.js";
-import { peftLoader } from "./peftLoader.js";
-import { ResidentAdapter } from "./ResidentAdapter.js";
+import type { ResidentAdapter } from "./ResidentAdapter.js";
 import {
-  type AdapterLoader,
   type AdapterSource,
-  type AdapterWeights,
   BASE_ADAPTER,
   type ForwardRequest,
   type ForwardResult,
-  type LinearFn,
   type ServableBase,
 } from "./types.js";
 
-export interface EngineOptions {
-  /** `unmerged` (default): many tenants per batch. `merged`: one hot adapter folded into the weights per batch. */
-  mode?: "unmerged" | "merged";
-  /** Most examples in one batch (default 32). */
-  maxBatchSize?: number;
-  /** Longest a request waits for others to share its batch (default 2 ms). */
-  maxWaitMs?: number;
-  /** Most requests waiting; more are refused with `Overloaded` (default 4096). */
-  maxQueued?: number;
-  /** Byte budget of resident adapters (default 256 MiB). Pinned adapters may exceed it briefly. */
-  cacheBytes?: number;
-  /** Turns an adapter source (folder, bytes) into weights (default: PEFT format); `custom` sources load themselves. */
-  loader?: AdapterLoader;
-  /**
-   * Gathered LoRA kernel for heterogeneous batches. Default: @lowrank/core's `bgmv` (custom kernels on
-   * cpu and webgpu, the fastest measured op composition on wasm). `"portable"`: stacked batched matmuls.
-   */
-  kernel?: GatherLoraKernel | "portable";
-}
-
-export interface AdapterInfo {
-  name: string;
-  digest?: string;
-  source: AdapterSource["kind"];
-  path?: string;
-  /** Bases it is resident for, with its size and rank there. */
-  loaded: Array<{ base: string; bytes: number; rank: number; pinned: number }>;
-}
+export type { AdapterInfo } from "./AdapterRegistry.js";
+export type { EngineOptions } from "./engineOptions.js";
 
 export interface EngineStats {
   baseLoads: number;
@@ -68,6 +42,7 @@ export interface GenerateRequest extends Omit<ForwardRequest, "input" | "shape">
 
 interface Pending {
   req: ForwardRequest;
+  shape: number[];
   baseId: string;
   adapter: string;
   scale: number;
@@ -84,57 +59,48 @@ interface BaseSlot {
   base?: ServableBase;
   loading?: Promise<ServableBase>;
   merged?: MergedWeights;
-  /** The base batches right-padded sequences (`causalPadding`); known once loaded, or at once when given as an object. */
-  padded?: boolean;
 }
-
-const SEP = "\u0000";
 
 /**
  * Serves forward requests for many adapters over shared frozen bases. Each base is loaded once and
  * never copied; adapters load on demand into an LRU cache (byte budget, pinned while a batch uses
- * them); concurrent requests are batched dynamically, x·W computed once per batch and each row's LoRA
- * term added by a gathered kernel, so a row's output equals the same request run alone.
+ * them); concurrent requests are batched dynamically (`BatchScheduler`), x·W computed once per batch and
+ * each row's LoRA term added by a gathered kernel (`computeBatch`), so a row's output equals the same
+ * request run alone. Options are validated up front: bad values throw `InvalidArgument`.
  */
 export class Engine {
   readonly mode: "unmerged" | "merged";
-  private readonly gatherKernel: GatherLoraKernel | undefined;
-  private readonly opts: Required<Omit<EngineOptions, "loader" | "kernel" | "mode">>;
+  private readonly gatherKernel: LoraBatchKernel;
+  private readonly opts: ResolvedEngineOptions;
   private readonly bases = new Map<string, BaseSlot>();
-  private readonly registry = new Map<string, { source: AdapterSource; digest?: string }>();
-  private readonly digests = new Map<string, string>();
-  private readonly cache: AdapterCache<ResidentAdapter>;
-  private queue: Pending[] = [];
-  private running: Promise<void> | null = null;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly adaptersById: AdapterRegistry;
+  private readonly scheduler: BatchScheduler<Pending>;
   private closed = false;
+  /** Base loads that forwards wait on before they queue (so `flush` waits for them too). */
+  private readonly arriving = new Set<Promise<unknown>>();
   private counters = { baseLoads: 0, batches: 0, rows: 0, largestBatch: 0 };
 
-  constructor(private readonly options: EngineOptions = {}) {
-    this.mode = options.mode ?? "unmerged";
-    if (options.kernel === "portable") this.gatherKernel = undefined;
-    else if (options.kernel) this.gatherKernel = options.kernel;
-    else {
-      registerLoraKernels();
-      this.gatherKernel = coreBgmvKernel;
-    }
-    this.opts = {
-      maxBatchSize: options.maxBatchSize ?? 32,
-      maxWaitMs: options.maxWaitMs ?? 2,
-      maxQueued: options.maxQueued ?? 4096,
-      cacheBytes: options.cacheBytes ?? 256 * 2 ** 20,
-    };
-    this.cache = new AdapterCache<ResidentAdapter>(this.opts.cacheBytes, (key) => {
-      const [baseId] = key.split(SEP);
-      this.bases.get(baseId as string)?.merged?.forget(key);
-    });
+  constructor(options: EngineOptions = {}) {
+    this.opts = resolveEngineOptions(options as Record<string, unknown>);
+    this.mode = this.opts.mode;
+    registerLoraKernels();
+    this.gatherKernel = this.opts.kernel;
+    this.adaptersById = new AdapterRegistry(this.opts.cacheBytes, options.loader, (baseId, key) =>
+      this.bases.get(baseId)?.merged?.forget(key),
+    );
+    this.scheduler = new BatchScheduler<Pending>({ ...this.opts, clock: options.clock ?? systemClock }, (items) =>
+      this.runBatch(items),
+    );
   }
 
   /** Registers a base under `id`; a function is called once, on first use. */
   addBase(id: string, base: ServableBase | (() => Promise<ServableBase> | ServableBase)): void {
     if (this.bases.has(id)) throw new RuntimeError("InvalidArgument", `base '${id}' is already registered`);
     if (typeof base === "function") this.bases.set(id, { load: base });
-    else this.bases.set(id, { load: () => base, padded: Boolean(base.causalPadding) });
+    else {
+      this.bases.set(id, { load: () => base, base, merged: new MergedWeights(base) });
+      this.counters.baseLoads++;
+    }
   }
 
   baseIds(): string[] {
@@ -143,14 +109,13 @@ export class Engine {
 
   /** The loaded base (loading it if needed); `id` may be omitted when there is exactly one. */
   async getBase(id?: string): Promise<ServableBase> {
-    const slot = this.baseSlot(id);
+    const slot = this.bases.get(this.baseKey(id)) as BaseSlot;
     if (slot.base) return slot.base;
     slot.loading ??= (async () => {
       try {
         const base = await slot.load();
         this.counters.baseLoads++;
         slot.base = base;
-        slot.padded = Boolean(base.causalPadding);
         slot.merged = new MergedWeights(base);
         return base;
       } catch (error) {
@@ -165,112 +130,116 @@ export class Engine {
 
   /** Makes an adapter known by name (nothing is loaded until a request or `loadAdapter` needs it). */
   registerAdapter(name: string, source: AdapterSource, options: { digest?: string } = {}): void {
-    if (!name || name === BASE_ADAPTER)
-      throw new RuntimeError(
-        "InvalidArgument",
-        `adapter name: expected a non-empty name other than '${BASE_ADAPTER}', found '${name}'`,
-      );
-    const previous = this.registry.get(name);
-    if (previous) this.unloadAdapter(name);
-    this.registry.set(name, { source, digest: options.digest });
-    if (options.digest) this.digests.set(options.digest, name);
+    this.adaptersById.register(name, source, options.digest);
   }
 
   adapters(): AdapterInfo[] {
-    return [...this.registry].map(([name, entry]) => ({
-      name,
-      digest: entry.digest,
-      source: entry.source.kind,
-      path: entry.source.kind === "folder" ? entry.source.path : undefined,
-      loaded: [...this.bases.keys()].flatMap((base) => {
-        const key = base + SEP + name;
-        const r = this.cache.peek(key);
-        return r ? [{ base, bytes: r.bytes, rank: r.maxRank, pinned: this.cache.refs(key) }] : [];
-      }),
-    }));
+    return this.adaptersById.info(this.baseIds());
   }
 
   /** Loads (prefetches) an adapter for a base so the first request does not wait for it. */
   async loadAdapter(nameOrDigest: string, baseId?: string): Promise<AdapterInfo> {
-    const name = this.resolveAdapter(nameOrDigest);
+    const name = this.adaptersById.resolve(nameOrDigest);
     const baseKey = this.baseKey(baseId);
     const base = await this.getBase(baseKey);
-    await this.cache.prefetch(baseKey + SEP + name, () => this.loadResident(name, base));
+    await this.adaptersById.prefetch(name, base, baseKey);
     return this.adapters().find((a) => a.name === name) as AdapterInfo;
   }
 
-  /** Drops an adapter from the cache (after the batches using it finish); `forget` also unregisters it. */
-  unloadAdapter(nameOrDigest: string, options: { forget?: boolean } = {}): boolean {
-    const name = this.resolveAdapter(nameOrDigest);
-    let any = false;
-    for (const base of this.bases.keys()) any = this.cache.evict(base + SEP + name) || any;
-    if (options.forget) {
-      const digest = this.registry.get(name)?.digest;
-      if (digest) this.digests.delete(digest);
-      this.registry.delete(name);
+  /**
+   * Registers `source` as `name` and loads it for a base, all or nothing: when loading fails, the name is
+   * unregistered again (or its previous registration restored) and the error is rethrown.
+   */
+  async addAdapter(name: string, source: AdapterSource, baseId?: string): Promise<AdapterInfo> {
+    const baseKey = this.baseKey(baseId);
+    const previous = this.adaptersById.snapshot(name);
+    this.adaptersById.register(name, source);
+    try {
+      return await this.loadAdapter(name, baseKey);
+    } catch (error) {
+      this.adaptersById.unregister(name);
+      if (previous) this.adaptersById.register(name, previous.source, previous.digest);
+      throw error;
     }
+  }
+
+  /**
+   * Drops an adapter from the cache (after the batches using it finish); `forget` also unregisters it.
+   * Returns whether it was resident; throws `NotFound` for a name or digest the engine does not know.
+   */
+  unloadAdapter(nameOrDigest: string, options: { forget?: boolean } = {}): boolean {
+    const name = this.adaptersById.resolve(nameOrDigest);
+    const any = this.adaptersById.evict(name);
+    if (options.forget) this.adaptersById.unregister(name);
     return any;
   }
 
   /** Runs one example through its base with its adapter; resolves when its batch is done. */
-  forward(req: ForwardRequest): Promise<ForwardResult> {
+  async forward(req: ForwardRequest): Promise<ForwardResult> {
+    const baseId = this.baseKey(req.base);
+    const slot = this.bases.get(baseId) as BaseSlot;
+    let base = slot.base;
+    if (!base) {
+      const loading = this.getBase(baseId);
+      this.arriving.add(loading);
+      try {
+        base = await loading;
+      } finally {
+        this.arriving.delete(loading);
+      }
+    }
     return new Promise<ForwardResult>((resolve, reject) => {
       try {
         if (this.closed) throw new RuntimeError("Cancelled", "the engine is closed");
         if (req.signal?.aborted) throw new RuntimeError("Cancelled", "the request was cancelled before it was queued");
-        if (this.queue.length >= this.opts.maxQueued) {
-          throw new RuntimeError(
-            "Overloaded",
-            `queue full: expected fewer than ${this.opts.maxQueued} waiting requests, found ${this.queue.length}`,
-          );
-        }
-        const baseId = this.baseKey(req.base);
         const adapter =
-          req.adapter === undefined || req.adapter === BASE_ADAPTER ? BASE_ADAPTER : this.resolveAdapter(req.adapter);
+          req.adapter === undefined || req.adapter === BASE_ADAPTER
+            ? BASE_ADAPTER
+            : this.adaptersById.resolve(req.adapter);
         const scale = req.scale ?? 1;
         if (!Number.isFinite(scale))
           throw new RuntimeError("InvalidArgument", `scale: expected a finite number, found ${scale}`);
-        const shape = req.shape ?? [req.input.length];
-        const size = shape.reduce((a, b) => a * b, 1);
-        if (!shape.every((d) => Number.isInteger(d) && d > 0) || size !== req.input.length) {
-          throw new RuntimeError(
-            "InvalidArgument",
-            `input: expected ${size} values for shape [${shape}], found ${req.input.length}`,
-          );
-        }
-        const problem = this.bases.get(baseId)?.base?.checkInput?.(shape);
-        if (problem) throw new RuntimeError("InvalidArgument", problem);
+        const shape = checkForwardInput(base, req.input, req.shape);
         // Causal sequence models batch lengths of one bucket together, right-padded: up to 16 tokens, then
         // powers of two (so past 16 at most half of a batch's positions are padding). Other bases batch
         // equal shapes only.
-        const padded = this.bases.get(baseId)?.padded && shape.length === 1;
+        const padded = Boolean(base.causalPadding) && shape.length === 1;
         const bucket = Math.max(16, 2 ** Math.ceil(Math.log2(shape[0] as number)));
         const shapeKey = padded ? `seq<=${bucket}` : shape.join("x");
         const key = [baseId, shapeKey, ...(this.mode === "merged" ? [adapter, scale] : [])].join("|");
         const p: Pending = {
-          req: { ...req, shape },
+          req,
+          shape,
           baseId,
           adapter,
           scale,
           key,
-          enqueuedAt: now(),
+          enqueuedAt: this.scheduler.now(),
           settled: false,
           resolve,
           reject,
           cleanup: () => {},
         };
         const onAbort = () => {
-          this.queue = this.queue.filter((q) => q !== p);
+          this.scheduler.remove(p);
           this.settle(p, new RuntimeError("Cancelled", `request for adapter '${adapter}' was cancelled`));
         };
         req.signal?.addEventListener("abort", onAbort, { once: true });
         p.cleanup = () => req.signal?.removeEventListener("abort", onAbort);
-        this.queue.push(p);
-        this.schedule();
+        this.scheduler.push(p);
       } catch (error) {
         reject(error);
       }
     });
+  }
+
+  /** Starts every queued batch now and resolves when none is left (the only trigger with `flush: "manual"`). */
+  async flush(): Promise<void> {
+    while (this.arriving.size > 0) {
+      await Promise.allSettled([...this.arriving]);
+      await Promise.resolve(); // let the waiting forwards queue
+    }
+    return this.scheduler.flush();
   }
 
   /** Greedy decoding on a causal-LM base: each step is a forward that batches with other requests. */
@@ -282,6 +251,7 @@ export class Engine {
         `generate: expected a causal-lm base, found '${base.kind}' (${base.id})`,
       );
     validateSampling(req);
+    checkForwardInput(base, req.inputIds); // the prompt is checked even when no step runs
     const rng = new Rng(req.seed ?? 0);
     const tokens = [...req.inputIds];
     const generated: number[] = [];
@@ -311,10 +281,9 @@ export class Engine {
     const baseKey = this.baseKey(baseId);
     if (nameOrDigest === undefined || nameOrDigest === BASE_ADAPTER)
       return { name: BASE_ADAPTER, adapter: null, release: () => {} };
-    const name = this.resolveAdapter(nameOrDigest);
+    const name = this.adaptersById.resolve(nameOrDigest);
     const base = await this.getBase(baseKey);
-    const key = baseKey + SEP + name;
-    const adapter = await this.cache.acquire(key, () => this.loadResident(name, base));
+    const adapter = await this.adaptersById.acquire(name, base, baseKey);
     let released = false;
     return {
       name,
@@ -322,13 +291,13 @@ export class Engine {
       release: () => {
         if (released) return;
         released = true;
-        this.cache.release(key);
+        this.adaptersById.release(name, baseKey);
       },
     };
   }
 
-  /** The gathered LoRA kernel mixed batches use (undefined: the portable stacked path). */
-  get loraKernel(): GatherLoraKernel | undefined {
+  /** How mixed batches get each row's LoRA term (the `kernel` option). */
+  get loraKernel(): LoraBatchKernel {
     return this.gatherKernel;
   }
 
@@ -339,7 +308,13 @@ export class Engine {
 
   /** Whether `nameOrDigest` names a registered adapter (or is `__base__`). */
   hasAdapter(nameOrDigest: string): boolean {
-    return nameOrDigest === BASE_ADAPTER || this.registry.has(nameOrDigest) || this.digests.has(nameOrDigest);
+    if (nameOrDigest === BASE_ADAPTER) return true;
+    try {
+      this.adaptersById.resolve(nameOrDigest);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   stats(): EngineStats {
@@ -349,29 +324,22 @@ export class Engine {
       merges += s.merged?.merges ?? 0;
       unmerges += s.merged?.unmerges ?? 0;
     }
-    return { ...this.counters, merges, unmerges, queued: this.queue.length, cache: this.cache.stats() };
+    return { ...this.counters, merges, unmerges, queued: this.scheduler.size, cache: this.adaptersById.stats() };
   }
 
   /** Refuses new work, cancels what is queued, waits for the running batch, frees every tensor. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.timer);
-    for (const p of this.queue) this.settle(p, new RuntimeError("Cancelled", "the engine is closing"));
-    this.queue = [];
-    await this.running;
-    this.cache.clear();
+    const left = await this.scheduler.close();
+    for (const p of left) this.settle(p, new RuntimeError("Cancelled", "the engine is closing"));
+    this.adaptersById.clear();
     for (const slot of this.bases.values()) {
       slot.merged?.unmerge();
       slot.base?.dispose();
       slot.base = undefined;
       slot.loading = undefined;
     }
-  }
-
-  private baseSlot(id?: string): BaseSlot {
-    const slot = this.bases.get(this.baseKey(id));
-    return slot as BaseSlot;
   }
 
   private baseKey(id?: string): string {
@@ -391,45 +359,6 @@ export class Engine {
     return id;
   }
 
-  private resolveAdapter(nameOrDigest: string): string {
-    if (this.registry.has(nameOrDigest)) return nameOrDigest;
-    const byDigest = this.digests.get(nameOrDigest);
-    if (byDigest) return byDigest;
-    throw new RuntimeError(
-      "NotFound",
-      `adapter '${nameOrDigest}': expected a registered adapter name or digest, found none`,
-    );
-  }
-
-  private async loadResident(name: string, base: ServableBase): Promise<ResidentAdapter> {
-    const entry = this.registry.get(name);
-    if (!entry) throw new RuntimeError("NotFound", `adapter '${name}' is not registered`);
-    let weights: AdapterWeights;
-    try {
-      if (entry.source.kind === "custom") weights = await entry.source.load(base);
-      else weights = await (this.options.loader ?? peftLoader)(entry.source, { name, base });
-    } catch (error) {
-      if (
-        isRuntimeError(error) &&
-        (error.code === "AdapterMismatch" || error.code === "AdapterLoadFailed") &&
-        error.message.includes(name)
-      )
-        throw error;
-      const code = (error as { code?: unknown })?.code;
-      throw new RuntimeError(
-        "AdapterLoadFailed",
-        `adapter '${name}': ${errorText(error)}${typeof code === "string" ? ` (${code})` : ""}`,
-        { cause: error },
-      );
-    }
-    const resident = ResidentAdapter.fromWeights(name, { ...weights, digest: weights.digest ?? entry.digest }, base);
-    if (resident.digest && this.registry.get(name) === entry) {
-      entry.digest = resident.digest;
-      this.digests.set(resident.digest, name);
-    }
-    return resident;
-  }
-
   private settle(p: Pending, outcome: ForwardResult | unknown, ok = false): void {
     if (p.settled) return;
     p.settled = true;
@@ -438,77 +367,68 @@ export class Engine {
     else p.reject(outcome);
   }
 
-  private schedule(): void {
-    if (this.running || this.closed) return;
-    const first = this.queue[0];
-    if (!first) return;
-    let same = 0;
-    for (const q of this.queue) if (q.key === first.key && ++same >= this.opts.maxBatchSize) break;
-    const wait = first.enqueuedAt + this.opts.maxWaitMs - now();
-    if (same >= this.opts.maxBatchSize || wait <= 0) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-      const items = this.takeBatch(first.key);
-      this.running = this.runBatch(items).finally(() => {
-        this.running = null;
-        this.schedule();
-      });
-    } else if (!this.timer) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.schedule();
-      }, wait);
-    }
-  }
-
-  private takeBatch(key: string): Pending[] {
-    const items: Pending[] = [];
-    const rest: Pending[] = [];
-    for (const q of this.queue) (q.key === key && items.length < this.opts.maxBatchSize ? items : rest).push(q);
-    this.queue = rest;
-    return items;
-  }
-
   private async runBatch(items: Pending[]): Promise<void> {
     await Promise.resolve(); // let submitters of this tick finish before the batch starts
+    const baseId = items[0]?.baseId as string;
     const names = [...new Set(items.filter((p) => !p.settled && p.adapter !== BASE_ADAPTER).map((p) => p.adapter))];
     const held = new Map<string, ResidentAdapter>();
     let base: ServableBase;
     try {
-      base = await this.getBase(items[0]?.baseId);
+      base = await this.getBase(baseId);
     } catch (error) {
       for (const p of items) this.settle(p, error);
       return;
     }
-    const keyOf = (name: string) => (items[0]?.baseId as string) + SEP + name;
     await Promise.all(
       names.map(async (name) => {
         try {
-          held.set(name, await this.cache.acquire(keyOf(name), () => this.loadResident(name, base)));
+          held.set(name, await this.adaptersById.acquire(name, base, baseId));
         } catch (error) {
           for (const p of items) if (p.adapter === name) this.settle(p, error);
         }
       }),
     );
+    for (const p of items) {
+      // A scale that overflows float32 once multiplied by a module's alpha/r fails its own row only.
+      const adapter = held.get(p.adapter);
+      if (adapter && [...adapter.modules.values()].some((m) => !Number.isFinite(Math.fround(p.scale * m.scaling))))
+        this.settle(p, nonFinite(p));
+    }
     try {
       const rows = items.filter((p) => !p.settled);
       if (rows.length === 0) return;
-      const out = this.compute(base, rows, held, keyOf);
+      const slot = this.bases.get(baseId) as BaseSlot;
+      const merged = this.mode === "merged" ? slot.merged : undefined;
+      if (merged) {
+        const first = rows[0] as Pending;
+        const adapter = held.get(first.adapter) ?? null;
+        merged.ensure(adapter, first.scale, adapter ? AdapterRegistry.key(baseId, first.adapter) : null);
+      }
+      const out = computeBatch(
+        base,
+        rows.map((p) => ({ input: p.req.input, shape: p.shape, adapter: held.get(p.adapter) ?? null, scale: p.scale })),
+        { merged, kernel: this.gatherKernel },
+      );
       const data = (await out.data()) as Float32Array;
-      const outShape = out.shape;
+      const parts = splitBatchOutput(
+        base,
+        data,
+        out.shape,
+        rows.map((p) => p.shape),
+      );
       out.dispose();
-      const per = data.length / rows.length;
-      // Right-padded sequences: keep each row's own positions (outputs are [batch, seq, ...]).
-      const seqOut = Boolean(base.causalPadding) && outShape.length >= 2;
-      const perPos = seqOut ? per / (outShape[1] as number) : per;
       this.counters.batches++;
       this.counters.rows += rows.length;
       this.counters.largestBatch = Math.max(this.counters.largestBatch, rows.length);
       rows.forEach((p, i) => {
-        const len = seqOut ? (p.req.shape?.[0] as number) : 0;
+        const { values, shape } = parts[i] as { values: Float32Array; shape: number[] };
+        if (!values.every(Number.isFinite)) {
+          this.settle(p, nonFinite(p));
+          return;
+        }
         const result: ForwardResult = {
-          data: Float32Array.from(data.subarray(i * per, i * per + (seqOut ? len * perPos : per))),
-          shape: seqOut ? [len, ...outShape.slice(2)] : outShape.slice(1),
+          data: Float32Array.from(values),
+          shape,
           adapter: p.adapter,
           digest: held.get(p.adapter)?.digest,
           batchSize: rows.length,
@@ -518,62 +438,22 @@ export class Engine {
     } catch (error) {
       for (const p of items) this.settle(p, error);
     } finally {
-      for (const name of held.keys()) this.cache.release(keyOf(name));
+      for (const name of held.keys()) this.adaptersById.release(name, baseId);
     }
-  }
-
-  private compute(
-    base: ServableBase,
-    rows: Pending[],
-    held: Map<string, ResidentAdapter>,
-    keyOf: (n: string) => string,
-  ): tf.Tensor {
-    const slot = this.bases.get(rows[0]?.baseId as string) as BaseSlot;
-    const merged = this.mode === "merged" ? slot.merged : undefined;
-    if (merged) {
-      const first = rows[0] as Pending;
-      merged.ensure(
-        held.get(first.adapter) ?? null,
-        first.scale,
-        first.adapter === BASE_ADAPTER ? null : keyOf(first.adapter),
-      );
-    }
-    return tf.tidy(() => {
-      let shape = rows[0]?.req.shape as number[];
-      if (base.causalPadding && shape.length === 1) shape = [Math.max(...rows.map((p) => p.req.input.length))];
-      const size = shape.reduce((a, b) => a * b, 1);
-      const flat =
-        base.inputDtype === "int32" ? new Int32Array(rows.length * size) : new Float32Array(rows.length * size);
-      if (base.causalPadding) flat.fill(base.causalPadding.padId);
-      rows.forEach((p, i) => {
-        flat.set(p.req.input as ArrayLike<number>, i * size);
-      });
-      const input = tf.tensor(flat, [rows.length, ...shape], base.inputDtype);
-      const plan = merged
-        ? null
-        : new LoraBatchPlan(
-            rows.map((p) => ({ modules: held.get(p.adapter)?.modules ?? null, scale: p.scale })),
-            this.gatherKernel,
-          );
-      const linear: LinearFn = (name, x) => {
-        const mod = base.linearModules.get(name);
-        if (!mod) throw new RuntimeError("InvalidArgument", `base '${base.id}' has no linear module '${name}'`);
-        const lead = x.shape.slice(0, -1);
-        const x2 = tf.reshape(x, [-1, mod.inFeatures]) as tf.Tensor2D;
-        let y: tf.Tensor2D = tf.matMul(x2, merged?.weight(name) ?? mod.weight, false, mod.layout === "out_in");
-        if (mod.bias) y = tf.add(y, mod.bias);
-        const delta = plan?.delta(name, x2, mod.outFeatures);
-        if (delta) y = tf.add(y, delta);
-        return tf.reshape(y, [...lead, mod.outFeatures]);
-      };
-      const out = base.forward(input, linear);
-      return out.dtype === "float32" ? out : tf.cast(out, "float32");
-    });
   }
 }
 
-function now(): number {
-  return typeof performance !== "undefined" ? performance.now() : Date.now();
+/** A row whose output overflowed: the request's scale (or its input) is too large for float32. */
+function nonFinite(p: Pending): RuntimeError {
+  return p.adapter !== BASE_ADAPTER && p.scale !== 1
+    ? new RuntimeError(
+        "InvalidArgument",
+        `scale: expected a scale whose output is finite in float32, found ${p.scale} (the output holds NaN or Inf)`,
+      )
+    : new RuntimeError(
+        "InvalidArgument",
+        "input: expected values whose output is finite in float32, found an output holding NaN or Inf",
+      );
 }
 
 function errorText(error: unknown): string {

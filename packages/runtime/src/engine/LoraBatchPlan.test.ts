@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { initBackend } from "../backend/initBackend.js";
-import { coreBgmvKernel, LoraBatchPlan, type RowAdapter } from "./LoraBatchPlan.js";
+import { describe, expect, it } from "vitest";
+import { useBackend } from "../../test/useBackend.js";
+import { LoraBatchPlan, type RowAdapter } from "./LoraBatchPlan.js";
 import { seededValues } from "./synthetic.js";
 import type { ResidentModule } from "./types.js";
 
@@ -32,16 +32,14 @@ function reference(x: Float32Array, a: Float32Array, b: Float32Array, rank: numb
   return y;
 }
 
-for (const backend of ["cpu", "wasm"] as const) {
-  describe(`LoraBatchPlan with core's bgmv on ${backend}`, () => {
-    let previous: string;
-    beforeAll(async () => {
-      previous = tf.getBackend();
-      await initBackend({ backend });
-    });
-    afterAll(async () => {
-      await initBackend({ backend: previous as "wasm" });
-    });
+for (const [backend, kernel] of [
+  ["cpu", "auto"],
+  ["wasm", "auto"],
+  ["wasm", "kernel"],
+  ["wasm", "portable"],
+] as const) {
+  describe(`LoraBatchPlan (${kernel}) on ${backend}`, () => {
+    useBackend(backend);
 
     it("gives each row its own adapter's term (mixed ranks, scales, base rows), repeated batches", () => {
       const before = tf.memory().numTensors;
@@ -55,7 +53,7 @@ for (const backend of ["cpu", "wasm"] as const) {
       const xs = seededValues(7, pick.length * IN);
       for (let round = 0; round < 2; round++) {
         const y = tf.tidy(() => {
-          const d = new LoraBatchPlan(rows, coreBgmvKernel).delta("layer", tf.tensor2d(xs, [pick.length, IN]), OUT);
+          const d = new LoraBatchPlan(rows, kernel).delta("layer", tf.tensor2d(xs, [pick.length, IN]), OUT);
           expect(d).not.toBeNull();
           return d as tf.Tensor2D;
         });
@@ -84,12 +82,7 @@ for (const backend of ["cpu", "wasm"] as const) {
       }));
       const xs = seededValues(11, rows.length * IN);
       const y = tf.tidy(
-        () =>
-          new LoraBatchPlan(rows, coreBgmvKernel).delta(
-            "layer",
-            tf.tensor2d(xs, [rows.length, IN]),
-            OUT,
-          ) as tf.Tensor2D,
+        () => new LoraBatchPlan(rows, kernel).delta("layer", tf.tensor2d(xs, [rows.length, IN]), OUT) as tf.Tensor2D,
       );
       const got = y.dataSync();
       y.dispose();
@@ -119,11 +112,7 @@ for (const backend of ["cpu", "wasm"] as const) {
         const xs = seededValues(9, examples * positions * IN);
         if (poison) xs[4 * positions * IN + 3] = Number.POSITIVE_INFINITY;
         const y = tf.tidy(() => {
-          const d = new LoraBatchPlan(rows, coreBgmvKernel).delta(
-            "layer",
-            tf.tensor2d(xs, [examples * positions, IN]),
-            OUT,
-          );
+          const d = new LoraBatchPlan(rows, kernel).delta("layer", tf.tensor2d(xs, [examples * positions, IN]), OUT);
           return d as tf.Tensor2D;
         });
         const got = y.dataSync();

@@ -1,4 +1,4 @@
-import { bgmv, LORA_BGMV, loraKernelPath } from "@lowrank/core";
+import { type AdapterListPath, bgmvAdapters, stackAdapters } from "@lowrank/core";
 import * as tf from "@tensorflow/tfjs-core";
 import type { ResidentModule } from "./types.js";
 
@@ -22,11 +22,11 @@ export type GatherLoraKernel = (
 ) => tf.Tensor2D;
 
 /**
- * @lowrank/core's `bgmv` as a GatherLoraKernel. When the active backend has no registered bgmv kernel
- * (wasm), a plan given this kernel skips the per-batch stacking and runs each adapter's own A and B on
- * its own rows instead (gather, two small matmuls, scatter).
+ * How a plan computes a heterogeneous batch's LoRA terms: a path of @lowrank/core's `bgmvAdapters`
+ * (`auto`: the backend's registered kernel, else the fastest measured composition), `portable` (stacked
+ * batched matmuls, any backend), or a custom stacked kernel.
  */
-export const coreBgmvKernel: GatherLoraKernel = (x, As, Bs, idx, scales) => bgmv(x, As, Bs, idx, scales);
+export type LoraBatchKernel = AdapterListPath | "portable" | GatherLoraKernel;
 
 /**
  * The LoRA side of one heterogeneous batch: for each module, x·W is computed once by the caller for all
@@ -36,7 +36,7 @@ export const coreBgmvKernel: GatherLoraKernel = (x, As, Bs, idx, scales) => bgmv
 export class LoraBatchPlan {
   constructor(
     private readonly rows: readonly RowAdapter[],
-    private readonly kernel?: GatherLoraKernel,
+    private readonly kernel: LoraBatchKernel = "auto",
   ) {}
 
   /** Whether any row has an adapter (else the batch is plain base forward). */
@@ -53,23 +53,28 @@ export class LoraBatchPlan {
     const scales = this.rows.map((r, i) => (mods[i] ? r.scale * (mods[i] as ResidentModule).scaling : 0));
     if (!mods.some((m, i) => m && scales[i] !== 0)) return null;
 
-    const first = mods[0];
-    if (first && mods.every((m) => m === first)) {
-      // One adapter for the whole batch: two plain matmuls.
-      let u = tf.matMul(x, first.A);
-      const s0 = scales[0] as number;
-      if (scales.every((s) => s === s0)) u = tf.mul(u, s0);
-      else u = tf.mul(u, tf.tensor2d(expand(scales, perRow), [n, 1]));
-      return tf.matMul(u, first.B);
-    }
+    const uniq: ResidentModule[] = [];
+    const slotOf = new Map<ResidentModule, number>();
+    for (const m of mods)
+      if (m && !slotOf.has(m)) {
+        slotOf.set(m, uniq.length);
+        uniq.push(m);
+      }
+    const idx = new Int32Array(n);
+    for (let i = 0; i < b; i++)
+      idx.fill(mods[i] ? (slotOf.get(mods[i] as ResidentModule) as number) : -1, i * perRow, (i + 1) * perRow);
+    const rowScales = Float32Array.from(expand(scales, perRow));
+    if (typeof this.kernel === "string" && this.kernel !== "portable")
+      return bgmvAdapters(x, uniq, idx, rowScales, { path: this.kernel });
 
-    if (this.kernel === coreBgmvKernel && loraKernelPath(LORA_BGMV) === "composed") {
-      return this.segmented(x, mods, scales, perRow);
+    if (typeof this.kernel === "function") {
+      const { As, Bs } = stackAdapters(uniq);
+      return this.kernel(x, As, Bs, idx, rowScales);
     }
 
     const rmax = Math.max(...mods.map((m) => m?.rank ?? 0));
     const inF = x.shape[1];
-    const padded = new Map<ResidentModule, { A: tf.Tensor2D; B: tf.Tensor2D; slot: number }>();
+    const padded = new Map<ResidentModule, { A: tf.Tensor2D; B: tf.Tensor2D }>();
     for (const m of mods) {
       if (!m || padded.has(m)) continue;
       const pad = rmax - m.rank;
@@ -86,18 +91,7 @@ export class LoraBatchPlan {
               [0, 0],
             ])
           : m.B,
-        slot: padded.size,
       });
-    }
-
-    if (this.kernel) {
-      const uniq = [...padded.values()];
-      const idx = new Int32Array(n);
-      for (let i = 0; i < b; i++)
-        idx.fill(mods[i] ? (padded.get(mods[i] as ResidentModule)?.slot ?? -1) : -1, i * perRow, (i + 1) * perRow);
-      const As = tf.stack(uniq.map((u) => u.A)) as tf.Tensor3D;
-      const Bs = tf.stack(uniq.map((u) => u.B)) as tf.Tensor3D;
-      return this.kernel(x, As, Bs, idx, Float32Array.from(expand(scales, perRow)));
     }
 
     // Portable path (every backend): stack each example's own A and B, then two batched matmuls.
@@ -110,48 +104,6 @@ export class LoraBatchPlan {
     const u = tf.mul(tf.matMul(x3, tf.stack(rowA) as tf.Tensor3D), tf.tensor3d(scales, [b, 1, 1]));
     const y = tf.matMul(u, tf.stack(rowB) as tf.Tensor3D);
     return tf.reshape(y, [n, outFeatures]);
-  }
-
-  /**
-   * Per adapter: its rows are gathered from x (gatherND, an exact copy), multiplied by the adapter's own
-   * A, scaled, multiplied by its B, and the parts are scattered back to their rows. No adapter weights
-   * are copied, every matmul's right operand is a resident tensor (wasm keeps its packed form), and the
-   * flops are one adapter's worth per row, so the cost grows with the number of adapters only by the
-   * few small ops each one adds.
-   */
-  private segmented(x: tf.Tensor2D, mods: Array<ResidentModule | null>, scales: number[], perRow: number): tf.Tensor2D {
-    const n = x.shape[0];
-    const members: ResidentModule[] = [];
-    const rowsOf = new Map<ResidentModule, number[]>();
-    mods.forEach((m, i) => {
-      if (!m || scales[i] === 0) return;
-      let rows = rowsOf.get(m);
-      if (!rows) {
-        rows = [];
-        rowsOf.set(m, rows);
-        members.push(m);
-      }
-      for (let row = i * perRow; row < (i + 1) * perRow; row++) rows.push(row);
-    });
-    const rowScale = Float32Array.from(expand(scales, perRow));
-    const only = members.length === 1 ? (members[0] as ResidentModule) : undefined;
-    if (only) {
-      // One adapter, some rows without it or with other scales: all rows, each times its scale (0 = none).
-      return tf.matMul(tf.mul(tf.matMul(x, only.A), tf.tensor2d(rowScale, [n, 1])), only.B);
-    }
-    const order: number[] = [];
-    const parts = members.map((m) => {
-      const rows = rowsOf.get(m) as number[];
-      order.push(...rows);
-      const xs = tf.gatherND(x, tf.tensor2d(rows, [rows.length, 1], "int32")) as tf.Tensor2D;
-      return tf.matMul(tf.matMul(xs, m.A), m.B);
-    });
-    const outF = (members[0] as ResidentModule).B.shape[1];
-    const y = tf.scatterND(tf.tensor2d(order, [order.length, 1], "int32"), tf.concat(parts, 0), [n, outF]);
-    // Per-row scales commute with B: one multiply over the whole result instead of one per adapter.
-    const s0 = rowScale[order[0] as number] as number;
-    const uniform = order.every((r) => rowScale[r] === s0) && order.length === n;
-    return (uniform ? tf.mul(y, s0) : tf.mul(y, tf.tensor2d(rowScale, [n, 1]))) as tf.Tensor2D;
   }
 }
 

@@ -1,97 +1,99 @@
-import { loraScaling, parseLoraConfig, peftParameterName, rankAndAlphaFor, savedModuleOf } from "@lowrank/core";
-import { adapterDigest, parseSafetensors, toFloat32 } from "@lowrank/formats";
+import {
+  adapterDigest,
+  isFormatError,
+  loraScale,
+  PEFT_CONFIG_FILE,
+  PEFT_WEIGHTS_FILE,
+  peftParameterName,
+  readPeftAdapter,
+  toFloat32,
+} from "@lowrank/formats";
 import * as tf from "@tensorflow/tfjs-core";
 import { RuntimeError } from "../backend/errors.js";
 import type { AdapterLoader, AdapterModuleWeights, AdapterWeights } from "./types.js";
 
-const CONFIG = "adapter_config.json";
-const WEIGHTS = "adapter_model.safetensors";
-const KEY = /^base_model\.model\.(.+)\.lora_([AB])(?:\.[^.]+)?\.weight$/;
+const CONFIG = PEFT_CONFIG_FILE;
+const WEIGHTS = PEFT_WEIGHTS_FILE;
 
 /**
- * Turns a PEFT adapter (adapter_config.json + adapter_model.safetensors) into engine weights. Keys
- * `base_model.model.<module>.lora_A.weight` name the module directly (Hugging Face names); the digest is
- * @lowrank/formats' `adapterDigest` over the two files. Errors name the adapter and, where one is at
- * fault, the layer.
+ * Turns a PEFT adapter (adapter_config.json + adapter_model.safetensors) into engine weights, read by
+ * @lowrank/formats' `readPeftAdapter` (the one PEFT reader: keys, config, ranks and alphas per module);
+ * the digest is @lowrank/formats' `adapterDigest` over the two files. Errors name the adapter and,
+ * where one is at fault, the layer.
  */
 export function peftAdapterFromBytes(
   name: string,
   configBytes: Uint8Array | string | Record<string, unknown>,
   weightBytes: Uint8Array,
 ): AdapterWeights {
-  const configText =
-    typeof configBytes === "string"
+  const configFile =
+    configBytes instanceof Uint8Array
       ? configBytes
-      : configBytes instanceof Uint8Array
-        ? new TextDecoder().decode(configBytes)
-        : JSON.stringify(configBytes);
-  const config = parseLoraConfig(configText);
-  const file = parseSafetensors(weightBytes);
-  const pairs = new Map<string, { A?: string; B?: string }>();
-  for (const key of file.names()) {
-    const m = KEY.exec(key);
-    if (!m) {
-      // Anything but LoRA factors changes the model in a way the engine cannot add per row; serving the
-      // adapter without it would give wrong outputs, so refuse and say what to do instead.
-      const bare = peftParameterName(key);
-      const saved = savedModuleOf(bare, config.modules_to_save);
-      const what = saved
-        ? `a modules_to_save copy of the whole module '${saved}'`
-        : bare.endsWith(".bias")
-          ? `a trained bias '${bare}' (bias: "${config.bias}")`
-          : /lora_embedding_|lora_magnitude_vector/.test(bare)
-            ? `'${bare}' (embedding LoRA and DoRA are not served by the engine)`
-            : `'${key}', which is not a lora_A/lora_B weight`;
-      const hint =
-        saved || bare.endsWith(".bias")
-          ? "; merge the adapter into its base with `lowrank merge` and serve the merged folder"
-          : "";
+      : new TextEncoder().encode(typeof configBytes === "string" ? configBytes : JSON.stringify(configBytes));
+  let adapter: ReturnType<typeof readPeftAdapter>["adapter"];
+  try {
+    adapter = readPeftAdapter({ [CONFIG]: configFile, [WEIGHTS]: weightBytes }).adapter;
+  } catch (error) {
+    const code = isFormatError(error) && error.code === "ShapeMismatch" ? "AdapterMismatch" : "AdapterLoadFailed";
+    throw new RuntimeError(code, `adapter '${name}': ${(error as Error).message}`, { cause: error, adapter: name });
+  }
+  const { config } = adapter;
+  // Anything but LoRA factors changes the model in a way the engine cannot add per row; serving the
+  // adapter without it would give wrong outputs, so refuse and say what to do instead.
+  const merge = "; merge the adapter into its base with `lowrank merge` and serve the merged folder";
+  const saved = Object.keys(adapter.modulesToSave)[0];
+  if (saved !== undefined)
+    throw new RuntimeError(
+      "AdapterLoadFailed",
+      `adapter '${name}': expected LoRA factors only, found a modules_to_save copy of the whole module '${saved}'${merge}`,
+      { adapter: name },
+    );
+  for (const [module, w] of Object.entries(adapter.modules)) {
+    if (w.kind === "embedding")
       throw new RuntimeError(
         "AdapterLoadFailed",
-        `adapter '${name}': expected LoRA factors only, found ${what}${hint}`,
+        `adapter '${name}': expected LoRA factors only, found '${module}.lora_embedding_A' (embedding LoRA and DoRA are not served by the engine)`,
+        { adapter: name },
       );
-    }
-    const entry = pairs.get(m[1] as string) ?? {};
-    entry[m[2] as "A" | "B"] = key;
-    pairs.set(m[1] as string, entry);
+    if (w.bias)
+      throw new RuntimeError(
+        "AdapterLoadFailed",
+        `adapter '${name}': expected LoRA factors only, found a trained bias '${module}.lora_B.bias' (lora_bias: true)${merge}`,
+        { adapter: name },
+      );
+  }
+  const other = Object.keys(adapter.otherTensors)[0];
+  if (other !== undefined) {
+    const bare = peftParameterName(other);
+    const what = bare.endsWith(".bias")
+      ? `a trained bias '${bare}' (bias: "${config.bias}")${merge}`
+      : /lora_magnitude_vector/.test(bare)
+        ? `'${bare}' (embedding LoRA and DoRA are not served by the engine)`
+        : `'${other}', which is not a lora_A/lora_B weight`;
+    throw new RuntimeError("AdapterLoadFailed", `adapter '${name}': expected LoRA factors only, found ${what}`, {
+      adapter: name,
+    });
   }
   const modules = new Map<string, AdapterModuleWeights>();
   try {
-    for (const [module, { A, B }] of pairs) {
-      if (!A || !B)
-        throw new RuntimeError(
-          "AdapterLoadFailed",
-          `adapter '${name}', layer '${module}': expected lora_A and lora_B, found only lora_${A ? "A" : "B"}`,
-        );
-      const ta = file.getTensor(A);
-      const tb = file.getTensor(B);
-      if (ta.shape.length !== 2 || tb.shape.length !== 2) {
+    for (const [module, { A, B }] of Object.entries(adapter.modules)) {
+      if (A.shape.length !== 2 || B.shape.length !== 2) {
         throw new RuntimeError(
           "AdapterMismatch",
-          `adapter '${name}', layer '${module}': expected 2-D lora_A and lora_B, found [${ta.shape}] and [${tb.shape}]`,
-        );
-      }
-      const { r, alpha } = rankAndAlphaFor(module, config);
-      if (ta.shape[0] !== r) {
-        throw new RuntimeError(
-          "AdapterMismatch",
-          `adapter '${name}', layer '${module}': expected rank ${r} from ${CONFIG}, found lora_A [${ta.shape}]`,
+          `adapter '${name}', layer '${module}': expected 2-D lora_A and lora_B, found [${A.shape}] and [${B.shape}]`,
+          { adapter: name },
         );
       }
       modules.set(module, {
-        a: tf.tensor2d(toFloat32(ta), ta.shape as [number, number]),
-        b: tf.tensor2d(toFloat32(tb), tb.shape as [number, number]),
-        scaling: loraScaling(alpha, r, config.use_rslora),
+        a: tf.tensor2d(toFloat32(A), A.shape as [number, number]),
+        b: tf.tensor2d(toFloat32(B), B.shape as [number, number]),
+        scaling: loraScale(module, config),
       });
     }
   } catch (error) {
     for (const w of modules.values()) tf.dispose([w.a, w.b]);
     throw error;
   }
-  const configFile =
-    typeof configBytes === "string" || !(configBytes instanceof Uint8Array)
-      ? new TextEncoder().encode(configText)
-      : configBytes;
   return { digest: adapterDigest({ [CONFIG]: configFile, [WEIGHTS]: weightBytes }), modules };
 }
 

@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
+import { RuntimeError } from "../errors.js";
 import type { AdapterWeights, LinearFn, LinearModule, ServableBase } from "./types.js";
 
 /** Deterministic uniform values in [-amp, amp) (mulberry32), for synthetic weights. */
@@ -51,6 +52,7 @@ class SyntheticBase implements ServableBase {
     private readonly extra: tf.Tensor[] = [],
     private readonly check?: (shape: readonly number[]) => string | undefined,
     readonly causalPadding?: { readonly padId: number },
+    readonly vocabSize?: number,
   ) {}
 
   checkInput(shape: readonly number[]): string | undefined {
@@ -144,6 +146,7 @@ export function createSyntheticCausalLm(options: SyntheticLmOptions): ServableBa
     [wte],
     (shape) => (shape.length === 1 ? undefined : `input_ids: expected one sequence [seq], found shape [${shape}]`),
     { padId: 0 },
+    vocab,
   );
 }
 
@@ -165,7 +168,8 @@ export function syntheticAdapterArrays(base: ServableBase, spec: SyntheticAdapte
   const names = spec.modules ?? [...base.linearModules.keys()];
   names.forEach((name, i) => {
     const m = base.linearModules.get(name);
-    if (!m) throw new Error(`synthetic adapter: base has no module '${name}'`);
+    if (!m)
+      throw new RuntimeError("AdapterMismatch", `synthetic adapter: expected a module of the base, found '${name}'`);
     const r = spec.rank;
     out.set(name, {
       a: seededValues(spec.seed * 7919 + i * 2, r * m.inFeatures, 1 / Math.sqrt(m.inFeatures)),

@@ -27,6 +27,8 @@ export interface ServableBase {
   /** `causal-lm` bases return logits [batch, seq, vocab] and can generate. */
   readonly kind: "causal-lm" | "encoder" | "other";
   readonly inputDtype: "int32" | "float32";
+  /** For `int32` inputs: token ids are valid in [0, vocabSize). */
+  readonly vocabSize?: number;
   readonly linearModules: ReadonlyMap<string, LinearModule>;
   /**
    * Set when examples are token sequences [seq] and the forward is causal (position t sees only tokens

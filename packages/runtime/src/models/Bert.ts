@@ -1,3 +1,4 @@
+import { resolveArchitecture } from "@lowrank/formats";
 import * as tf from "@tensorflow/tfjs-core";
 import { RuntimeError } from "../backend/errors.js";
 import type { LinearFn } from "../engine/types.js";
@@ -68,8 +69,6 @@ export interface BertInputs {
   attentionMask?: tf.Tensor;
 }
 
-const HEADS = ["BertLMHeadModel", "BertForMaskedLM", "BertForPreTraining"];
-
 /**
  * BERT encoder with Hugging Face module names (`bert.encoder.layer.0.attention.self.query` under a
  * head model, `encoder.layer.0...` in a `BertModel`); nn.Linear weights are [out, in] in the checkpoint
@@ -87,12 +86,10 @@ export class Bert extends HfBase {
 
   constructor(files: HfFiles, options: { lmHead?: boolean } = {}) {
     const hp = parseBertConfig(files.config);
-    const archs = Array.isArray(files.config.architectures) ? (files.config.architectures as unknown[]) : [];
-    const lmHead =
-      options.lmHead ??
-      (archs.some((a) => HEADS.includes(a as string)) ||
-        (!archs.includes("BertModel") && files.weights.has("cls.predictions.bias")));
-    const prefix = lmHead || files.weights.has("bert.embeddings.word_embeddings.weight") ? "bert." : "";
+    // One rule with @lowrank/formats' manifests: `architectures`, else the checkpoint's tensor names.
+    const resolved = resolveArchitecture(files.config, (n) => files.weights.has(n));
+    const lmHead = options.lmHead ?? resolved.lmHead;
+    const prefix = lmHead ? "bert." : resolved.prefix;
     const ck = new Checkpoint(files.weights, "bert.");
     const params = new Map<string, tf.Variable>();
     const d = hp.hiddenSize;
@@ -127,14 +124,8 @@ export class Bert extends HfBase {
       for (const v of params.values()) v.dispose();
       throw error;
     }
-    super(
-      lmHead
-        ? ((archs.find((a) => HEADS.includes(a as string)) as string | undefined) ?? "BertLMHeadModel")
-        : "BertModel",
-      "bert",
-      files.config,
-      params,
-    );
+    const architecture = lmHead === resolved.lmHead ? resolved.architecture : lmHead ? "BertLMHeadModel" : "BertModel";
+    super(architecture, "bert", files.config, params);
     this.hparams = hp;
     this.hasLmHead = lmHead;
     this.prefix = prefix;
@@ -188,6 +179,10 @@ export class Bert extends HfBase {
 
   protected maxPositions(): number {
     return this.hparams.maxPositions;
+  }
+
+  get vocabSize(): number {
+    return this.hparams.vocabSize;
   }
 
   /** ids int32 [batch, seq] (no padding, token type 0) -> logits [batch, seq, vocab] with the LM head, else the last hidden state. */

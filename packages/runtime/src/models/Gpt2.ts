@@ -1,3 +1,4 @@
+import { resolveArchitecture } from "@lowrank/formats";
 import * as tf from "@tensorflow/tfjs-core";
 import { RuntimeError } from "../backend/errors.js";
 import type { LinearFn } from "../engine/types.js";
@@ -87,11 +88,8 @@ export class Gpt2 extends HfBase {
 
   constructor(files: HfFiles, options: { lmHead?: boolean } = {}) {
     const hp = parseGpt2Config(files.config);
-    const archs = Array.isArray(files.config.architectures) ? (files.config.architectures as unknown[]) : [];
-    const lmHead =
-      options.lmHead ??
-      (archs.includes("GPT2LMHeadModel") ||
-        (!archs.includes("GPT2Model") && files.weights.has("transformer.wte.weight")));
+    // One rule with @lowrank/formats' manifests: `architectures`, else the checkpoint's tensor names.
+    const lmHead = options.lmHead ?? resolveArchitecture(files.config, (n) => files.weights.has(n)).lmHead;
     const prefix = lmHead ? "transformer." : "";
     const ck = new Checkpoint(files.weights, "transformer.");
     const params = new Map<string, tf.Variable>();
@@ -172,6 +170,10 @@ export class Gpt2 extends HfBase {
 
   protected maxPositions(): number {
     return this.hparams.nPositions;
+  }
+
+  get vocabSize(): number {
+    return this.hparams.vocabSize;
   }
 
   /** ids int32 [batch, seq] -> logits [batch, seq, vocab] (with the LM head) or the last hidden state [batch, seq, n_embd]. */

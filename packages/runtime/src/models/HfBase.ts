@@ -1,6 +1,7 @@
 import type { LinearModule as HostModule, LinearHost } from "@lowrank/core";
 import * as tf from "@tensorflow/tfjs-core";
 import type { LinearFn, LinearModule, ServableBase } from "../engine/types.js";
+import { RuntimeError } from "../errors.js";
 import { type BaseManifest, buildManifest, type ManifestModule, type ModuleLayout } from "./manifest.js";
 
 /** One linear module as a model defines it; the weight is held [in, out] unless the module is tied to an embedding. */
@@ -87,7 +88,8 @@ export abstract class HfBase implements ServableBase {
     const host = this.hostModules.get(name);
     if (host?.lora) return host.lora.forward(x, { training: this.training });
     const m = this.linearModules.get(name);
-    if (!m) throw new Error(`${this.architecture}: no linear module '${name}'`);
+    if (!m)
+      throw new RuntimeError("InvalidArgument", `${this.architecture}: expected a linear module, found '${name}'`);
     return denseApply(x, m.weight, m.bias, m.layout === "out_in");
   };
 

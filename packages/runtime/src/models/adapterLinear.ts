@@ -1,3 +1,4 @@
+import { factorMismatch } from "@lowrank/formats";
 import * as tf from "@tensorflow/tfjs-core";
 import { RuntimeError } from "../backend/errors.js";
 import type { AdapterWeights, LinearFn, ServableBase } from "../engine/types.js";
@@ -23,14 +24,11 @@ export function adapterLinear(base: LinearModel, adapter: AdapterWeights | undef
         `adapter module '${name}': expected a linear module of ${base.architecture}, found none (e.g. ${[...base.linearModules.keys()][0] ?? "-"})`,
       );
     }
-    const [r, fin] = w.a.shape;
-    const [fout, r2] = w.b.shape;
-    if (fin !== m.inFeatures || fout !== m.outFeatures || r !== r2) {
-      throw new RuntimeError(
-        "AdapterMismatch",
-        `adapter module '${name}': expected lora_A [r, ${m.inFeatures}] and lora_B [${m.outFeatures}, r], found [${w.a.shape}] and [${w.b.shape}]`,
-      );
-    }
+    // The one per-module fit check (@lowrank/formats), against the module as the model holds it.
+    const shape = m.layout === "in_out" ? [m.inFeatures, m.outFeatures] : [m.outFeatures, m.inFeatures];
+    const target = { layout: "linear" as const, inFeatures: m.inFeatures, outFeatures: m.outFeatures, shape };
+    const problem = factorMismatch(name, target, { kind: "lora", A: w.a.shape, B: w.b.shape });
+    if (problem) throw new RuntimeError("AdapterMismatch", `adapter ${problem.message}`);
   }
   return (name, x) => {
     const w = adapter.modules.get(name);

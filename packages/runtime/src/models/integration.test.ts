@@ -40,15 +40,19 @@ describe("GPT-2 in the engine", () => {
   for (const mode of ["unmerged", "merged"] as const) {
     it(`serves base and adapter requests in one batch (${mode})`, async () => {
       const model = (await loadHfModel(fixturePath("hf-gpt2-tiny"))) as Gpt2;
-      const engine = new Engine({ mode, maxWaitMs: 5 });
+      const engine = new Engine({ mode, flush: "manual" });
       engine.addBase(model.id, model);
       engine.registerAdapter("golden", { kind: "folder", path: goldenPath("adapters", "gpt2-tiny-lora") });
       await engine.loadAdapter("golden");
-      const [base0, lora1, lora0] = await Promise.all([
+      const pending = Promise.all([
         engine.forward({ input: g.input_ids[0] as number[] }),
         engine.forward({ input: g.input_ids[1] as number[], adapter: "golden" }),
         engine.forward({ input: g.input_ids[0] as number[], adapter: "golden" }),
       ]);
+      await engine.flush();
+      const [base0, lora1, lora0] = await pending;
+      // unmerged: one batch of 3; merged: one batch per (adapter, scale), so __base__ alone and golden x2
+      expect([base0.batchSize, lora1.batchSize, lora0.batchSize]).toEqual(mode === "unmerged" ? [3, 3, 3] : [1, 2, 2]);
       expect(mismatches(base0.data, rowsOf(g.base, 0, 6))).toEqual([]);
       expect(mismatches(lora1.data, rowsOf(g.adapter_output, 1, 6))).toEqual([]);
       expect(mismatches(lora0.data, rowsOf(g.adapter_output, 0, 6))).toEqual([]);
@@ -60,7 +64,7 @@ describe("GPT-2 in the engine", () => {
   it("batches sequences of different lengths (right-padded); each keeps the golden outputs of its own positions", async () => {
     const start = tf.memory().numTensors;
     const model = (await loadHfModel(fixturePath("hf-gpt2-tiny"))) as Gpt2;
-    const engine = new Engine({ maxWaitMs: 20 });
+    const engine = new Engine({ flush: "manual" });
     engine.addBase(model.id, model);
     engine.registerAdapter("golden", { kind: "folder", path: goldenPath("adapters", "gpt2-tiny-lora") });
     await engine.loadAdapter("golden");
@@ -73,7 +77,9 @@ describe("GPT-2 in the engine", () => {
       { input: ids0.slice(0, 6), adapter: "golden", want: g.adapter_output.slice(0, 6) },
       { input: ids1.slice(0, 3), adapter: "golden", want: g.adapter_output.slice(6, 9) },
     ];
-    const results = await Promise.all(cases.map((c) => engine.forward({ input: c.input, adapter: c.adapter })));
+    const pending = Promise.all(cases.map((c) => engine.forward({ input: c.input, adapter: c.adapter })));
+    await engine.flush();
+    const results = await pending;
     results.forEach((r, i) => {
       const c = cases[i] as (typeof cases)[number];
       expect(r.shape).toEqual([c.input.length, (r.data.length / c.input.length) | 0]);
@@ -147,7 +153,7 @@ describe("manifests", () => {
     );
     const problems = adapterMismatches(tiny, shapes);
     expect(problems).toHaveLength(36);
-    expect(problems[0]).toMatch(/expected lora_A \[r, 2\] and lora_B \[6, r\], found \[8,768\] and \[2304,8\]/);
+    expect(problems[0]).toMatch(/expected lora_A \[8,2\] and lora_B \[6,8\] .*found \[8,768\] and \[2304,8\]/);
     // A GPT2Model manifest names modules without "transformer.": nothing matches.
     const headless = manifestFromConfig({
       model_type: "gpt2",

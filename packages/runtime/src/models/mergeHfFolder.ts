@@ -3,6 +3,8 @@ import {
   decodeToFloat32,
   type EncodableDtype,
   encodeFromFloat32,
+  PEFT_PREFIX,
+  parsePeftKey,
   parseSafetensors,
   type TensorInput,
 } from "@lowrank/formats";
@@ -10,9 +12,8 @@ import { RuntimeError } from "../backend/errors.js";
 import { readPeftFiles } from "../engine/peftLoader.js";
 import { Checkpoint, hfFilesFromBytes } from "./Checkpoint.js";
 
-const LORA_KEY = /^base_model\.model\.(.+)\.lora_([AB])(?:\.[^.]+)?\.weight$/;
-const PREFIX = "base_model.model.";
-const UNSUPPORTED = /\.(lora_embedding_[AB]|lora_magnitude_vector)\b/;
+const PREFIX = PEFT_PREFIX;
+const UNSUPPORTED = /\.lora_magnitude_vector\b/;
 
 export interface MergeOptions {
   /** Multiplies the adapter's alpha/r (default 1). */
@@ -85,16 +86,16 @@ export async function mergeHfFolder(
   const pairs = new Map<string, { A?: string; B?: string }>();
   const biases = new Map<string, string>(); // target parameter -> adapter key (biases and modules_to_save)
   for (const key of adapter.names()) {
-    if (UNSUPPORTED.test(key))
+    const m = parsePeftKey(key);
+    if (UNSUPPORTED.test(key) || (m && m.part !== "lora_A" && m.part !== "lora_B"))
       throw new RuntimeError(
         "AdapterMismatch",
-        `adapter '${adapterDir}': expected LoRA factors of linear modules, found '${key}' (embedding LoRA and DoRA are not merged here)`,
+        `adapter '${adapterDir}': expected LoRA factors of linear modules, found '${key}' (embedding LoRA, lora_B biases and DoRA are not merged here)`,
       );
-    const m = LORA_KEY.exec(key);
     if (m) {
-      const entry = pairs.get(m[1] as string) ?? {};
-      entry[m[2] as "A" | "B"] = key;
-      pairs.set(m[1] as string, entry);
+      const entry = pairs.get(m.module) ?? {};
+      entry[m.part === "lora_A" ? "A" : "B"] = key;
+      pairs.set(m.module, entry);
       continue;
     }
     // Whole parameters the adapter carries: trained biases (bias "all"/"lora_only") and modules_to_save

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { z } from "zod";
 import type { Engine } from "../engine/Engine.js";
 import { BASE_ADAPTER } from "../engine/types.js";
+import { errorResponse, isRuntimeError, RuntimeError } from "../errors.js";
 import type { FinishReason, GenerationScheduler } from "../generation/GenerationScheduler.js";
 import { TextStream } from "../generation/TextStream.js";
 import type { TextTokenizer } from "../tokenizer/loadTokenizer.js";
@@ -64,12 +65,10 @@ export function openAiHandler(engine: Engine, options: OpenAiOptions): OpenAiHan
   const resolveModel = (model: string): string => {
     if (model === baseModel || model === BASE_ADAPTER) return BASE_ADAPTER;
     if (engine.hasAdapter(model)) return model;
-    throw new OpenAiError(
-      404,
+    throw new RuntimeError(
+      "NotFound",
       `The model '${model}' does not exist: expected '${baseModel}' or a loaded adapter`,
-      "invalid_request_error",
-      "model",
-      "model_not_found",
+      { field: "model" },
     );
   };
 
@@ -204,11 +203,11 @@ export function openAiHandler(engine: Engine, options: OpenAiOptions): OpenAiHan
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     try {
       if (path === "/v1/models") {
-        if (req.method !== "GET") throw new OpenAiError(405, `${req.method} is not allowed on ${path}`);
+        if (req.method !== "GET") throw new RuntimeError("MethodNotAllowed", `${req.method} is not allowed on ${path}`);
         sendJson(res, 200, models());
         return;
       }
-      if (req.method !== "POST") throw new OpenAiError(405, `${req.method} is not allowed on ${path}`);
+      if (req.method !== "POST") throw new RuntimeError("MethodNotAllowed", `${req.method} is not allowed on ${path}`);
       const raw = await readBody(req, maxBody);
       if (path === "/v1/completions") {
         const body = parse(completionRequestSchema, raw);
@@ -242,20 +241,8 @@ function finishOf(r: FinishReason): "stop" | "length" {
   return r === "eos" || r === "stop" ? "stop" : "length";
 }
 
-class OpenAiError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly type = "invalid_request_error",
-    readonly param: string | null = null,
-    readonly code: string | null = null,
-  ) {
-    super(message);
-  }
-}
-
-function badRequest(param: string | null, message: string): OpenAiError {
-  return new OpenAiError(400, message, "invalid_request_error", param, "invalid_value");
+function badRequest(param: string | null, message: string): RuntimeError {
+  return new RuntimeError("BadRequest", message, param === null ? {} : { field: param });
 }
 
 function parse<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> {
@@ -265,30 +252,25 @@ function parse<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> {
   throw badRequest(param, message);
 }
 
-const STATUS: Record<string, [number, string]> = {
-  InvalidArgument: [400, "invalid_request_error"],
-  NotFound: [404, "invalid_request_error"],
-  AdapterMismatch: [422, "invalid_request_error"],
-  AdapterLoadFailed: [422, "invalid_request_error"],
-  Overloaded: [503, "server_error"],
-  Cancelled: [503, "server_error"],
-};
-
-/** OpenAI's error body for anything thrown: typed runtime errors keep their meaning, others are 500. */
+/**
+ * OpenAI's error body for anything thrown, from the runtime's one error type: the status is the
+ * code's (`HTTP_STATUS`), `param` the field at fault, and the code OpenAI's where it has one
+ * (`invalid_value`, `model_not_found`), else the runtime's.
+ */
 export function openAiError(error: unknown): {
   status: number;
   body: { error: { message: string; type: string; param: string | null; code: string | null } };
 } {
-  if (error instanceof OpenAiError)
-    return {
-      status: error.status,
-      body: { error: { message: error.message, type: error.type, param: error.param, code: error.code } },
-    };
-  const e = (typeof error === "object" && error !== null ? error : {}) as { code?: unknown; message?: unknown };
-  const code = typeof e.code === "string" ? e.code : "Internal";
-  const [status, type] = STATUS[code] ?? [500, "server_error"];
-  const message = typeof e.message === "string" ? e.message : String(error);
-  return { status, body: { error: { message, type, param: null, code } } };
+  const { status, body } = errorResponse(error);
+  const param = isRuntimeError(error) ? (error.field ?? null) : null;
+  const code =
+    body.error.code === "BadRequest"
+      ? "invalid_value"
+      : body.error.code === "NotFound" && param === "model"
+        ? "model_not_found"
+        : body.error.code;
+  const type = status >= 500 ? "server_error" : "invalid_request_error";
+  return { status, body: { error: { message: body.error.message, type, param, code } } };
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -335,7 +317,7 @@ async function readBody(req: IncomingMessage, max: number): Promise<unknown> {
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > max) throw new OpenAiError(413, `body: expected at most ${max} bytes, found more`);
+    if (size > max) throw new RuntimeError("PayloadTooLarge", `body: expected at most ${max} bytes, found more`);
     chunks.push(chunk as Buffer);
   }
   try {

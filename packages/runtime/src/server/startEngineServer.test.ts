@@ -12,6 +12,7 @@ import {
 import { syntheticPeftFiles } from "../engine/syntheticPeft.js";
 import { mlpArrays, referenceMlp } from "../engine/testing.js";
 import { type EngineServer, startEngineServer } from "./startEngineServer.js";
+import { type JsonAnswer, request } from "./testing.js";
 
 const DIMS = [12, 20, 6];
 let dir: string;
@@ -20,13 +21,8 @@ let engine: Engine;
 const mlp = createSyntheticMlp({ dims: DIMS, seed: 6 });
 const lm = createSyntheticCausalLm({ vocab: 17, dim: 16, layers: 2, seed: 2 });
 
-async function call(method: string, route: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(server.url + route, {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-  });
-  return { status: res.status, json: await res.json() };
+function call(method: string, route: string, body?: unknown): Promise<JsonAnswer> {
+  return request(server.url, method, route, body);
 }
 
 beforeAll(async () => {
@@ -41,10 +37,10 @@ beforeAll(async () => {
   await mkdir(path.join(dir, "chat"));
   await writeFile(path.join(dir, "chat", "adapter_config.json"), lmFiles.config);
   await writeFile(path.join(dir, "chat", "adapter_model.safetensors"), lmFiles.weights);
-  engine = new Engine({ maxWaitMs: 50 }); // long enough that concurrent HTTP requests meet even on a loaded machine
+  engine = new Engine({ maxWaitMs: 2 }); // batch composition is tested with a manual-flush engine below
   engine.addBase("mlp", mlp);
   engine.addBase("lm", lm);
-  server = await startEngineServer({ engine, port: 0, resolveAdapterPath: (name) => path.join(dir, name) });
+  server = await startEngineServer({ engine, port: 0, adaptersRoot: dir });
 });
 
 afterAll(async () => {
@@ -55,7 +51,7 @@ afterAll(async () => {
 describe("engine HTTP server", () => {
   it("answers healthz, loads adapters by path and by name, lists and unloads them", async () => {
     expect(await call("GET", "/healthz")).toMatchObject({ status: 200, json: { ok: true, bases: ["mlp", "lm"] } });
-    const byPath = await call("POST", "/v1/adapters/load", { path: path.join(dir, "t0"), base: "mlp" });
+    const byPath = await call("POST", "/v1/adapters/load", { path: "t0", base: "mlp" });
     expect(byPath.status).toBe(200);
     expect(byPath.json.adapter).toMatchObject({ name: "t0", source: "folder", loaded: [{ base: "mlp", rank: 2 }] });
     expect(byPath.json.adapter.digest).toMatch(/^[0-9a-f]{64}$/);
@@ -70,15 +66,30 @@ describe("engine HTTP server", () => {
     expect((await call("GET", "/v1/adapters")).json.adapters[1].loaded).toEqual([]);
   });
 
-  it("serves concurrent forwards for several adapters, each equal to the reference", async () => {
-    for (let i = 2; i < 5; i++) await call("POST", "/v1/adapters/load", { name: `t${i}`, base: "mlp" });
+  it("serves concurrent forwards for several adapters in one batch, each equal to the reference", async () => {
+    // A server of its own whose engine batches only on flush(): all 20 requests share one batch, whatever the timing.
+    const manual = new Engine({ flush: "manual" });
+    const mlp2 = createSyntheticMlp({ dims: DIMS, seed: 6 });
+    manual.addBase("mlp", mlp2);
+    const own = await startEngineServer({ engine: manual, port: 0, adaptersRoot: dir });
+    const post = async (route: string, body: unknown) => {
+      const res = await fetch(own.url + route, { method: "POST", body: JSON.stringify(body) });
+      return {
+        status: res.status,
+        json: (await res.json()) as { output: number[]; shape: number[]; batch_size: number },
+      };
+    };
+    for (let i = 0; i < 5; i++) await post("/v1/adapters/load", { name: `t${i}` });
     const ref = mlpArrays(mlp);
     const jobs = Array.from({ length: 20 }, (_, i) => ({
       adapter: i % 6 === 5 ? "__base__" : `t${i % 5}`,
       scale: 0.25 * (i % 4),
       input: Array.from(seededValues(i, 12)),
     }));
-    const answers = await Promise.all(jobs.map((j) => call("POST", "/v1/forward", { base: "mlp", ...j })));
+    const pending = Promise.all(jobs.map((j) => post("/v1/forward", j)));
+    while (manual.stats().queued < jobs.length) await new Promise((r) => setImmediate(r));
+    await manual.flush();
+    const answers = await pending;
     answers.forEach((a, i) => {
       const j = jobs[i] as (typeof jobs)[number];
       expect(a.status).toBe(200);
@@ -94,7 +105,8 @@ describe("engine HTTP server", () => {
         expect(v).toBeCloseTo(expected[o] as number, 4);
       });
     });
-    expect(Math.max(...answers.map((a) => a.json.batch_size))).toBeGreaterThan(1);
+    expect(answers.map((a) => a.json.batch_size)).toEqual(jobs.map(() => jobs.length));
+    await own.close();
   });
 
   it("generates greedily on a causal-LM base; the adapter changes the continuation, the base never reloads", async () => {
@@ -116,7 +128,7 @@ describe("engine HTTP server", () => {
     expect(engine.stats().baseLoads).toBe(2); // mlp and lm, once each
   });
 
-  it("samples with temperature and top_k, reproducibly per seed; concurrent generations share batches", async () => {
+  it("samples with temperature and top_k, reproducibly per seed, also when requests run concurrently", async () => {
     const body = { base: "lm", input_ids: [1, 2, 3], max_new_tokens: 8, temperature: 1.5, top_k: 6 };
     const [a, b, c] = await Promise.all([
       call("POST", "/v1/generate", { ...body, seed: 3 }),
@@ -134,7 +146,8 @@ describe("engine HTTP server", () => {
     expect(new Set([a.json.generated, ...seeds].map((g) => g.join(","))).size).toBeGreaterThan(1);
     expect(seeds.some((g) => g.join(",") !== greedy.json.generated.join(","))).toBe(true);
     const bad = await call("POST", "/v1/generate", { ...body, temperature: -1 });
-    expect([bad.status, bad.json.error.code]).toEqual([400, "InvalidArgument"]);
+    expect([bad.status, bad.json.error.code]).toEqual([400, "BadRequest"]);
+    expect(bad.json.error.message).toBe("temperature: expected a finite number >= 0, found -1");
   });
 
   it("answers clear JSON errors with codes and statuses", async () => {
@@ -145,28 +158,28 @@ describe("engine HTTP server", () => {
       ["POST", "/v1/forward", { base: "mlp", input: "x" }, 400, "BadRequest"],
       ["GET", "/v1/forward", undefined, 405, "MethodNotAllowed"],
       ["GET", "/nowhere", undefined, 404, "NotFound"],
-      ["POST", "/v1/adapters/load", { path: path.join(dir, "t0") }, 400, "InvalidArgument"], // two bases: which one?
+      ["POST", "/v1/adapters/load", { path: "t2" }, 400, "InvalidArgument"], // two bases: which one?
       ["POST", "/v1/generate", { base: "mlp", input_ids: [1], max_new_tokens: 1 }, 400, "InvalidArgument"],
-      [
-        "POST",
-        "/v1/adapters/load",
-        { path: path.join(dir, "chat"), name: "chat-on-mlp", base: "mlp" },
-        422,
-        "AdapterMismatch",
-      ],
-      ["POST", "/v1/adapters/load", { path: path.join(dir, "missing"), base: "mlp" }, 422, "AdapterLoadFailed"],
+      ["POST", "/v1/adapters/load", { path: "chat", name: "chat-on-mlp", base: "mlp" }, 422, "AdapterMismatch"],
+      ["POST", "/v1/adapters/load", { path: "missing", base: "mlp" }, 404, "NotFound"],
+      ["POST", "/v1/adapters/load", { path: path.join(dir, "t0"), base: "mlp" }, 403, "Forbidden"],
     ];
     for (const [method, route, body, status, code] of cases) {
       const r = await call(method, route, body);
       expect({ route, status: r.status, code: r.json.error?.code }).toEqual({ route, status, code });
       expect(typeof r.json.error.message).toBe("string");
     }
-    const mismatch = await call("POST", "/v1/forward", {
-      base: "mlp",
-      adapter: "chat-on-mlp",
-      input: Array(12).fill(0),
-    });
+    const mismatch = await call("POST", "/v1/adapters/load", { path: "chat", name: "chat-on-mlp", base: "mlp" });
     expect(mismatch.json.error.message).toMatch(/'chat-on-mlp', layer 'lm_head': expected a linear module of base/);
+    // the failed loads registered nothing
+    const names = (await call("GET", "/v1/adapters")).json.adapters.map((a: { name: string }) => a.name);
+    expect(names).not.toContain("chat-on-mlp");
+    expect(names).not.toContain("t2");
+    expect(
+      await call("POST", "/v1/forward", { base: "mlp", adapter: "chat-on-mlp", input: Array(12).fill(0) }),
+    ).toMatchObject({
+      status: 404,
+    });
   });
 
   it("shuts down gracefully: in-flight requests finish, new connections are refused", async () => {

@@ -1,5 +1,9 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { RuntimeError } from "../backend/errors.js";
 import type { Engine } from "../engine/Engine.js";
+import { schemaProblem } from "../schema/parseWithSchema.js";
+import { type Route, RouteStream } from "./defineRoute.js";
+import { engineRoutes } from "./engineRoutes.js";
 import { errorResponse, HttpError } from "./httpErrors.js";
 import { type OpenAiOptions, openAiHandler } from "./openai.js";
 
@@ -12,8 +16,16 @@ export interface EngineServerOptions {
   /** Largest request body accepted (default 8 MiB). */
   maxBodyBytes?: number;
   /**
-   * Resolves `POST /v1/adapters/load {name}` for a name the engine does not know yet (a sub-folder of
-   * --adapters, or an adapter pulled from a hub into a cache folder).
+   * Folder `POST /v1/adapters/load` may read adapter folders from, by relative `path` or by a `name` the
+   * engine does not know yet; anything resolving outside it (absolute, `..`, symlinks out) answers 403.
+   * Without it, loading by path is refused.
+   */
+  adaptersRoot?: string;
+  /** More routes (e.g. OpenAI-compatible endpoints), each validated by its own schema; they may not reuse a method and path. */
+  routes?: readonly Route[];
+  /**
+   * Resolves `POST /v1/adapters/load {name}` for a name the engine does not know and `adaptersRoot` does not
+   * hold (e.g. an adapter pulled from a hub into a cache folder). Server-side code: its answer is trusted.
    */
   resolveAdapterPath?: (name: string) => string | undefined | Promise<string | undefined>;
   /** OpenAI-compatible generation routes (/v1/models, /v1/completions, /v1/chat/completions) over a scheduler. */
@@ -30,16 +42,13 @@ export interface EngineServer {
   close(): Promise<void>;
 }
 
-type Json = Record<string, unknown>;
-
 /**
- * The JSON HTTP API over an {@link Engine} (node:http): GET /healthz, GET /v1/adapters,
- * POST /v1/adapters/load {path|name}, POST /v1/adapters/unload {name}, POST /v1/forward, POST /v1/generate.
- * Errors answer `{error:{code,message}}` with a matching status; a client that disconnects cancels its request.
+ * The JSON HTTP API over an {@link Engine} (node:http): the routes of `engineRoutes` plus `options.routes`.
+ * Every body is checked against its route's schema before any work; errors answer `{error:{code,message}}`
+ * with a matching status; a client that disconnects cancels its request.
  */
 export async function startEngineServer(options: EngineServerOptions): Promise<EngineServer> {
   const http = await import("node:http");
-  const path = await import("node:path");
   const { engine } = options;
   const host = options.host ?? "127.0.0.1";
   const maxBody = options.maxBodyBytes ?? 8 * 2 ** 20;
@@ -48,73 +57,18 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
   let drained: (() => void) | undefined;
   const openai = options.openai ? openAiHandler(engine, options.openai) : undefined;
 
-  const routes: Record<string, (body: Json, signal: AbortSignal) => Promise<unknown>> = {
-    "GET /healthz": async () => ({ ok: !closing, bases: engine.baseIds(), stats: engine.stats() }),
-    "GET /v1/adapters": async () => ({ adapters: engine.adapters() }),
-    "POST /v1/adapters/load": async (body) => {
-      const name = optionalString(body, "name");
-      let dir = optionalString(body, "path");
-      if (!dir && !name) throw new HttpError("BadRequest", "body: expected {path} or {name}, found neither");
-      if (!dir && name && !engine.adapters().some((a) => a.name === name || a.digest === name))
-        dir = await options.resolveAdapterPath?.(name);
-      if (dir)
-        engine.registerAdapter(name ?? path.basename(path.resolve(dir)), { kind: "folder", path: path.resolve(dir) });
-      const adapter = await engine.loadAdapter(
-        name ?? path.basename(path.resolve(dir as string)),
-        optionalString(body, "base"),
-      );
-      return { adapter };
-    },
-    "POST /v1/adapters/unload": async (body) => {
-      const name = optionalString(body, "name");
-      if (!name) throw new HttpError("BadRequest", "body: expected {name}, found none");
-      return { unloaded: engine.unloadAdapter(name, { forget: body.forget === true }) };
-    },
-    "POST /v1/forward": async (body, signal) => {
-      const ids = body.input_ids ?? body.input;
-      if (!Array.isArray(ids) || !ids.every((v) => typeof v === "number")) {
-        throw new HttpError("BadRequest", "body: expected input_ids (or input) as an array of numbers");
-      }
-      const shape = body.shape === undefined ? undefined : (body.shape as number[]);
-      const r = await engine.forward({
-        base: optionalString(body, "base"),
-        adapter: optionalString(body, "adapter"),
-        scale: optionalNumber(body, "scale"),
-        input: ids as number[],
-        shape,
-        signal,
-      });
-      return {
-        output: Array.from(r.data),
-        shape: r.shape,
-        adapter: r.adapter,
-        digest: r.digest ?? null,
-        batch_size: r.batchSize,
-      };
-    },
-    "POST /v1/generate": async (body, signal) => {
-      const ids = body.input_ids;
-      if (!Array.isArray(ids) || ids.length === 0 || !ids.every((v) => Number.isInteger(v))) {
-        throw new HttpError("BadRequest", "body: expected input_ids as a non-empty array of integers");
-      }
-      const maxNew = optionalNumber(body, "max_new_tokens") ?? 16;
-      if (!Number.isInteger(maxNew) || maxNew < 0 || maxNew > 1024)
-        throw new HttpError("BadRequest", `max_new_tokens: expected an integer in 0..1024, found ${maxNew}`);
-      const r = await engine.generate({
-        base: optionalString(body, "base"),
-        adapter: optionalString(body, "adapter"),
-        scale: optionalNumber(body, "scale"),
-        inputIds: ids as number[],
-        maxNewTokens: maxNew,
-        eosTokenId: optionalNumber(body, "eos_token_id"),
-        temperature: optionalNumber(body, "temperature"),
-        topK: optionalNumber(body, "top_k"),
-        seed: optionalNumber(body, "seed"),
-        signal,
-      });
-      return { tokens: r.tokens, generated: r.generated };
-    },
-  };
+  const routes = new Map<string, Route>();
+  const builtIn = engineRoutes(engine, {
+    adaptersRoot: options.adaptersRoot,
+    resolveAdapterPath: options.resolveAdapterPath,
+    closing: () => closing,
+  });
+  for (const route of [...builtIn, ...(options.routes ?? [])]) {
+    const key = `${route.method} ${route.path}`;
+    if (routes.has(key))
+      throw new RuntimeError("InvalidArgument", `routes: expected one handler per route, found two for ${key}`);
+    routes.set(key, route);
+  }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const ctl = new AbortController();
@@ -129,17 +83,21 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
         return;
       }
       const key = `${req.method} ${url.pathname}`;
-      const route = routes[key];
+      const route = routes.get(key);
       if (!route) {
-        const known = Object.keys(routes).some((k) => k.endsWith(` ${url.pathname}`));
+        const known = [...routes.keys()].some((k) => k.endsWith(` ${url.pathname}`));
         throw new HttpError(
           known ? "MethodNotAllowed" : "NotFound",
           known ? `${req.method} is not allowed on ${url.pathname}` : `no route ${url.pathname}`,
         );
       }
       if (closing) throw new HttpError("Cancelled", "the server is shutting down");
-      const body = req.method === "POST" ? await readJson(req, maxBody) : {};
-      send(res, 200, await route(body, ctl.signal));
+      const raw = route.method === "POST" ? await readJson(req, maxBody) : {};
+      const parsed = route.body ? route.body.safeParse(raw) : { success: true as const, data: raw };
+      if (!parsed.success) throw new HttpError("BadRequest", schemaProblem(parsed.error, raw));
+      const answer = await route.handle(parsed.data, { signal: ctl.signal });
+      if (answer instanceof RouteStream) await stream(res, answer, ctl.signal);
+      else send(res, 200, answer);
     } catch (error) {
       const { status, body } = errorResponse(error);
       send(res, status, body);
@@ -187,7 +145,24 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-async function readJson(req: IncomingMessage, max: number): Promise<Json> {
+/** Writes a streamed answer; a client that goes away stops it (the iterator is returned early). */
+async function stream(res: ServerResponse, answer: RouteStream, signal: AbortSignal): Promise<void> {
+  res.writeHead(200, { "content-type": answer.contentType, "cache-control": "no-cache" });
+  try {
+    for await (const chunk of answer.chunks) {
+      if (signal.aborted || res.destroyed) break;
+      if (!res.write(chunk))
+        await new Promise((resolve) => {
+          res.once("drain", resolve);
+          res.once("close", resolve);
+        });
+    }
+  } finally {
+    res.end(); // also after a failure midway: the status is sent, so the answer just stops
+  }
+}
+
+async function readJson(req: IncomingMessage, max: number): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -204,20 +179,5 @@ async function readJson(req: IncomingMessage, max: number): Promise<Json> {
   }
   if (typeof value !== "object" || value === null || Array.isArray(value))
     throw new HttpError("BadRequest", "body: expected a JSON object");
-  return value as Json;
-}
-
-function optionalString(body: Json, key: string): string | undefined {
-  const v = body[key];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== "string") throw new HttpError("BadRequest", `${key}: expected a string, found ${JSON.stringify(v)}`);
-  return v;
-}
-
-function optionalNumber(body: Json, key: string): number | undefined {
-  const v = body[key];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== "number" || !Number.isFinite(v))
-    throw new HttpError("BadRequest", `${key}: expected a finite number, found ${JSON.stringify(v)}`);
-  return v;
+  return value;
 }

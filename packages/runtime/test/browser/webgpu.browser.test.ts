@@ -7,7 +7,7 @@ import type { PageReport } from "./page.js";
 // The LoRA kernel conformance suite in headless Chromium on tfjs's webgpu backend. Under CI=true this run
 // must happen: a missing Chromium or WebGPU fails the suite instead of skipping it.
 const CI = process.env.CI === "true";
-const CASES = 8; // kernelConformanceCases' count; checked below so a new case cannot go unrun
+const CASES = 9; // kernelConformanceCases' count; checked below so a new case cannot go unrun
 
 let browser: Browser | undefined;
 let server: Server | undefined;
