@@ -1,5 +1,4 @@
-import { randomBytes } from "node:crypto";
-import { rename, rm, stat, writeFile } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import path from "node:path";
 import {
   assertAdapterFitsBase,
@@ -22,12 +21,12 @@ import {
   serializeSafetensors,
   type Tensor,
 } from "@lowrank/formats";
-import { readPeftFolder, writePeftFolder } from "@lowrank/formats/node";
+import { pathExists, readPeftFolder, replaceFileAtomically, writePeftFolder } from "@lowrank/formats/node";
 import type { Command } from "commander";
 import { inCliTerms } from "../errors.js";
 import { choiceOption, numberOption } from "../options.js";
 import { type CliIO, printJson, processIO } from "../output.js";
-import { detectInput, exists, readBytes } from "./detectInput.js";
+import { detectInput, readBytes } from "./detectInput.js";
 
 export type ConvertTarget = "peft" | "gguf" | "kohya" | "safetensors";
 export type ConvertDtype = "f32" | "f16" | "bf16";
@@ -149,16 +148,13 @@ function baseModuleNames(config: Record<string, unknown> | undefined): string[] 
   }
 }
 
-/** Writes a file through a temporary sibling and a rename, so OUT is never half-written. */
+/** Writes a file through a temporary sibling and a rename (formats' `replaceFileAtomically`), so OUT is never half-written. */
 async function writeAtomic(out: string, bytes: Uint8Array, force: boolean | undefined): Promise<void> {
-  if (!force && (await exists(out)))
+  if (!force && (await pathExists(out)))
     throw new FormatError("IoError", `write ${out}: expected no existing file there, found one (use --force)`);
-  const tmp = path.join(path.dirname(out), `.${path.basename(out)}.tmp-${randomBytes(6).toString("hex")}`);
   try {
-    await writeFile(tmp, bytes);
-    await rename(tmp, out);
+    await replaceFileAtomically(out, bytes);
   } catch (cause) {
-    await rm(tmp, { force: true });
     throw new FormatError("IoError", `write ${out}: ${(cause as Error).message}`, { cause });
   }
 }
@@ -177,7 +173,7 @@ export async function convert(input: string, out: string, opts: ConvertOptions =
   const to = opts.to ?? defaultTarget(out);
   const dtype = opts.dtype ? DTYPE[opts.dtype] : undefined;
   const warnings: string[] = [];
-  if (!opts.force && (await exists(out)))
+  if (!opts.force && (await pathExists(out)))
     throw new FormatError(
       "IoError",
       `write ${out}: expected no existing file or folder there, found one (use --force to replace it)`,

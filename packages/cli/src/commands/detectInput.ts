@@ -1,18 +1,9 @@
 import { open, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { FormatError } from "@lowrank/formats";
+import { pathExists as exists } from "@lowrank/formats/node";
 
 export type InputKind = "peft" | "hf-model" | "gguf" | "safetensors";
-
-/** Whether anything (file or folder) is at `p`. */
-export async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * What PATH is: a PEFT folder (adapter_config.json / adapter_model.*), a Hugging Face model folder

@@ -1,8 +1,8 @@
+import { pathExists as exists } from "@lowrank/formats/node";
 import { mergeHfFolder } from "@lowrank/runtime";
 import type { Command } from "commander";
 import { CliError } from "../errors.js";
 import { type CliIO, printJson } from "../output.js";
-import { exists } from "./detectInput.js";
 import { type AdapterSpec, parseAdapterSpec } from "./forward.js";
 
 export function registerMerge(program: Command, io: CliIO): void {

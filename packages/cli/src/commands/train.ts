@@ -1,11 +1,11 @@
 import path from "node:path";
+import { pathExists as exists } from "@lowrank/formats/node";
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
 import { startBackend, threadsOption } from "../backend.js";
 import { CliError } from "../errors.js";
 import { type BackendName, backendOption, numberOption, parseNameList } from "../options.js";
 import { type CliIO, printJson } from "../output.js";
-import { exists } from "./detectInput.js";
 import { listRecipes, loadRecipe, type TrainOptions, type TrainPhase, type TrainProgress, train } from "./trainRun.js";
 
 export {

@@ -1,6 +1,7 @@
-import { chmod, mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import path from "node:path";
+import { replaceFileAtomically } from "@lowrank/formats/node";
 import { z } from "zod";
 import { CliError } from "../errors.js";
 
@@ -36,10 +37,7 @@ export async function readCredentials(file = credentialsPath()): Promise<Credent
 /** Writes the file with mode 0600 (owner only), through a temporary file and a rename. */
 export async function writeCredentials(credentials: Credentials, file = credentialsPath()): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
-  await chmod(tmp, 0o600);
-  await rename(tmp, file);
+  await replaceFileAtomically(file, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
 }
 
 /** The normalized hub URL (origin and path, no trailing slash). */

@@ -1,7 +1,7 @@
 /** Node-only: PEFT adapter folders on disk (exported from `@lowrank/formats/node`). */
-import { randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { readFile, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { pathExists, replaceFolderAtomically } from "../atomicWrite.js";
 import { FormatError, isFormatError } from "../errors.js";
 import type { PeftAdapter, PeftReadResult } from "./PeftAdapter.js";
 import {
@@ -17,15 +17,6 @@ function ioError(action: string, path: string, cause: unknown): FormatError {
   return new FormatError("IoError", `${action} ${path}: ${cause instanceof Error ? cause.message : String(cause)}`, {
     cause,
   });
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -44,7 +35,7 @@ export async function readPeftFolder(dir: string): Promise<PeftReadResult> {
   const files: Record<string, Uint8Array> = {};
   for (const name of [PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE, MODEL_CARD_FILE]) {
     const path = join(dir, name);
-    if (!(await exists(path))) continue;
+    if (!(await pathExists(path))) continue;
     try {
       const buf = await readFile(path);
       files[name] = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -52,7 +43,7 @@ export async function readPeftFolder(dir: string): Promise<PeftReadResult> {
       throw ioError("read", path, cause);
     }
   }
-  if (await exists(join(dir, PEFT_PICKLE_FILE))) files[PEFT_PICKLE_FILE] = new Uint8Array(0); // presence only
+  if (await pathExists(join(dir, PEFT_PICKLE_FILE))) files[PEFT_PICKLE_FILE] = new Uint8Array(0); // presence only
   return readPeftAdapter(files);
 }
 
@@ -67,34 +58,16 @@ export async function writePeftFolder(
   options: { overwrite?: boolean } = {},
 ): Promise<void> {
   const files = writePeftAdapter(adapter);
-  const parent = dirname(dir);
-  const tag = randomBytes(6).toString("hex");
-  const tmp = join(parent, `.${basename(dir)}.tmp-${tag}`);
-  const present = await exists(dir);
-  if (present && !options.overwrite)
+  if (!options.overwrite && (await pathExists(dir)))
     throw new FormatError(
       "IoError",
       `write ${dir}: expected no existing file or folder there, found one (overwrite not set)`,
     );
   try {
-    await mkdir(parent, { recursive: true });
-    await mkdir(tmp);
-    for (const [name, bytes] of Object.entries(files)) await writeFile(join(tmp, name), bytes);
-    if (present) {
-      const old = join(parent, `.${basename(dir)}.old-${tag}`);
-      await rename(dir, old);
-      try {
-        await rename(tmp, dir);
-      } catch (error) {
-        await rename(old, dir);
-        throw error;
-      }
-      await rm(old, { recursive: true, force: true });
-    } else {
-      await rename(tmp, dir);
-    }
+    await replaceFolderAtomically(dir, async (tmp) => {
+      for (const [name, bytes] of Object.entries(files)) await writeFile(join(tmp, name), bytes);
+    });
   } catch (cause) {
-    await rm(tmp, { recursive: true, force: true });
     throw isFormat(cause) ? cause : ioError("write", dir, cause);
   }
 }

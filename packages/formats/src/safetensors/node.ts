@@ -98,6 +98,7 @@ async function writeAll(handle: FileHandle, data: Uint8Array): Promise<void> {
   }
 }
 
+export { pathExists, replaceFileAtomically, replaceFolderAtomically } from "../atomicWrite.js";
 export { openGgufFile } from "../gguf/node.js";
 export { readBaseManifest } from "../manifest/node.js";
 export { readPeftFolder, writePeftFolder } from "../peft/node.js";

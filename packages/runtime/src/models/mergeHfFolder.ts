@@ -227,41 +227,20 @@ function encodable(dtype: string, key: string): EncodableDtype {
   throw new RuntimeError("ModelLoadFailed", `model.safetensors: expected '${key}' as a float tensor, found ${dtype}`);
 }
 
-/** Fills a fresh temporary folder beside `out`, then renames it to `out`; nothing is left behind on failure. */
+/**
+ * Fills a fresh temporary folder beside `out`, then renames it to `out` (formats'
+ * `replaceFolderAtomically`); an existing `out` is refused unless `overwrite` is set.
+ */
 export async function writeFolderAtomically(
   out: string,
   overwrite: boolean,
   fill: (tmp: string) => Promise<void>,
 ): Promise<void> {
-  const fs = await import("node:fs/promises");
-  const path = await import("node:path");
-  const exists = await fs.stat(out).then(
-    () => true,
-    () => false,
-  );
-  if (exists && !overwrite)
+  const { pathExists, replaceFolderAtomically } = await import("@lowrank/formats/node");
+  if (!overwrite && (await pathExists(out)))
     throw new RuntimeError(
       "InvalidArgument",
       `output '${out}': expected a path that does not exist yet, found one (pass overwrite to replace it)`,
     );
-  const parent = path.dirname(path.resolve(out));
-  await fs.mkdir(parent, { recursive: true });
-  // mkdir, not mkdtemp: mkdtemp makes 0700 folders, and the output is an ordinary folder (umask decides).
-  const { randomBytes } = await import("node:crypto");
-  const tmp = path.join(parent, `.${path.basename(out)}.tmp-${randomBytes(6).toString("hex")}`);
-  await fs.mkdir(tmp);
-  try {
-    await fill(tmp);
-    if (exists) {
-      const old = `${tmp}.old`;
-      await fs.rename(out, old);
-      await fs.rename(tmp, out);
-      await fs.rm(old, { recursive: true, force: true });
-    } else {
-      await fs.rename(tmp, out);
-    }
-  } catch (error) {
-    await fs.rm(tmp, { recursive: true, force: true });
-    throw error;
-  }
+  await replaceFolderAtomically(out, fill);
 }
