@@ -102,6 +102,7 @@ export async function serve(opts: ServeOptions, io: CliIO = processIO): Promise<
       ? await loadTokenizer(opts.base).catch(() => undefined)
       : undefined;
   return startEngineServer({
+    tokenizer,
     openai: canGenerate
       ? {
           scheduler: new GenerationScheduler(engine, { kvBytes: (opts.kvMb ?? 256) * 2 ** 20 }),

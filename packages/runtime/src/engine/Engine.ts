@@ -243,7 +243,14 @@ export class Engine {
   }
 
   /** Greedy decoding on a causal-LM base: each step is a forward that batches with other requests. */
-  async generate(req: GenerateRequest): Promise<{ tokens: number[]; generated: number[] }> {
+  /**
+   * Greedy or sampled generation by recomputing the sequence each step. Stops at `eosTokenId`
+   * (`finishReason: "stop"`), after `maxNewTokens`, or when the base takes no longer sequence (its
+   * context limit), both `finishReason: "length"`.
+   */
+  async generate(
+    req: GenerateRequest,
+  ): Promise<{ tokens: number[]; generated: number[]; finishReason: "stop" | "length" }> {
     const base = await this.getBase(req.base);
     if (base.kind !== "causal-lm")
       throw new RuntimeError(
@@ -258,14 +265,16 @@ export class Engine {
     // Each step is one forward request, so steps of concurrent generations (any adapter, any length within
     // a bucket) share batches. No KV cache here: each step re-reads the whole sequence.
     for (let step = 0; step < req.maxNewTokens; step++) {
+      // The prompt was checked above; a longer sequence the base refuses is its context limit.
+      if (step > 0 && base.checkInput?.([tokens.length]) !== undefined) break;
       const { data, shape } = await this.forward({ ...req, input: tokens, shape: [tokens.length] });
       const vocab = shape[shape.length - 1] as number;
       const next = sampleToken(data.subarray(data.length - vocab), req, () => rng.next());
       tokens.push(next);
       generated.push(next);
-      if (next === req.eosTokenId) break;
+      if (next === req.eosTokenId) return { tokens, generated, finishReason: "stop" };
     }
-    return { tokens, generated };
+    return { tokens, generated, finishReason: "length" };
   }
 
   // --- Hooks for the generation scheduler (packages/runtime/src/generation) ---

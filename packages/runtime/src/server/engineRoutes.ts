@@ -1,5 +1,7 @@
 import path from "node:path";
 import type { Engine } from "../engine/Engine.js";
+import { RuntimeError } from "../errors.js";
+import type { TextTokenizer } from "../tokenizer/loadTokenizer.js";
 import { adapterFolder } from "./adapterFolder.js";
 import { defineRoute, type Route } from "./defineRoute.js";
 import { HttpError } from "./httpErrors.js";
@@ -12,6 +14,8 @@ export interface EngineRoutesOptions {
   resolveAdapterPath?: (name: string) => string | undefined | Promise<string | undefined>;
   /** Whether the server is shutting down (healthz reports it). */
   closing?: () => boolean;
+  /** The base's tokenizer: `/v1/generate` then takes `prompt` text and answers `text` too. */
+  tokenizer?: TextTokenizer;
 }
 
 /**
@@ -73,9 +77,30 @@ export function engineRoutes(engine: Engine, options: EngineRoutesOptions = {}):
       path: "/v1/generate",
       body: generateBody,
       handle: async (body, { signal }) => {
+        const { tokenizer } = options;
+        let inputIds = body.input_ids;
+        if (inputIds === undefined) {
+          if (!tokenizer)
+            throw new RuntimeError(
+              "BadRequest",
+              "prompt: expected input_ids (this server has no tokenizer), found text",
+              {
+                field: "prompt",
+              },
+            );
+          inputIds = tokenizer.encode(body.prompt as string);
+          if (inputIds.length === 0)
+            throw new RuntimeError(
+              "BadRequest",
+              "prompt: expected text that encodes to at least one token, found none",
+              {
+                field: "prompt",
+              },
+            );
+        }
         const r = await engine.generate({
           ...target(body),
-          inputIds: body.input_ids,
+          inputIds,
           maxNewTokens: body.max_new_tokens ?? 16,
           eosTokenId: body.eos_token_id,
           temperature: body.temperature,
@@ -83,7 +108,12 @@ export function engineRoutes(engine: Engine, options: EngineRoutesOptions = {}):
           seed: body.seed,
           signal,
         });
-        return { tokens: r.tokens, generated: r.generated };
+        return {
+          tokens: r.tokens,
+          generated: r.generated,
+          finish_reason: r.finishReason,
+          ...(tokenizer ? { text: tokenizer.decode(r.generated, { skipSpecialTokens: true }) } : {}),
+        };
       },
     }),
   ];

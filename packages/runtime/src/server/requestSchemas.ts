@@ -41,15 +41,25 @@ export const forwardBody = z
     path: ["input_ids"],
   });
 
-export const generateBody = z.strictObject({
-  ...target,
-  input_ids: tokenIds,
-  max_new_tokens: int("an integer in 0..1024", 0, 1024).optional(),
-  eos_token_id: int("an integer token id >= 0", 0).optional(),
-  temperature: finite("a finite number >= 0", 0).optional(),
-  top_k: int("an integer >= 0", 0).optional(),
-  seed: int("an integer >= 0", 0).optional(),
-});
+export const generateBody = z
+  .strictObject({
+    ...target,
+    input_ids: tokenIds.optional(),
+    prompt: z
+      .string({ error: "expected the prompt as text" })
+      .min(1, { error: "expected a non-empty prompt" })
+      .max(1_000_000, { error: "expected a prompt of at most 1,000,000 characters" })
+      .optional(),
+    max_new_tokens: int("an integer in 0..1024", 0, 1024).optional(),
+    eos_token_id: int("an integer token id >= 0", 0).optional(),
+    temperature: finite("a finite number >= 0", 0).optional(),
+    top_k: int("an integer >= 0", 0).optional(),
+    seed: int("an integer >= 0", 0).optional(),
+  })
+  .refine((b) => (b.input_ids === undefined) !== (b.prompt === undefined), {
+    error: "expected exactly one of input_ids (token ids) or prompt (text)",
+    path: ["input_ids"],
+  });
 
 export const loadBody = z
   .strictObject({

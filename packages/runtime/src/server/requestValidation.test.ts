@@ -4,7 +4,10 @@ import { fixturePath } from "@lowrank/vitest-config/fixtures";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Engine } from "../engine/Engine.js";
 import { createSyntheticCausalLm, createSyntheticMlp } from "../engine/synthetic.js";
+import type { Gpt2 } from "../models/Gpt2.js";
+import { generateIds } from "../models/generate.js";
 import { loadHfModel } from "../models/loadHfModel.js";
+import { loadTokenizer } from "../tokenizer/loadTokenizer.js";
 import { type EngineServer, startEngineServer } from "./startEngineServer.js";
 import { adapterFolders, request } from "./testing.js";
 
@@ -221,6 +224,67 @@ describe("a real GPT-2 base", () => {
       expect([ok.status, ok.json.shape[0]]).toEqual([200, 2]); // GPT2Model: hidden states per position
     } finally {
       await gpt2.close();
+    }
+  });
+});
+
+describe("/v1/generate on a GPT-2 LM head: the context limit and text prompts", () => {
+  it("stops at the context limit with finish_reason 'length', as the CLI's generate does", async () => {
+    const dir = fixturePath("hf-gpt2-lmhead-tiny");
+    const model = (await loadHfModel(dir)) as Gpt2;
+    const engine = new Engine({ maxWaitMs: 0 });
+    engine.addBase("gpt2", model);
+    const server = await startEngineServer({ engine });
+    try {
+      const limit = model.hparams.nPositions;
+      const prompt = Array.from({ length: limit - 2 }, (_, i) => (i * 7) % 100);
+      const r = await request(server.url, "POST", "/v1/generate", { input_ids: prompt, max_new_tokens: 10 });
+      expect(r.status).toBe(200);
+      // Forwards of limit-2, limit-1 and limit tokens fit; the fourth step would need limit+1 positions.
+      expect([r.json.finish_reason, r.json.generated.length, r.json.tokens.length]).toEqual(["length", 3, limit + 1]);
+      const cli = await generateIds(model, prompt, { maxNewTokens: 10, eosTokenId: null });
+      expect([cli.finishReason, r.json.generated]).toEqual(["context", cli.generatedIds]);
+      const prompt2 = await request(server.url, "POST", "/v1/generate", {
+        input_ids: [...prompt, 1, 2, 3],
+        max_new_tokens: 1,
+      });
+      expect([prompt2.status, prompt2.json.error.message]).toEqual([400, expect.stringContaining("input_ids")]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("takes prompt text when the server has the tokenizer, and answers text too", async () => {
+    const dir = fixturePath("hf-gpt2-lmhead-tiny");
+    const model = (await loadHfModel(dir)) as Gpt2;
+    const tokenizer = await loadTokenizer(dir);
+    const engine = new Engine({ maxWaitMs: 0 });
+    engine.addBase("gpt2", model);
+    const withTok = await startEngineServer({ engine, tokenizer });
+    try {
+      const text = "Hello world, this is";
+      const r = await request(withTok.url, "POST", "/v1/generate", { prompt: text, max_new_tokens: 4 });
+      expect(r.status).toBe(200);
+      const ids = tokenizer.encode(text);
+      expect(r.json.tokens.slice(0, ids.length)).toEqual(ids);
+      expect(r.json.text).toBe(tokenizer.decode(r.json.generated, { skipSpecialTokens: true }));
+      const both = await request(withTok.url, "POST", "/v1/generate", { prompt: text, input_ids: [1] });
+      expect([both.status, both.json.error.message]).toEqual([400, expect.stringContaining("input_ids")]);
+      const empty = await request(withTok.url, "POST", "/v1/generate", { prompt: "" });
+      expect([empty.status, empty.json.error.message]).toEqual([400, expect.stringContaining("prompt")]);
+    } finally {
+      await withTok.close();
+    }
+    const noTok = await startEngineServer({ engine: new Engine({ maxWaitMs: 0 }) });
+    try {
+      const r = await request(noTok.url, "POST", "/v1/generate", { prompt: "Hello" });
+      expect([r.status, r.json.error.code, r.json.error.message]).toEqual([
+        400,
+        "BadRequest",
+        expect.stringContaining("prompt"),
+      ]);
+    } finally {
+      await noTok.close();
     }
   });
 });

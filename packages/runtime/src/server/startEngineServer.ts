@@ -2,6 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { RuntimeError } from "../backend/errors.js";
 import type { Engine } from "../engine/Engine.js";
 import { schemaProblem } from "../schema/parseWithSchema.js";
+import type { TextTokenizer } from "../tokenizer/loadTokenizer.js";
 import { type Route, RouteStream } from "./defineRoute.js";
 import { engineRoutes } from "./engineRoutes.js";
 import { errorResponse, HttpError } from "./httpErrors.js";
@@ -28,6 +29,8 @@ export interface EngineServerOptions {
    * hold (e.g. an adapter pulled from a hub into a cache folder). Server-side code: its answer is trusted.
    */
   resolveAdapterPath?: (name: string) => string | undefined | Promise<string | undefined>;
+  /** The base's tokenizer, so `/v1/generate` takes `prompt` text (default: `openai.tokenizer`). */
+  tokenizer?: TextTokenizer;
   /** OpenAI-compatible generation routes (/v1/models, /v1/completions, /v1/chat/completions) over a scheduler. */
   openai?: OpenAiOptions;
 }
@@ -62,6 +65,7 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
     adaptersRoot: options.adaptersRoot,
     resolveAdapterPath: options.resolveAdapterPath,
     closing: () => closing,
+    tokenizer: options.tokenizer ?? options.openai?.tokenizer,
   });
   for (const route of [...builtIn, ...(options.routes ?? [])]) {
     const key = `${route.method} ${route.path}`;
