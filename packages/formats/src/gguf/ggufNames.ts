@@ -2,6 +2,8 @@
  * Hugging Face module names <-> llama.cpp tensor names for the architectures lowrank writes GGUF
  * LoRAs for (names as in llama.cpp's `gguf-py/gguf/tensor_mapping.py`).
  */
+import { LLAMA_MODULES } from "./llamaNames.js";
+
 export type GgufLoraArchitecture = "llama" | "qwen2" | "gpt2" | "bert";
 
 export interface GgufArchitectureNames {
@@ -20,15 +22,8 @@ export interface GgufArchitectureNames {
   readonly taskType: string | null;
 }
 
-const LLAMA_BLOCK: GgufArchitectureNames["modules"] = [
-  ["self_attn.q_proj", "attn_q"],
-  ["self_attn.k_proj", "attn_k"],
-  ["self_attn.v_proj", "attn_v"],
-  ["self_attn.o_proj", "attn_output"],
-  ["mlp.gate_proj", "ffn_gate"],
-  ["mlp.up_proj", "ffn_up"],
-  ["mlp.down_proj", "ffn_down"],
-];
+/** The Llama-family block modules, from the one table in llamaNames.ts. */
+const LLAMA_BLOCK: GgufArchitectureNames["modules"] = LLAMA_MODULES;
 
 export const GGUF_LORA_ARCHITECTURES: Readonly<Record<GgufLoraArchitecture, GgufArchitectureNames>> = {
   llama: {

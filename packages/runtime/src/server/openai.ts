@@ -14,6 +14,7 @@ import {
   completionRequestSchema,
   describeIssues,
 } from "./openaiSchemas.js";
+import { sendJson } from "./sendJson.js";
 
 export interface OpenAiOptions {
   scheduler: GenerationScheduler;
@@ -271,16 +272,6 @@ export function openAiError(error: unknown): {
         : body.error.code;
   const type = status >= 500 ? "server_error" : "invalid_request_error";
   return { status, body: { error: { message: body.error.message, type, param, code } } };
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  if (res.headersSent || res.destroyed) return;
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    "content-type": "application/json; charset=utf-8",
-    "content-length": Buffer.byteLength(text),
-  });
-  res.end(text);
 }
 
 /** Server-sent events: headers on the first event, `data: [DONE]` at the end. */

@@ -7,6 +7,7 @@ import { type Route, RouteStream } from "./defineRoute.js";
 import { engineRoutes } from "./engineRoutes.js";
 import { errorResponse, HttpError } from "./httpErrors.js";
 import { type OpenAiOptions, openAiHandler } from "./openai.js";
+import { sendJson } from "./sendJson.js";
 
 export interface EngineServerOptions {
   engine: Engine;
@@ -101,10 +102,10 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
       if (!parsed.success) throw new HttpError("BadRequest", schemaProblem(parsed.error, raw));
       const answer = await route.handle(parsed.data, { signal: ctl.signal });
       if (answer instanceof RouteStream) await stream(res, answer, ctl.signal);
-      else send(res, 200, answer);
+      else sendJson(res, 200, answer);
     } catch (error) {
       const { status, body } = errorResponse(error);
-      send(res, status, body);
+      sendJson(res, status, body);
     } finally {
       inFlight--;
       if (inFlight === 0) drained?.();
@@ -137,16 +138,6 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
         await stopped;
       })()),
   };
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  if (res.headersSent || res.destroyed) return;
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    "content-type": "application/json; charset=utf-8",
-    "content-length": Buffer.byteLength(text),
-  });
-  res.end(text);
 }
 
 /** Writes a streamed answer; a client that goes away stops it (the iterator is returned early). */
