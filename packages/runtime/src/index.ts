@@ -21,6 +21,7 @@ export { type BatchComputeOptions, type BatchRow, computeBatch } from "./engine/
 export {
   type AdapterInfo,
   Engine,
+  type EngineGenerateResult,
   type EngineOptions,
   type EngineStats,
   type GenerateRequest,
@@ -76,7 +77,7 @@ export {
   type SchedulerOptions,
   type SchedulerStats,
 } from "./generation/GenerationScheduler.js";
-export { type KvDecoder, kvDecoderFor, type SequenceKv } from "./generation/KvDecoder.js";
+export { hasKvPath, type KvDecoder, kvDecoderFor, type SequenceKv } from "./generation/KvDecoder.js";
 export { mixedLinear, type WeightFor } from "./generation/mixedLinear.js";
 export { Sampler, type SamplerOptions } from "./generation/sampler.js";
 export { createSyntheticGpt2, type SyntheticGpt2Options } from "./generation/syntheticGpt2.js";

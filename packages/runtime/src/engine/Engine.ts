@@ -1,12 +1,13 @@
-import { Rng, registerLoraKernels } from "@lowrank/core";
+import { registerLoraKernels } from "@lowrank/core";
 import { isRuntimeError, RuntimeError } from "../backend/errors.js";
-import { type SamplingOptions, sampleToken, validateSampling } from "../models/sampleToken.js";
+import { GenerationScheduler } from "../generation/GenerationScheduler.js";
 import type { AdapterCacheStats } from "./AdapterCache.js";
 import { type AdapterInfo, AdapterRegistry } from "./AdapterRegistry.js";
 import { BatchScheduler, systemClock } from "./BatchScheduler.js";
 import { checkForwardInput } from "./checkForwardInput.js";
-import { computeBatch, splitBatchOutput } from "./computeBatch.js";
+import { type EngineGenerateResult, type GenerateRequest, generateOn } from "./engineGenerate.js";
 import { type EngineOptions, type ResolvedEngineOptions, resolveEngineOptions } from "./engineOptions.js";
+import { type ForwardBatchHost, type Pending, runForwardBatch, settle } from "./forwardBatch.js";
 import type { LoraBatchKernel } from "./LoraBatchPlan.js";
 import { MergedWeights } from "./MergedWeights.js";
 import type { ResidentAdapter } from "./ResidentAdapter.js";
@@ -19,6 +20,7 @@ import {
 } from "./types.js";
 
 export type { AdapterInfo } from "./AdapterRegistry.js";
+export type { EngineGenerateResult, GenerateRequest } from "./engineGenerate.js";
 export type { EngineOptions } from "./engineOptions.js";
 
 export interface EngineStats {
@@ -30,28 +32,6 @@ export interface EngineStats {
   unmerges: number;
   queued: number;
   cache: AdapterCacheStats;
-}
-
-export interface GenerateRequest extends Omit<ForwardRequest, "input" | "shape">, SamplingOptions {
-  inputIds: number[];
-  maxNewTokens: number;
-  eosTokenId?: number;
-  /** Seed of the sampler when `temperature` > 0 (default 0): same seed, same tokens. */
-  seed?: number;
-}
-
-interface Pending {
-  req: ForwardRequest;
-  shape: number[];
-  baseId: string;
-  adapter: string;
-  scale: number;
-  key: string;
-  enqueuedAt: number;
-  settled: boolean;
-  resolve: (r: ForwardResult) => void;
-  reject: (e: unknown) => void;
-  cleanup: () => void;
 }
 
 interface BaseSlot {
@@ -76,9 +56,11 @@ export class Engine {
   private readonly adaptersById: AdapterRegistry;
   private readonly scheduler: BatchScheduler<Pending>;
   private closed = false;
+  private scheduler_?: GenerationScheduler;
   /** Base loads that forwards wait on before they queue (so `flush` waits for them too). */
   private readonly arriving = new Set<Promise<unknown>>();
-  private counters = { baseLoads: 0, batches: 0, rows: 0, largestBatch: 0 };
+  private readonly counters = { baseLoads: 0, batches: 0, rows: 0, largestBatch: 0 };
+  private readonly batchHost: ForwardBatchHost;
 
   constructor(options: EngineOptions = {}) {
     this.opts = resolveEngineOptions(options as Record<string, unknown>);
@@ -88,8 +70,15 @@ export class Engine {
     this.adaptersById = new AdapterRegistry(this.opts.cacheBytes, options.loader, (baseId, key) =>
       this.bases.get(baseId)?.merged?.forget(key),
     );
+    this.batchHost = {
+      getBase: (id) => this.getBase(id),
+      adapters: this.adaptersById,
+      merged: (baseId) => (this.mode === "merged" ? this.bases.get(baseId)?.merged : undefined),
+      kernel: this.gatherKernel,
+      counters: this.counters,
+    };
     this.scheduler = new BatchScheduler<Pending>({ ...this.opts, clock: options.clock ?? systemClock }, (items) =>
-      this.runBatch(items),
+      runForwardBatch(this.batchHost, items),
     );
   }
 
@@ -222,7 +211,7 @@ export class Engine {
         };
         const onAbort = () => {
           this.scheduler.remove(p);
-          this.settle(p, new RuntimeError("Cancelled", `request for adapter '${adapter}' was cancelled`));
+          settle(p, new RuntimeError("Cancelled", `request for adapter '${adapter}' was cancelled`));
         };
         req.signal?.addEventListener("abort", onAbort, { once: true });
         p.cleanup = () => req.signal?.removeEventListener("abort", onAbort);
@@ -242,39 +231,37 @@ export class Engine {
     return this.scheduler.flush();
   }
 
-  /** Greedy decoding on a causal-LM base: each step is a forward that batches with other requests. */
   /**
-   * Greedy or sampled generation by recomputing the sequence each step. Stops at `eosTokenId`
-   * (`finishReason: "stop"`), after `maxNewTokens`, or when the base takes no longer sequence (its
-   * context limit), both `finishReason: "length"`.
+   * Greedy or sampled generation (see {@link generateOn}): KV-cached and continuously batched on
+   * `generation` for GPT-2 LM heads, recomputing the sequence each step for other causal LMs.
    */
-  async generate(
-    req: GenerateRequest,
-  ): Promise<{ tokens: number[]; generated: number[]; finishReason: "stop" | "length" }> {
-    const base = await this.getBase(req.base);
-    if (base.kind !== "causal-lm")
+  async generate(req: GenerateRequest): Promise<EngineGenerateResult> {
+    return generateOn(this, await this.getBase(req.base), req);
+  }
+
+  /**
+   * The generation scheduler `generate` runs KV-cached requests on: the one given to
+   * `useGenerationScheduler`, else one with default options made on first use. Closed with the engine.
+   */
+  get generation(): GenerationScheduler {
+    if (this.closed) throw new RuntimeError("Cancelled", "the engine is closed");
+    this.scheduler_ ??= new GenerationScheduler(this);
+    return this.scheduler_;
+  }
+
+  /**
+   * Makes `generate` share `scheduler` (e.g. the OpenAI routes' one, with its KV budget), so every
+   * generation of this engine batches together. Only before the engine's own scheduler was made.
+   */
+  useGenerationScheduler(scheduler: GenerationScheduler): void {
+    if (scheduler.engine !== this)
+      throw new RuntimeError("InvalidArgument", "scheduler: expected a generation scheduler of this engine");
+    if (this.scheduler_ && this.scheduler_ !== scheduler)
       throw new RuntimeError(
         "InvalidArgument",
-        `generate: expected a causal-lm base, found '${base.kind}' (${base.id})`,
+        "scheduler: expected to be set before the engine's first generation, found one in use",
       );
-    validateSampling(req);
-    checkForwardInput(base, req.inputIds); // the prompt is checked even when no step runs
-    const rng = new Rng(req.seed ?? 0);
-    const tokens = [...req.inputIds];
-    const generated: number[] = [];
-    // Each step is one forward request, so steps of concurrent generations (any adapter, any length within
-    // a bucket) share batches. No KV cache here: each step re-reads the whole sequence.
-    for (let step = 0; step < req.maxNewTokens; step++) {
-      // The prompt was checked above; a longer sequence the base refuses is its context limit.
-      if (step > 0 && base.checkInput?.([tokens.length]) !== undefined) break;
-      const { data, shape } = await this.forward({ ...req, input: tokens, shape: [tokens.length] });
-      const vocab = shape[shape.length - 1] as number;
-      const next = sampleToken(data.subarray(data.length - vocab), req, () => rng.next());
-      tokens.push(next);
-      generated.push(next);
-      if (next === req.eosTokenId) return { tokens, generated, finishReason: "stop" };
-    }
-    return { tokens, generated, finishReason: "length" };
+    this.scheduler_ = scheduler;
   }
 
   // --- Hooks for the generation scheduler (packages/runtime/src/generation) ---
@@ -340,8 +327,9 @@ export class Engine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.scheduler_?.close();
     const left = await this.scheduler.close();
-    for (const p of left) this.settle(p, new RuntimeError("Cancelled", "the engine is closing"));
+    for (const p of left) settle(p, new RuntimeError("Cancelled", "the engine is closing"));
     this.adaptersById.clear();
     for (const slot of this.bases.values()) {
       slot.merged?.unmerge();
@@ -367,102 +355,6 @@ export class Engine {
       );
     return id;
   }
-
-  private settle(p: Pending, outcome: ForwardResult | unknown, ok = false): void {
-    if (p.settled) return;
-    p.settled = true;
-    p.cleanup();
-    if (ok) p.resolve(outcome as ForwardResult);
-    else p.reject(outcome);
-  }
-
-  private async runBatch(items: Pending[]): Promise<void> {
-    await Promise.resolve(); // let submitters of this tick finish before the batch starts
-    const baseId = items[0]?.baseId as string;
-    const names = [...new Set(items.filter((p) => !p.settled && p.adapter !== BASE_ADAPTER).map((p) => p.adapter))];
-    const held = new Map<string, ResidentAdapter>();
-    let base: ServableBase;
-    try {
-      base = await this.getBase(baseId);
-    } catch (error) {
-      for (const p of items) this.settle(p, error);
-      return;
-    }
-    await Promise.all(
-      names.map(async (name) => {
-        try {
-          held.set(name, await this.adaptersById.acquire(name, base, baseId));
-        } catch (error) {
-          for (const p of items) if (p.adapter === name) this.settle(p, error);
-        }
-      }),
-    );
-    for (const p of items) {
-      // A scale that overflows float32 once multiplied by a module's alpha/r fails its own row only.
-      const adapter = held.get(p.adapter);
-      if (adapter && [...adapter.modules.values()].some((m) => !Number.isFinite(Math.fround(p.scale * m.scaling))))
-        this.settle(p, nonFinite(p));
-    }
-    try {
-      const rows = items.filter((p) => !p.settled);
-      if (rows.length === 0) return;
-      const slot = this.bases.get(baseId) as BaseSlot;
-      const merged = this.mode === "merged" ? slot.merged : undefined;
-      if (merged) {
-        const first = rows[0] as Pending;
-        const adapter = held.get(first.adapter) ?? null;
-        merged.ensure(adapter, first.scale, adapter ? AdapterRegistry.key(baseId, first.adapter) : null);
-      }
-      const out = computeBatch(
-        base,
-        rows.map((p) => ({ input: p.req.input, shape: p.shape, adapter: held.get(p.adapter) ?? null, scale: p.scale })),
-        { merged, kernel: this.gatherKernel },
-      );
-      const data = (await out.data()) as Float32Array;
-      const parts = splitBatchOutput(
-        base,
-        data,
-        out.shape,
-        rows.map((p) => p.shape),
-      );
-      out.dispose();
-      this.counters.batches++;
-      this.counters.rows += rows.length;
-      this.counters.largestBatch = Math.max(this.counters.largestBatch, rows.length);
-      rows.forEach((p, i) => {
-        const { values, shape } = parts[i] as { values: Float32Array; shape: number[] };
-        if (!values.every(Number.isFinite)) {
-          this.settle(p, nonFinite(p));
-          return;
-        }
-        const result: ForwardResult = {
-          data: Float32Array.from(values),
-          shape,
-          adapter: p.adapter,
-          digest: held.get(p.adapter)?.digest,
-          batchSize: rows.length,
-        };
-        this.settle(p, result, true);
-      });
-    } catch (error) {
-      for (const p of items) this.settle(p, error);
-    } finally {
-      for (const name of held.keys()) this.adaptersById.release(name, baseId);
-    }
-  }
-}
-
-/** A row whose output overflowed: the request's scale (or its input) is too large for float32. */
-function nonFinite(p: Pending): RuntimeError {
-  return p.adapter !== BASE_ADAPTER && p.scale !== 1
-    ? new RuntimeError(
-        "InvalidArgument",
-        `scale: expected a scale whose output is finite in float32, found ${p.scale} (the output holds NaN or Inf)`,
-      )
-    : new RuntimeError(
-        "InvalidArgument",
-        "input: expected values whose output is finite in float32, found an output holding NaN or Inf",
-      );
 }
 
 function errorText(error: unknown): string {

@@ -21,7 +21,7 @@ interface Sequence {
   req: GenerationRequest;
   baseId: string;
   reserved: number;
-  sampler: Sampler;
+  sampler: { next(logits: Float32Array): number };
   generated: number[];
   hold?: { name: string; adapter: ResidentAdapter | null; release: () => void };
   kv?: SequenceKv;
@@ -56,7 +56,8 @@ export class GenerationScheduler {
   private counters = { steps: 0, prefills: 0, tokens: 0, largestStep: 0 };
 
   constructor(
-    private readonly engine: Engine,
+    /** The engine whose bases and adapters this scheduler runs. */
+    readonly engine: Engine,
     options: SchedulerOptions = {},
   ) {
     this.opts = {
@@ -82,8 +83,9 @@ export class GenerationScheduler {
     if (!Number.isFinite(scale))
       throw new RuntimeError("InvalidArgument", `scale: expected a finite number, found ${scale}`);
     const n = req.promptIds.length;
-    if (n < 1 || n >= decoder.maxPositions)
-      throw new RuntimeError("InvalidArgument", `prompt: expected 1 to ${decoder.maxPositions - 1} tokens, found ${n}`);
+    // A prompt may fill the context: its one token comes from the prefill, then the sequence ends ("context").
+    if (n < 1 || n > decoder.maxPositions)
+      throw new RuntimeError("InvalidArgument", `prompt: expected 1 to ${decoder.maxPositions} tokens, found ${n}`);
     const bad = req.promptIds.find((t) => !(Number.isInteger(t) && t >= 0 && t < decoder.vocabSize));
     if (bad !== undefined)
       throw new RuntimeError(
@@ -92,7 +94,7 @@ export class GenerationScheduler {
       );
     if (!(Number.isInteger(req.maxNewTokens) && req.maxNewTokens >= 1))
       throw new RuntimeError("InvalidArgument", `max_new_tokens: expected an integer >= 1, found ${req.maxNewTokens}`);
-    const sampler = new Sampler(req);
+    const sampler = req.pickToken ? { next: req.pickToken } : new Sampler(req);
     const positions = Math.min(n + req.maxNewTokens, decoder.maxPositions);
     const reserved = positions * decoder.kvBytesPerToken;
     if (reserved > this.opts.kvBytes)
@@ -338,6 +340,10 @@ export class GenerationScheduler {
       this.finish(s, new RuntimeError("Cancelled", "the request was cancelled"));
       return;
     }
+    if (!allFinite(logits)) {
+      this.finish(s, nonFinite(s));
+      return;
+    }
     const token = s.sampler.next(logits);
     s.generated.push(token);
     this.counters.tokens++;
@@ -375,6 +381,21 @@ export class GenerationScheduler {
     if (isResult(outcome)) s.resolve(outcome);
     else s.reject(outcome);
   }
+}
+
+function allFinite(values: Float32Array): boolean {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i] as number)) return false;
+  return true;
+}
+
+/** A row whose logits overflowed: its scale is too large for float32 (as `Engine.forward` answers). */
+function nonFinite(s: Sequence): RuntimeError {
+  return new RuntimeError(
+    "InvalidArgument",
+    s.req.adapter !== undefined && s.req.adapter !== BASE_ADAPTER && s.req.scale !== 1
+      ? `scale: expected a scale whose output is finite in float32, found ${s.req.scale} (the output holds NaN or Inf)`
+      : "prompt: expected a prompt whose logits are finite in float32, found NaN or Inf",
+  );
 }
 
 function isResult(x: unknown): x is GenerationResult {

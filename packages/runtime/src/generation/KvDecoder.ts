@@ -42,8 +42,12 @@ export interface KvDecoder {
 
 /** A KV decoder over `base` when it is a GPT-2 with an LM head; undefined for bases that cannot generate with a cache. */
 export function kvDecoderFor(base: ServableBase): KvDecoder | undefined {
-  if (!(base instanceof Gpt2) || !base.hasLmHead) return undefined;
-  return new Gpt2KvDecoder(base);
+  return hasKvPath(base) ? new Gpt2KvDecoder(base) : undefined;
+}
+
+/** Whether `base` can generate with a KV cache (a GPT-2 with an LM head); others recompute each step. */
+export function hasKvPath(base: ServableBase): base is Gpt2 {
+  return base instanceof Gpt2 && base.hasLmHead;
 }
 
 export function disposeSequenceKv(kv: SequenceKv | undefined): void {

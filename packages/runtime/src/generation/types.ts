@@ -18,6 +18,12 @@ export interface GenerationRequest extends SamplerOptions {
    * sequence there (a stop sequence matched); the token is kept.
    */
   onToken?: (token: number, index: number) => "stop" | undefined;
+  /**
+   * Picks each next token from the row's logits instead of the built-in sampler (the options above are
+   * then unused): `Engine.generate` passes its own seeded `sampleToken`, so its tokens do not depend on
+   * which path ran.
+   */
+  pickToken?: (logits: Float32Array) => number;
   /** Aborting frees the request's slot and KV cache at the next step and rejects with `Cancelled`. */
   signal?: AbortSignal;
 }

@@ -17,7 +17,8 @@ import {
 import { sendJson } from "./sendJson.js";
 
 export interface OpenAiOptions {
-  scheduler: GenerationScheduler;
+  /** The scheduler generations run on (default: the engine's, `engine.generation`). */
+  scheduler?: GenerationScheduler;
   /** Text in and out; without one, prompts must be token ids and text is the ids as `<id>`. */
   tokenizer?: TextTokenizer;
   /** The base's name in `model` (default: the engine's only base id). */
@@ -48,7 +49,8 @@ interface Choice {
  * by zod schemas; errors answer OpenAI's `{error: {message, type, param, code}}`.
  */
 export function openAiHandler(engine: Engine, options: OpenAiOptions): OpenAiHandler {
-  const { scheduler, tokenizer } = options;
+  const { tokenizer } = options;
+  const scheduler = options.scheduler ?? engine.generation;
   const maxBody = options.maxBodyBytes ?? 8 * 2 ** 20;
   const baseModel = options.baseModel ?? engine.resolveBase();
   const templateSource = options.chatTemplate ?? tokenizer?.chatTemplate;

@@ -59,6 +59,8 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
   let inFlight = 0;
   let closing = false;
   let drained: (() => void) | undefined;
+  // /v1/generate (Engine.generate) and the OpenAI routes share one scheduler, so their requests batch together.
+  if (options.openai?.scheduler) engine.useGenerationScheduler(options.openai.scheduler);
   const openai = options.openai ? openAiHandler(engine, options.openai) : undefined;
 
   const routes = new Map<string, Route>();
@@ -132,7 +134,7 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
-        await options.openai?.scheduler.close();
+        await options.openai?.scheduler?.close();
         await engine.close();
         server.closeAllConnections();
         await stopped;
