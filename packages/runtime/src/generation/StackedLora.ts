@@ -4,15 +4,16 @@ import type { ResidentModule } from "../engine/types.js";
 
 /**
  * The LoRA side of decode steps over a stable set of sequences with many different adapters: per module,
- * each row's Aᵀ [r, in] and scaled Bᵀ [out, r] stacked once ([rows, r, in], [rows, out, r]; rows without
- * the module get zeros, lower ranks are zero-padded). With one position per row, a step is then two
- * broadcast products each summed over its last axis, four ops per module whatever the number of
- * distinct adapters (the gathered path adds a few ops per adapter: 1.9 ms against 1.05 ms per module at
- * 32 rows, 32 adapters, 256 -> 1024, r=16, measured on wasm). Rebuilt only when the rows change (a
- * sequence joins or leaves), which continuous batching makes rare next to the steps in between.
+ * each row's A [in, r] and B [r, out] stacked once as the engine holds them ([rows, in, r], [rows, r, out];
+ * rows without the module get zeros, lower ranks are zero-padded) with each row's scale (request scale ×
+ * alpha/r) as [rows, 1, 1]. With one position per row, a step is two batched matmuls and a scaling, the
+ * same few ops whatever the number of distinct adapters; their cost is reading every row's factors once,
+ * as any per-row method must (the gathered path adds a few ops per adapter). Rebuilt only when the rows
+ * change (a sequence joins or leaves), which continuous batching makes rare next to the steps in between;
+ * a rebuild is a copy (no transposes, no scaled copies).
  */
 export class StackedLora {
-  private readonly stacks = new Map<string, { A: tf.Tensor3D; B: tf.Tensor3D } | null>();
+  private readonly stacks = new Map<string, { A: tf.Tensor3D; B: tf.Tensor3D; scales: tf.Tensor3D } | null>();
 
   constructor(
     private readonly rows: readonly RowAdapter[],
@@ -29,50 +30,56 @@ export class StackedLora {
     }
     if (!s) return null;
     const [n, inF] = x.shape;
-    const r = s.A.shape[1];
-    const u = tf.sum(tf.mul(tf.reshape(x, [n, 1, inF]), s.A), -1); // [n, r]
-    return tf.sum(tf.mul(tf.reshape(u, [n, 1, r]), s.B), -1) as tf.Tensor2D; // [n, out]
+    const u = tf.mul(tf.matMul(tf.reshape(x, [n, 1, inF]), s.A), s.scales); // [n, 1, r]
+    return tf.reshape(tf.matMul(u, s.B), [n, s.B.shape[2]]) as tf.Tensor2D;
   }
 
-  private build(module: string): { A: tf.Tensor3D; B: tf.Tensor3D } | null {
+  private build(module: string): { A: tf.Tensor3D; B: tf.Tensor3D; scales: tf.Tensor3D } | null {
     const mods = this.rows.map((r) => r.modules?.get(module) ?? null);
-    if (!mods.some((m, i) => m && this.rows[i]?.scale !== 0)) return null;
+    const scales = mods.map((m, i) => (m ? (this.rows[i]?.scale ?? 1) * m.scaling : 0));
+    if (!scales.some((v) => v !== 0)) return null;
     const some = mods.find((m) => m) as ResidentModule;
     const rmax = Math.max(...mods.map((m) => m?.rank ?? 0));
     const [inF] = some.A.shape;
     const outF = some.B.shape[1];
     const built = tf.tidy(() => {
-      const zeroA = tf.zeros<tf.Rank.R2>([rmax, inF]);
-      const zeroB = tf.zeros<tf.Rank.R2>([outF, rmax]);
-      const padRank = (t: tf.Tensor2D, axis: 0 | 1, by: number) =>
-        by
-          ? tf.pad(
-              t,
-              axis === 0
-                ? [
-                    [0, by],
-                    [0, 0],
-                  ]
-                : [
-                    [0, 0],
-                    [0, by],
-                  ],
-            )
-          : t;
-      const As = mods.map((m) => (m ? tf.transpose(padRank(m.A, 1, rmax - m.rank)) : zeroA));
-      const Bs = mods.map((m, i) =>
-        m ? tf.transpose(tf.mul(padRank(m.B, 0, rmax - m.rank), (this.rows[i]?.scale ?? 1) * m.scaling)) : zeroB,
+      const zeroA = tf.zeros<tf.Rank.R2>([inF, rmax]);
+      const zeroB = tf.zeros<tf.Rank.R2>([rmax, outF]);
+      const As = mods.map((m) =>
+        !m
+          ? zeroA
+          : m.rank < rmax
+            ? tf.pad(m.A, [
+                [0, 0],
+                [0, rmax - m.rank],
+              ])
+            : m.A,
       );
-      return { A: tf.stack(As) as tf.Tensor3D, B: tf.stack(Bs) as tf.Tensor3D };
+      const Bs = mods.map((m) =>
+        !m
+          ? zeroB
+          : m.rank < rmax
+            ? tf.pad(m.B, [
+                [0, rmax - m.rank],
+                [0, 0],
+              ])
+            : m.B,
+      );
+      return {
+        A: tf.stack(As) as tf.Tensor3D,
+        B: tf.stack(Bs) as tf.Tensor3D,
+        scales: tf.tensor3d(scales, [mods.length, 1, 1]),
+      };
     });
     // Built inside a step's tidy: keep them past it (disposed with this object).
     tf.keep(built.A);
     tf.keep(built.B);
+    tf.keep(built.scales);
     return built;
   }
 
   dispose(): void {
-    for (const s of this.stacks.values()) if (s) tf.dispose([s.A, s.B]);
+    for (const s of this.stacks.values()) if (s) tf.dispose([s.A, s.B, s.scales]);
     this.stacks.clear();
   }
 }

@@ -9,10 +9,13 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: 
   });
 }
 
-/** GELU with the tanh approximation (Hugging Face `gelu_new`, `gelu_pytorch_tanh`). */
+/**
+ * GELU with the tanh approximation (Hugging Face `gelu_new`, `gelu_pytorch_tanh`). x³ as x·x·x: `tf.pow`
+ * is several times slower on wasm (2.6 ms against 0.65 ms on [32, 1, 1024], measured).
+ */
 export function geluTanh(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
-    const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
+    const inner = tf.mul(tf.add(x, tf.mul(tf.mul(tf.mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));
     return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
   });
 }
