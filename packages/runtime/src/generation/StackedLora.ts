@@ -4,16 +4,16 @@ import type { ResidentModule } from "../engine/types.js";
 
 /**
  * The LoRA side of decode steps over a stable set of sequences with many different adapters: per module,
- * each row's A [in, r] and B [r, out] stacked once as the engine holds them ([rows, in, r], [rows, r, out];
- * rows without the module get zeros, lower ranks are zero-padded) with each row's scale (request scale ×
- * alpha/r) as [rows, 1, 1]. With one position per row, a step is two batched matmuls and a scaling, the
- * same few ops whatever the number of distinct adapters; their cost is reading every row's factors once,
- * as any per-row method must (the gathered path adds a few ops per adapter). Rebuilt only when the rows
- * change (a sequence joins or leaves), which continuous batching makes rare next to the steps in between;
- * a rebuild is a copy (no transposes, no scaled copies).
+ * each row's A [in, r] times its scale (request scale × alpha/r) and B [r, out] stacked once, in the
+ * layout the engine holds them ([rows, in, r], [rows, r, out]; rows without the module get zeros, lower
+ * ranks are zero-padded). With one position per row, a step is two batched matmuls, the same two ops
+ * whatever the number of distinct adapters; their cost is reading every row's factors once, as any per-row
+ * method must (the gathered path adds a few ops per adapter). Rebuilt only when the rows change (a
+ * sequence joins or leaves), which continuous batching makes rare next to the steps in between; a rebuild
+ * is a copy and one scaling (no transposes).
  */
 export class StackedLora {
-  private readonly stacks = new Map<string, { A: tf.Tensor3D; B: tf.Tensor3D; scales: tf.Tensor3D } | null>();
+  private readonly stacks = new Map<string, { A: tf.Tensor3D; B: tf.Tensor3D } | null>();
 
   constructor(
     private readonly rows: readonly RowAdapter[],
@@ -30,11 +30,11 @@ export class StackedLora {
     }
     if (!s) return null;
     const [n, inF] = x.shape;
-    const u = tf.mul(tf.matMul(tf.reshape(x, [n, 1, inF]), s.A), s.scales); // [n, 1, r]
+    const u = tf.matMul(tf.reshape(x, [n, 1, inF]), s.A); // [n, 1, r], scaled
     return tf.reshape(tf.matMul(u, s.B), [n, s.B.shape[2]]) as tf.Tensor2D;
   }
 
-  private build(module: string): { A: tf.Tensor3D; B: tf.Tensor3D; scales: tf.Tensor3D } | null {
+  private build(module: string): { A: tf.Tensor3D; B: tf.Tensor3D } | null {
     const mods = this.rows.map((r) => r.modules?.get(module) ?? null);
     const scales = mods.map((m, i) => (m ? (this.rows[i]?.scale ?? 1) * m.scaling : 0));
     if (!scales.some((v) => v !== 0)) return null;
@@ -66,20 +66,18 @@ export class StackedLora {
             : m.B,
       );
       return {
-        A: tf.stack(As) as tf.Tensor3D,
+        A: tf.mul(tf.stack(As), tf.tensor3d(scales, [mods.length, 1, 1])) as tf.Tensor3D,
         B: tf.stack(Bs) as tf.Tensor3D,
-        scales: tf.tensor3d(scales, [mods.length, 1, 1]),
       };
     });
     // Built inside a step's tidy: keep them past it (disposed with this object).
     tf.keep(built.A);
     tf.keep(built.B);
-    tf.keep(built.scales);
     return built;
   }
 
   dispose(): void {
-    for (const s of this.stacks.values()) if (s) tf.dispose([s.A, s.B, s.scales]);
+    for (const s of this.stacks.values()) if (s) tf.dispose([s.A, s.B]);
     this.stacks.clear();
   }
 }

@@ -244,6 +244,10 @@ describe("/v1/generate on a GPT-2 LM head: the context limit and text prompts", 
       expect([r.json.finish_reason, r.json.generated.length, r.json.tokens.length]).toEqual(["length", 3, limit + 1]);
       const cli = await generateIds(model, prompt, { maxNewTokens: 10, eosTokenId: null });
       expect([cli.finishReason, r.json.generated]).toEqual(["context", cli.generatedIds]);
+      // KV-cached on the engine's generation scheduler: a prefill and two decode steps, no forward batch.
+      expect([engine.stats().batches, engine.generation.stats().prefills, engine.generation.stats().steps]).toEqual([
+        0, 1, 2,
+      ]);
       const prompt2 = await request(server.url, "POST", "/v1/generate", {
         input_ids: [...prompt, 1, 2, 3],
         max_new_tokens: 1,
