@@ -63,6 +63,18 @@ describe("OpenAI-compatible API with the openai client", () => {
     expect(ids).toEqual(["gpt2-tiny", "lora"]);
   });
 
+  it("runs /v1/generate on the same scheduler, with NumPy's greedy tokens", async () => {
+    const before = scheduler.stats().prefills;
+    const r = await fetch(`${server.url}/v1/generate`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ adapter: "lora", input_ids: g.greedy_prompt_ids, max_new_tokens: 6 }),
+    });
+    const body = (await r.json()) as { generated: number[]; finish_reason: string };
+    expect([r.status, body.generated, body.finish_reason]).toEqual([200, g.greedy_adapter, "length"]);
+    expect(scheduler.stats().prefills).toBe(before + 1);
+  });
+
   it("completes greedily with NumPy's tokens for the adapter and the base, with usage", async () => {
     const r = await client.completions.create({ model: "lora", prompt: PROMPT, max_tokens: 6, temperature: 0 });
     expect(r.object).toBe("text_completion");
