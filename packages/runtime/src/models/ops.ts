@@ -10,13 +10,15 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: 
 }
 
 /**
- * GELU with the tanh approximation (Hugging Face `gelu_new`, `gelu_pytorch_tanh`). x³ as x·x·x: `tf.pow`
- * is several times slower on wasm (2.6 ms against 0.65 ms on [32, 1, 1024], measured).
+ * GELU with the tanh approximation (Hugging Face `gelu_new`, `gelu_pytorch_tanh`):
+ * 0.5·x·(1 + tanh(z)) = x·sigmoid(2z), z = √(2/π)·(x + 0.044715·x³). The sigmoid form and x³ as x·x·x
+ * are the fast ops on wasm: 0.16 ms against 0.72 ms for the tanh form on [32, 1, 1024], and `tf.pow(x, 3)`
+ * alone took 0.56 ms (measured); the two forms differ by float rounding (2.4e-7 there).
  */
 export function geluTanh(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
-    const inner = tf.mul(tf.add(x, tf.mul(tf.mul(tf.mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));
-    return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
+    const z2 = tf.mul(tf.add(x, tf.mul(tf.mul(tf.mul(x, x), x), 0.044715)), 2 * Math.sqrt(2 / Math.PI));
+    return tf.mul(x, tf.sigmoid(z2));
   });
 }
 
