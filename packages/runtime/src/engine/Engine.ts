@@ -56,7 +56,7 @@ export class Engine {
   private readonly adaptersById: AdapterRegistry;
   private readonly scheduler: BatchScheduler<Pending>;
   private closed = false;
-  private scheduler_?: GenerationScheduler;
+  private generationScheduler?: GenerationScheduler;
   /** Base loads that forwards wait on before they queue (so `flush` waits for them too). */
   private readonly arriving = new Set<Promise<unknown>>();
   private readonly counters = { baseLoads: 0, batches: 0, rows: 0, largestBatch: 0 };
@@ -245,8 +245,8 @@ export class Engine {
    */
   get generation(): GenerationScheduler {
     if (this.closed) throw new RuntimeError("Cancelled", "the engine is closed");
-    this.scheduler_ ??= new GenerationScheduler(this);
-    return this.scheduler_;
+    this.generationScheduler ??= new GenerationScheduler(this);
+    return this.generationScheduler;
   }
 
   /**
@@ -256,12 +256,12 @@ export class Engine {
   useGenerationScheduler(scheduler: GenerationScheduler): void {
     if (scheduler.engine !== this)
       throw new RuntimeError("InvalidArgument", "scheduler: expected a generation scheduler of this engine");
-    if (this.scheduler_ && this.scheduler_ !== scheduler)
+    if (this.generationScheduler && this.generationScheduler !== scheduler)
       throw new RuntimeError(
         "InvalidArgument",
         "scheduler: expected to be set before the engine's first generation, found one in use",
       );
-    this.scheduler_ = scheduler;
+    this.generationScheduler = scheduler;
   }
 
   // --- Hooks for the generation scheduler (packages/runtime/src/generation) ---
@@ -327,7 +327,7 @@ export class Engine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.scheduler_?.close();
+    await this.generationScheduler?.close();
     const left = await this.scheduler.close();
     for (const p of left) settle(p, new RuntimeError("Cancelled", "the engine is closing"));
     this.adaptersById.clear();

@@ -2,6 +2,7 @@
 // batches), and gives the same tokens as recomputing the whole sequence each step, greedy or sampled,
 // for adapters and the base, alone or concurrently; other causal LMs keep recomputing.
 import { afterAll, describe, expect, it } from "vitest";
+import { GenerationScheduler } from "../generation/GenerationScheduler.js";
 import { createSyntheticGpt2 } from "../generation/syntheticGpt2.js";
 import { Engine } from "./Engine.js";
 import { createSyntheticCausalLm, syntheticAdapter } from "./synthetic.js";
@@ -78,6 +79,24 @@ describe("Engine.generate on a GPT-2 LM head", () => {
       code: "InvalidArgument",
       message: /scale/,
     });
+  });
+});
+
+describe("Engine.useGenerationScheduler", () => {
+  it("takes a scheduler of the same engine before its first generation only", async () => {
+    const other = new Engine();
+    other.addBase("gpt2", model);
+    const foreign = new GenerationScheduler(other);
+    expect(() => engine.useGenerationScheduler(foreign)).toThrow(/of this engine/);
+    expect(() => engine.useGenerationScheduler(new GenerationScheduler(engine))).toThrow(/before the engine's first/);
+    engine.useGenerationScheduler(engine.generation); // the one in use: fine
+    const fresh = new Engine();
+    fresh.addBase("gpt2", model);
+    const shared = new GenerationScheduler(fresh, { maxRunning: 2 });
+    fresh.useGenerationScheduler(shared);
+    expect(fresh.generation).toBe(shared);
+    await foreign.close();
+    await shared.close();
   });
 });
 
