@@ -7,16 +7,16 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { trainAdapter } from "@lowrank/core";
 import { initBackend } from "@lowrank/runtime";
-import * as tf from "@tensorflow/tfjs-core";
+import type * as tf from "@tensorflow/tfjs-core";
 import { savePeftAdapter } from "../lib/artifacts.js";
+import { disposeDomains } from "../lib/disposeTask.js";
 import type { Domain } from "../lib/experiment.js";
 import { trainLora } from "../lib/experiment.js";
-import { disposeDomains } from "../lib/disposeTask.js";
 import type { Seq2Seq } from "../lib/Seq2Seq.js";
 import { translationTask, translitVocab } from "../recipes/translation.js";
+import { seq2seqConfigJson, seq2seqSafetensors } from "./seq2seqFiles.js";
 import { adapterCard, baseCard } from "./translationCards.js";
 import { decodeWords, pickExamples, wordsOf } from "./translitWords.js";
-import { seq2seqConfigJson, seq2seqSafetensors } from "./seq2seqFiles.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const BASE_NAME = "translit-cyrillic-latin";
@@ -35,7 +35,9 @@ async function main(out: string): Promise<void> {
   await trainAdapter({ model: base.full, data: spec.source.train, loss: spec.loss, seed: spec.seed, ...spec.base });
   const forwardBase = (x: tf.Tensor) => base.full.forward(x, {});
   const baseAcc = spec.evaluate(forwardBase, spec.source.test);
-  console.log(`base: ${(baseAcc * 100).toFixed(1)}% on ${spec.source.name} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  console.log(
+    `base: ${(baseAcc * 100).toFixed(1)}% on ${spec.source.name} (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+  );
   rmSync(out, { recursive: true, force: true });
   const baseDir = path.join(out, "base");
   mkdirSync(baseDir, { recursive: true });
@@ -48,9 +50,17 @@ async function main(out: string): Promise<void> {
     const target = spec.targets.find((d) => d.name === a.domain) as Domain;
     const test = words(target);
     const baseOnTarget = spec.evaluate(forwardBase, target.test);
-    const baseOut = decodeWords(forwardBase, test.map((w) => w[0]), vocab);
+    const baseOut = decodeWords(
+      forwardBase,
+      test.map((w) => w[0]),
+      vocab,
+    );
     const { lora, metric } = await trainLora(spec, base, target, spec.adapter.rank);
-    const loraOut = decodeWords((x) => lora.forward(x), test.map((w) => w[0]), vocab);
+    const loraOut = decodeWords(
+      (x) => lora.forward(x),
+      test.map((w) => w[0]),
+      vocab,
+    );
     const examples = pickExamples(test, baseOut, loraOut, 4);
     savePeftAdapter(path.join(out, "adapters", a.name), lora, "default", {});
     lora.dispose();
@@ -86,7 +96,9 @@ async function main(out: string): Promise<void> {
   writeFileSync(path.join(out, "hub.json"), `${JSON.stringify(hub, null, 2)}\n`);
   disposeDomains([spec.source, ...spec.targets]);
   base.dispose();
-  console.log(`translation: written ${path.relative(process.cwd(), out)}/ in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `translation: written ${path.relative(process.cwd(), out)}/ in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
 }
 
 await main(path.join(root, "artifacts", "translation"));

@@ -21,11 +21,14 @@ export const charSeq2SeqConfigSchema = z
     /** `vocab[id]`: the character (or special token) of each id. */
     vocab: z.array(z.string().min(1)).min(4).max(65_536),
   })
-  .refine((c) => new Set(c.vocab).size === c.vocab.length, { message: "expected distinct vocab entries", path: ["vocab"] })
-  .refine(
-    (c) => [c.pad_token_id, c.bos_token_id, c.eos_token_id].every((id) => id < c.vocab.length),
-    { message: "expected special token ids inside the vocab", path: ["vocab"] },
-  );
+  .refine((c) => new Set(c.vocab).size === c.vocab.length, {
+    message: "expected distinct vocab entries",
+    path: ["vocab"],
+  })
+  .refine((c) => [c.pad_token_id, c.bos_token_id, c.eos_token_id].every((id) => id < c.vocab.length), {
+    message: "expected special token ids inside the vocab",
+    path: ["vocab"],
+  });
 
 export interface CharSeq2SeqConfig {
   dModel: number;
