@@ -4,6 +4,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HubBuild } from "./buildHub.js";
 import { isTopToken, nextTokenLogits } from "./expectedNextToken.js";
+import { expectedTransliteration, translitHubJson } from "./expectedTranslit.js";
 import type { GroupProcess } from "./processGroup.js";
 import { type RunningHub, startHub } from "./startHub.js";
 import { checkPage, peftFolders, RESULTS_DIR, sha256 } from "./webPages.js";
@@ -292,5 +293,63 @@ export function pagesSuite(env: {
       console.log(`playground timings: ${JSON.stringify(timings)}`);
       expect(problems).toEqual([]);
     }, 300_000);
+
+    it("playground: a Cyrillic word transliterated by the base and by the Uzbek and Azerbaijani adapters, as Node computes", async () => {
+      const spec = translitHubJson();
+      await page.goto(`${hub.url}/playground?base=${encodeURIComponent(spec.base.name)}&backend=wasm`);
+      const status = page.getByTestId("backend");
+      await status.filter({ hasText: "loaded in" }).waitFor({ timeout: 120_000 });
+      const loadMs = Number(/loaded in (\d+) ms/.exec((await status.textContent()) ?? "")?.[1]);
+      const fetchFile = async (repo: string, f: string) =>
+        new Uint8Array(await (await fetch(`${hub.url}/${repo}/resolve/main/${f}`)).arrayBuffer());
+      const swapMs: number[] = [];
+      const word = page.getByLabel("Word to transliterate (Cyrillic)");
+      // Each example word under each adapter in turn (the adapter alternates, so each click is a swap).
+      const steps = spec.adapters.flatMap((own) =>
+        spec.adapters.map((adapter) => ({ adapter, example: own.expected[0] })),
+      );
+      for (const { adapter, example } of steps) {
+        if (!example) throw new Error(`hub.json: ${adapter.name} has no expected example`);
+        const repo = `lowrank/${adapter.name}`;
+        await word.fill(example.input);
+        await page.getByRole("button", { name: `Use ${repo}` }).click();
+        const swap = page.getByTestId("swap").filter({ hasText: `Swapped to ${repo} in` });
+        await swap.waitFor({ timeout: 60_000 });
+        swapMs.push(Number(/in ([\d.]+) ms/.exec((await swap.textContent()) ?? "")?.[1]));
+        const shown = (await page.getByTestId("translit-adapter").textContent()) ?? "";
+        const files = {
+          config: await fetchFile(repo, "adapter_config.json"),
+          weights: await fetchFile(repo, "adapter_model.safetensors"),
+        };
+        expect(shown, `${repo} on ${example.input}`).toBe(await expectedTransliteration(example.input, files));
+        const baseShown = (await page.getByTestId("translit-base").textContent()) ?? "";
+        expect(baseShown).toBe(await expectedTransliteration(example.input));
+        if (example === adapter.expected[0]) {
+          // The adapter's own example: the reference Latin spelling, which the base alone gets wrong.
+          expect(shown).toBe(example.output);
+          expect(baseShown).not.toBe(example.output);
+        }
+      }
+      // The hub's inference API decodes the same word to the same answer.
+      await page.getByRole("button", { name: "Run the same input on the server" }).click();
+      await page.waitForFunction(
+        () =>
+          /^(Agrees|Disagrees|The server could not)/.test(
+            document.querySelector("[data-testid=agreement]")?.textContent ?? "",
+          ),
+        undefined,
+        { timeout: 120_000 },
+      );
+      const said = (await page.getByTestId("agreement").textContent()) ?? "";
+      expect(said, `${said}\n${hub.process.output().slice(-3000)}`).toMatch(/^Agrees/);
+      await checkPage(page, "playground-translit");
+      mkdirSync(RESULTS_DIR, { recursive: true });
+      writeFileSync(
+        join(RESULTS_DIR, "playground-translit-timings.json"),
+        `${JSON.stringify({ wasm: { loadMs, swapMs } }, null, 2)}\n`,
+      );
+      console.log(`translit playground timings: ${JSON.stringify({ loadMs, swapMs })}`);
+      expect(problems).toEqual([]);
+    }, 240_000);
   });
 }

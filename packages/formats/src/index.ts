@@ -89,8 +89,8 @@ export {
   denseManifest,
   isDenseStack,
 } from "./manifest/denseManifest.js";
-export { type HfConfig, manifestFromConfig } from "./manifest/manifestFromConfig.js";
 export { isKernelModel, kernelManifest } from "./manifest/kernelManifest.js";
+export { type HfConfig, manifestFromConfig } from "./manifest/manifestFromConfig.js";
 export { layoutOf, manifestFromHeader } from "./manifest/manifestFromHeader.js";
 export { type ResolvedArchitecture, resolveArchitecture } from "./manifest/resolveArchitecture.js";
 export {

