@@ -3,10 +3,11 @@ import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HubBuild } from "./buildHub.js";
+import { mnistPlayground, sentimentPlayground } from "./demoPlayground.js";
 import { isTopToken, nextTokenLogits } from "./expectedNextToken.js";
-import { expectedTransliteration, translitHubJson } from "./expectedTranslit.js";
 import type { GroupProcess } from "./processGroup.js";
 import { type RunningHub, startHub } from "./startHub.js";
+import { translitPlayground } from "./translitPlayground.js";
 import { checkPage, peftFolders, RESULTS_DIR, sha256 } from "./webPages.js";
 
 const VIEWPORT = { width: 1280, height: 800 };
@@ -295,60 +296,23 @@ export function pagesSuite(env: {
     }, 300_000);
 
     it("playground: a Cyrillic word transliterated by the base and by the Uzbek and Azerbaijani adapters, as Node computes", async () => {
-      const spec = translitHubJson();
-      await page.goto(`${hub.url}/playground?base=${encodeURIComponent(spec.base.name)}&backend=wasm`);
-      const status = page.getByTestId("backend");
-      await status.filter({ hasText: "loaded in" }).waitFor({ timeout: 120_000 });
-      const loadMs = Number(/loaded in (\d+) ms/.exec((await status.textContent()) ?? "")?.[1]);
-      const fetchFile = async (repo: string, f: string) =>
-        new Uint8Array(await (await fetch(`${hub.url}/${repo}/resolve/main/${f}`)).arrayBuffer());
-      const swapMs: number[] = [];
-      const word = page.getByLabel("Word to transliterate (Cyrillic)");
-      // Each example word under each adapter in turn (the adapter alternates, so each click is a swap).
-      const steps = spec.adapters.flatMap((own) =>
-        spec.adapters.map((adapter) => ({ adapter, example: own.expected[0] })),
-      );
-      for (const { adapter, example } of steps) {
-        if (!example) throw new Error(`hub.json: ${adapter.name} has no expected example`);
-        const repo = `lowrank/${adapter.name}`;
-        await word.fill(example.input);
-        await page.getByRole("button", { name: `Use ${repo}` }).click();
-        const swap = page.getByTestId("swap").filter({ hasText: `Swapped to ${repo} in` });
-        await swap.waitFor({ timeout: 60_000 });
-        swapMs.push(Number(/in ([\d.]+) ms/.exec((await swap.textContent()) ?? "")?.[1]));
-        const shown = (await page.getByTestId("translit-adapter").textContent()) ?? "";
-        const files = {
-          config: await fetchFile(repo, "adapter_config.json"),
-          weights: await fetchFile(repo, "adapter_model.safetensors"),
-        };
-        expect(shown, `${repo} on ${example.input}`).toBe(await expectedTransliteration(example.input, files));
-        const baseShown = (await page.getByTestId("translit-base").textContent()) ?? "";
-        expect(baseShown).toBe(await expectedTransliteration(example.input));
-        if (example === adapter.expected[0]) {
-          // The adapter's own example: the reference Latin spelling, which the base alone gets wrong.
-          expect(shown).toBe(example.output);
-          expect(baseShown).not.toBe(example.output);
-        }
-      }
-      // The hub's inference API decodes the same word to the same answer.
-      await page.getByRole("button", { name: "Run the same input on the server" }).click();
-      await page.waitForFunction(
-        () =>
-          /^(Agrees|Disagrees|The server could not)/.test(
-            document.querySelector("[data-testid=agreement]")?.textContent ?? "",
-          ),
-        undefined,
-        { timeout: 120_000 },
-      );
-      const said = (await page.getByTestId("agreement").textContent()) ?? "";
-      expect(said, `${said}\n${hub.process.output().slice(-3000)}`).toMatch(/^Agrees/);
-      await checkPage(page, "playground-translit");
+      const timings = await translitPlayground(page, hub.url, () => hub.process.output());
       mkdirSync(RESULTS_DIR, { recursive: true });
-      writeFileSync(
-        join(RESULTS_DIR, "playground-translit-timings.json"),
-        `${JSON.stringify({ wasm: { loadMs, swapMs } }, null, 2)}\n`,
-      );
-      console.log(`translit playground timings: ${JSON.stringify({ loadMs, swapMs })}`);
+      writeFileSync(join(RESULTS_DIR, "playground-translit-timings.json"), `${JSON.stringify(timings, null, 2)}\n`);
+      console.log(`playground (translit-cyrillic-latin, wasm) timings: ${JSON.stringify(timings)}`);
+      expect(problems).toEqual([]);
+    }, 240_000);
+
+    it("playground, MNIST: a drawn 7 is read by the base; swapped to the rotated-45 adapter, the rotated 7 is; outputs equal Node's", async () => {
+      const timings = await mnistPlayground(page, hub.url);
+      mkdirSync(RESULTS_DIR, { recursive: true });
+      writeFileSync(join(RESULTS_DIR, "playground-mnist-timings.json"), `${JSON.stringify(timings, null, 2)}\n`);
+      console.log(`playground (mnist-mlp, wasm) timings: ${JSON.stringify(timings)}`);
+      expect(problems).toEqual([]);
+    }, 240_000);
+
+    it("playground, sentiment: a typed sentence through the base and the IMDB adapter equals Node's", async () => {
+      await sentimentPlayground(page, hub.url);
       expect(problems).toEqual([]);
     }, 240_000);
   });
