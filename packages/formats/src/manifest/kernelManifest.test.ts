@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { isFormatError } from "../errors.js";
+import { readPeftAdapter } from "../peft/readPeftAdapter.js";
+import { serializeSafetensors } from "../safetensors/serializeSafetensors.js";
+import { checkAdapterAgainstBase } from "./checkAdapterAgainstBase.js";
 import { isKernelModel, kernelManifest } from "./kernelManifest.js";
 import { manifestFromHeader } from "./manifestFromHeader.js";
 
@@ -51,5 +54,39 @@ describe("kernelManifest (tfjs-layers-named models other than Dense stacks)", ()
       caught = e;
     }
     expect(isFormatError(caught) && caught.code).toBe("ShapeMismatch");
+  });
+});
+
+describe("an all-linear adapter against a kernel model", () => {
+  const adapter = (target: unknown) => {
+    const f32 = (shape: [number, number]) => ({
+      dtype: "F32" as const,
+      shape,
+      data: new Float32Array(shape[0] * shape[1]),
+    });
+    const weights = serializeSafetensors({
+      "base_model.model.encoder.layers.0.fc1.lora_A.weight": f32([2, 8]),
+      "base_model.model.encoder.layers.0.fc1.lora_B.weight": f32([16, 2]),
+    });
+    const config = JSON.stringify({ peft_type: "LORA", r: 2, lora_alpha: 4, target_modules: target });
+    return readPeftAdapter({
+      "adapter_config.json": new TextEncoder().encode(config),
+      "adapter_model.safetensors": weights,
+    }).adapter;
+  };
+
+  it('counts "all-linear" as PEFT does (every linear module), not as a pattern over names', () => {
+    const manifest = manifestFromHeader(CONFIG, SEQ2SEQ);
+    const check = checkAdapterAgainstBase(adapter("all-linear"), manifest);
+    expect(check.ok).toBe(true);
+    expect(check.matched).toEqual({ "encoder.layers.0.fc1": "encoder.layers.0.fc1" });
+    // A pattern that names no module of the base is still refused.
+    let caught: unknown;
+    try {
+      checkAdapterAgainstBase(adapter(["c_attn"]), manifest);
+    } catch (e) {
+      caught = e;
+    }
+    expect(isFormatError(caught) && caught.code).toBe("NoMatchingModules");
   });
 });
