@@ -151,7 +151,7 @@ describe.runIf(haveArtifacts || process.env.CI)("CharSeq2Seq on the committed tr
     expect(Object.keys(header.modules).some((m) => m.startsWith("embed_"))).toBe(false);
   });
 
-  it("the base: same logits and greedy words as the recipe model", () => {
+  it("the base: same logits and greedy words as the recipe model, and the card's held-out accuracy", () => {
     const words = hub.base.input.examples as string[];
     const x = rows(words);
     const want = tf.tidy(() => recipe.forward(x, { training: false }).dataSync());
@@ -161,7 +161,14 @@ describe.runIf(haveArtifacts || process.env.CI)("CharSeq2Seq on the committed tr
     expect(words.map((w) => model.transliterate(w))).toEqual(
       recipeWords((t) => recipe.forward(t, { training: false }), words),
     );
-  });
+    const domain = translitDomain("Serbian + Bosnian", ["srp", "bos"], vocab);
+    const test = wordsOf(domain.test, vocab);
+    disposeDomains([domain]);
+    const right = test.filter(([cyr, lat]) => model.transliterate(cyr) === lat).length;
+    expect(right / test.length).toBeCloseTo(hub.base.heldOutAccuracy, 10);
+    for (const e of hub.base.expected as { input: string; output: string }[])
+      expect(model.transliterate(e.input)).toBe(e.output);
+  }, 60_000);
 
   type HubAdapter = { name: string; heldOutAccuracy: number; expected: { input: string; output: string }[] };
   const LANGS: Record<string, { lang: TranslitLanguage; domain: string }> = {
