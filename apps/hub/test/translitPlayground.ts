@@ -8,6 +8,7 @@ import { adapterLinear, CharSeq2Seq, initBackend, peftAdapterFromBytes } from "@
 import * as tf from "@tensorflow/tfjs-core";
 import type { Page } from "playwright-core";
 import { expect } from "vitest";
+import { agreesWithServer } from "./demoPlayground.js";
 import { checkPage } from "./webPages.js";
 
 /** The translation demo as committed: `examples/artifacts/translation/` (hub.json, base/, adapters/). */
@@ -48,7 +49,6 @@ export async function expectedTransliteration(
 export async function translitPlayground(
   page: Page,
   hubUrl: string,
-  serverLog: () => string,
 ): Promise<{ wasm: { loadMs: number; swapMs: number[] } }> {
   const spec = translitHubJson();
   await page.goto(`${hubUrl}/playground?base=${encodeURIComponent(spec.base.name)}&backend=wasm`);
@@ -92,17 +92,7 @@ export async function translitPlayground(
     }
   }
   // The hub's inference API decodes the same word to the same answer.
-  await page.getByRole("button", { name: "Run the same input on the server" }).click();
-  await page.waitForFunction(
-    () =>
-      /^(Agrees|Disagrees|The server could not)/.test(
-        document.querySelector("[data-testid=agreement]")?.textContent ?? "",
-      ),
-    undefined,
-    { timeout: 120_000 },
-  );
-  const said = (await page.getByTestId("agreement").textContent()) ?? "";
-  expect(said, `${said}\n${serverLog().slice(-3000)}`).toMatch(/^Agrees/);
+  await agreesWithServer(page);
   await checkPage(page, "playground-translit");
   return { wasm: { loadMs, swapMs } };
 }

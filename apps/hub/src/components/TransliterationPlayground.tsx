@@ -4,6 +4,7 @@ import type { AdapterWeights } from "@lowrank/runtime";
 import { useMutation } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
 import { useTRPC } from "../trpc/react.js";
+import { BackendStatus, ServerCheck, SwapNote } from "./PlaygroundStatus.js";
 import { loadAdapter } from "./playgroundModel.js";
 import {
   type LoadedTranslit,
@@ -54,7 +55,7 @@ export function TransliterationPlayground({
   const [active, setActive] = useState<string | null>(null);
   const [baseOut, setBaseOut] = useState<TranslitOutput | null>(null);
   const [adapterOut, setAdapterOut] = useState<TranslitOutput | null>(null);
-  const [swap, setSwap] = useState<{ repo: string; ms: number; fetchMs: number | null } | null>(null);
+  const [swap, setSwap] = useState<{ label: string; ms: number; fetchMs: number | null } | null>(null);
   const [error, setError] = useState("");
   const [agreement, setAgreement] = useState("");
   const cache = useRef(new Map<string, Promise<AdapterWeights>>());
@@ -105,7 +106,7 @@ export function TransliterationPlayground({
       setBaseOut(b);
       setAdapterOut(a);
       setAgreement("");
-      setSwap(repo ? { repo, ms: swapped, fetchMs } : null);
+      setSwap(repo ? { label: repo, ms: swapped, fetchMs } : null);
     } catch (e) {
       if (mine === generation.current) setError((e as Error).message);
     }
@@ -145,11 +146,7 @@ export function TransliterationPlayground({
 
   return (
     <div>
-      <p role="status" data-testid="backend">
-        {loaded
-          ? `Base ${base} loaded in ${loaded.loadMs.toFixed(0)} ms on ${loaded.backend.backend}${loaded.backend.backend === "wasm" ? (loaded.backend.simd ? " (SIMD)" : " (no SIMD)") : ""}.`
-          : status}
-      </p>
+      <BackendStatus base={base} loaded={loaded} status={status} />
       <form
         className="stack wide-form"
         onSubmit={(e) => {
@@ -208,22 +205,16 @@ export function TransliterationPlayground({
           {error}
         </p>
       ) : null}
-      <p data-testid="swap" aria-live="polite">
-        {swap
-          ? `Swapped to ${swap.repo} in ${swap.ms.toFixed(3)} ms (base not reloaded${swap.fetchMs === null ? "" : `; adapter downloaded and put on the backend first, ${swap.fetchMs.toFixed(0)} ms`}).`
-          : ""}
-      </p>
-      <p>
-        <button type="button" onClick={() => void checkOnServer()} disabled={!baseOut || server.isPending}>
-          Run the same input on the server
-        </button>{" "}
-        <span data-testid="agreement" aria-live="polite">
-          {server.isPending ? "Running on the server…" : agreement}
-        </span>
-      </p>
+      <SwapNote swap={swap} />
+      <ServerCheck
+        onRun={() => void checkOnServer()}
+        disabled={!baseOut}
+        pending={server.isPending}
+        agreement={agreement}
+      />
       <div className="columns">
         <Word label={`Base ${base}`} output={baseOut} testId="translit-base" />
-        <Word label={swap ? `With ${swap.repo}` : "With an adapter"} output={adapterOut} testId="translit-adapter" />
+        <Word label={swap ? `With ${swap.label}` : "With an adapter"} output={adapterOut} testId="translit-adapter" />
       </div>
     </div>
   );
