@@ -151,7 +151,7 @@ export async function sentimentPlayground(page: Page, url: string): Promise<void
   const sentence = "The plot was dull and the acting was terrible, a waste of two hours.";
   await page.getByLabel("Sentence").fill(sentence);
   const before = await page.getByTestId("base-out").getAttribute("data-logits");
-  await page.getByRole("button", { name: "Run" }).click();
+  await page.getByRole("button", { name: "Run", exact: true }).click();
   await nextOutput(page, before);
   const features = hashedFeatures([sentence], 2048);
   await expectLogits(page, "base-out", "sentiment", null, features);
