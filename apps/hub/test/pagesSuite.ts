@@ -62,7 +62,8 @@ export function pagesSuite(env: {
         expect(await page.getByRole("heading", { level: 2, name }).count()).toBe(1);
       const row = page.getByRole("row").filter({ has: page.getByRole("link", { name: "gpt2-tiny", exact: true }) });
       expect(await row.getByRole("cell").nth(2).textContent()).toBe("1");
-      expect(await page.getByRole("link", { name: "lowrank/gpt2-tiny-demo" }).count()).toBeGreaterThan(0);
+      // Which seeded adapters are newest depends on how many the seed has; some demo adapter is listed.
+      expect(await page.getByRole("link", { name: /^lowrank\// }).count()).toBeGreaterThan(0);
       await checkPage(page, "home");
     });
 
