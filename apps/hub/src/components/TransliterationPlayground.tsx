@@ -53,6 +53,7 @@ export function TransliterationPlayground({
   const [status, setStatus] = useState("Loading the base model…");
   const [word, setWord] = useState(examples[0] ?? "");
   const [active, setActive] = useState<string | null>(null);
+  const [scales, setScales] = useState<Record<string, number>>({});
   const [baseOut, setBaseOut] = useState<TranslitOutput | null>(null);
   const [adapterOut, setAdapterOut] = useState<TranslitOutput | null>(null);
   const [swap, setSwap] = useState<{ label: string; ms: number; fetchMs: number | null } | null>(null);
@@ -88,7 +89,7 @@ export function TransliterationPlayground({
     return p;
   };
 
-  async function evaluate(repo: string | null, text = word) {
+  async function evaluate(repo: string | null, text = word, scale = repo ? (scales[repo] ?? 1) : 1) {
     if (!loaded) return;
     const mine = ++generation.current;
     setError("");
@@ -98,7 +99,7 @@ export function TransliterationPlayground({
       const weights = repo ? await adapter(repo) : null;
       const fetchMs = fresh ? performance.now() - f0 : null;
       const t0 = performance.now();
-      const linear = weights ? await withAdapter(loaded, weights) : null;
+      const linear = weights ? await withAdapter(loaded, weights, scale) : null;
       const swapped = performance.now() - t0;
       const b = await transliterate(loaded, loaded.model.linear, text);
       const a = linear ? await transliterate(loaded, linear, text) : null;
@@ -106,7 +107,7 @@ export function TransliterationPlayground({
       setBaseOut(b);
       setAdapterOut(a);
       setAgreement("");
-      setSwap(repo ? { label: repo, ms: swapped, fetchMs } : null);
+      setSwap(repo ? { label: scale === 1 ? repo : `${repo} × ${scale.toFixed(1)}`, ms: swapped, fetchMs } : null);
     } catch (e) {
       if (mine === generation.current) setError((e as Error).message);
     }
@@ -133,7 +134,7 @@ export function TransliterationPlayground({
     try {
       const r = await server.mutateAsync({
         base,
-        adapters: adapterOut && active ? [{ ref: active, scale: 1 }] : [],
+        adapters: adapterOut && active ? [{ ref: active, scale: scales[active] ?? 1 }] : [],
         word,
       });
       setAgreement(
@@ -196,7 +197,21 @@ export function TransliterationPlayground({
             <button type="button" aria-pressed={active === a.repo} disabled={!loaded} onClick={() => choose(a.repo)}>
               Use {a.repo}
             </button>{" "}
-            <span className="muted">r={a.rank ?? "?"}</span>
+            <span className="muted">r={a.rank ?? "?"}</span> <label htmlFor={`translit-scale-${a.repo}`}>scale</label>{" "}
+            <input
+              id={`translit-scale-${a.repo}`}
+              type="range"
+              min={0}
+              max={2}
+              step={0.1}
+              value={scales[a.repo] ?? 1}
+              onChange={(e) => {
+                const scale = Number(e.target.value);
+                setScales({ ...scales, [a.repo]: scale });
+                if (active === a.repo) void evaluate(a.repo, word, scale);
+              }}
+            />{" "}
+            <output htmlFor={`translit-scale-${a.repo}`}>{(scales[a.repo] ?? 1).toFixed(1)}</output>
           </li>
         ))}
       </ul>
