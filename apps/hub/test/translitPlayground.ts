@@ -30,6 +30,7 @@ export function translitHubJson(): TranslitHubJson {
 export async function expectedTransliteration(
   word: string,
   adapter?: { config: Uint8Array; weights: Uint8Array },
+  scale = 1,
 ): Promise<string> {
   await initBackend({ backend: "cpu" });
   const model = CharSeq2Seq.fromBytes(
@@ -38,7 +39,7 @@ export async function expectedTransliteration(
   );
   const lora = adapter ? peftAdapterFromBytes("expected", adapter.config, adapter.weights) : undefined;
   try {
-    return model.transliterate(word, adapterLinear(model, lora, 1));
+    return model.transliterate(word, adapterLinear(model, lora, scale));
   } finally {
     model.dispose();
     if (lora) for (const m of lora.modules.values()) tf.dispose([m.a, m.b]);
@@ -94,5 +95,26 @@ export async function translitPlayground(
   // The hub's inference API decodes the same word to the same answer.
   await agreesWithServer(page);
   await checkPage(page, "playground-translit");
+  // Half the last adapter: the page's word is what Node decodes at scale 0.5.
+  const last = steps[steps.length - 1];
+  if (last?.example) {
+    const repo = `lowrank/${last.adapter.name}`;
+    await page.locator(`input[id="translit-scale-${repo}"]`).evaluate((el: HTMLInputElement) => {
+      const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value")?.set;
+      set?.call(el, "0.5");
+      el.dispatchEvent(new Event("input", { bubbles: true }));
+    });
+    await page
+      .getByTestId("swap")
+      .filter({ hasText: `Swapped to ${repo} × 0.5 in` })
+      .waitFor({ timeout: 60_000 });
+    const files = {
+      config: await fetchFile(repo, "adapter_config.json"),
+      weights: await fetchFile(repo, "adapter_model.safetensors"),
+    };
+    expect(await page.getByTestId("translit-adapter").textContent()).toBe(
+      await expectedTransliteration(last.example.input, files, 0.5),
+    );
+  }
   return { wasm: { loadMs, swapMs } };
 }
