@@ -42,6 +42,7 @@ describe("kernelManifest (tfjs-layers-named models other than Dense stacks)", ()
     expect(isKernelModel(CONFIG, Object.keys(SEQ2SEQ))).toBe(true);
     expect(isKernelModel({}, Object.keys(SEQ2SEQ))).toBe(false);
     expect(isKernelModel({ model_type: "dense" }, Object.keys(SEQ2SEQ))).toBe(false);
+    expect(isKernelModel({ model_type: "gpt2" }, Object.keys(SEQ2SEQ))).toBe(false);
     expect(isKernelModel(CONFIG, [...Object.keys(SEQ2SEQ), "x.weight"])).toBe(false);
     expect(isKernelModel(CONFIG, ["embed_tokens.embeddings"])).toBe(false);
   });

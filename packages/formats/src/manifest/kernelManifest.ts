@@ -2,16 +2,17 @@ import { FormatError } from "../errors.js";
 import { dict } from "../peft/dict.js";
 import { type BaseManifest, buildManifest } from "./BaseManifest.js";
 import { DENSE_MODEL_TYPE, denseKernels } from "./denseManifest.js";
-import type { HfConfig } from "./manifestFromConfig.js";
+import { CONFIG_MODEL_TYPES, type HfConfig } from "./manifestFromConfig.js";
 
 /**
  * Whether a config + tensor names stand for a tfjs-layers-named model other than a plain Dense stack
- * (the runtime's `CharSeq2Seq`...): a `model_type` other than `dense`, at least one `<layer>.kernel`
- * tensor and no `<module>.weight` tensor (Hugging Face checkpoints name every weight `.weight`).
+ * (the runtime's `CharSeq2Seq`...): a `model_type` other than `dense` and other than the Hugging Face
+ * families built from `config.json` (GPT-2, BERT, Llama...), at least one `<layer>.kernel` tensor and
+ * no `<module>.weight` tensor (Hugging Face checkpoints name every weight `.weight`).
  */
 export function isKernelModel(config: HfConfig, names: Iterable<string>): boolean {
   const type = config.model_type;
-  if (typeof type !== "string" || type === DENSE_MODEL_TYPE) return false;
+  if (typeof type !== "string" || type === DENSE_MODEL_TYPE || CONFIG_MODEL_TYPES.includes(type)) return false;
   let kernel = false;
   for (const n of names) {
     if (n.endsWith(".weight")) return false;
