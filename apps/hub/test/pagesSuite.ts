@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { accountSteps } from "./accountSteps.js";
 import type { HubBuild } from "./buildHub.js";
 import { isTopToken, nextTokenLogits } from "./expectedNextToken.js";
 import type { GroupProcess } from "./processGroup.js";
@@ -292,5 +293,7 @@ export function pagesSuite(env: {
       console.log(`playground timings: ${JSON.stringify(timings)}`);
       expect(problems).toEqual([]);
     }, 300_000);
+
+    accountSteps({ browser: env.browser, hub: () => hub, tempFolder: env.tempFolder });
   });
 }

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { peftFilesFor } from "@lowrank/api/testing";
 import { findRepoRoot } from "@lowrank/db";
-import { type HfConfig, manifestFromConfig } from "@lowrank/formats";
+import { type HfConfig, manifestFromConfig, peftToGgufLora, readPeftAdapter } from "@lowrank/formats";
 import { describe, expect, it } from "vitest";
 import { checkAdapterFiles } from "./checkAdapterFiles.js";
 
@@ -46,5 +46,24 @@ describe("checkAdapterFiles", () => {
     const broken = checkAdapterFiles({ "adapter_config.json": new TextEncoder().encode("{") }, base);
     expect(broken.ok).toBe(false);
     expect(broken.errors).toHaveLength(1);
+  });
+
+  it("reads a GGUF LoRA (llama.cpp's format) and checks it against the base the same way", () => {
+    const gguf = (shapeOff: boolean) =>
+      peftToGgufLora(readPeftAdapter(peftFilesFor(manifest, { r: 4, modules, shapeOff })).adapter, {
+        architecture: "gpt2",
+      }).bytes;
+    const fits = checkAdapterFiles({ "adapter.gguf": gguf(false) }, base);
+    expect(fits).toMatchObject({ ok: true, format: "gguf", errors: [], modules: modules.length, rank: 4 });
+    const off = checkAdapterFiles({ "adapter.gguf": gguf(true) }, base);
+    expect(off).toMatchObject({ ok: false, format: "gguf", errors: [] });
+    expect(off.mismatches.map((m) => m.module).sort()).toEqual([...modules].sort());
+    // The message names the layer and both shapes.
+    expect(off.mismatches.find((m) => m.module === "h.0.attn.c_attn")?.message).toMatch(
+      /h\.0\.attn\.c_attn: expected lora_A \[4,2\].*found \[4,3\]/,
+    );
+    const notLora = checkAdapterFiles({ "adapter.gguf": new Uint8Array([0x47, 0x47, 0x55, 0x46, 3, 0, 0, 0]) }, base);
+    expect(notLora.ok).toBe(false);
+    expect(notLora.errors).toHaveLength(1);
   });
 });
