@@ -2,7 +2,14 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { peftFilesFor } from "@lowrank/api/testing";
 import { findRepoRoot } from "@lowrank/db";
-import { type HfConfig, manifestFromConfig, peftToGgufLora, readPeftAdapter } from "@lowrank/formats";
+import {
+  type HfConfig,
+  manifestFromConfig,
+  peftToGgufLora,
+  peftToKohya,
+  readPeftAdapter,
+  serializeSafetensors,
+} from "@lowrank/formats";
 import { describe, expect, it } from "vitest";
 import { checkAdapterFiles } from "./checkAdapterFiles.js";
 
@@ -65,5 +72,19 @@ describe("checkAdapterFiles", () => {
     const notLora = checkAdapterFiles({ "adapter.gguf": new Uint8Array([0x47, 0x47, 0x55, 0x46, 3, 0, 0, 0]) }, base);
     expect(notLora.ok).toBe(false);
     expect(notLora.errors).toHaveLength(1);
+  });
+
+  it("reads a kohya file with the base's module names (no guessed names) and checks it the same way", () => {
+    const kohya = (shapeOff: boolean) =>
+      serializeSafetensors(
+        peftToKohya(readPeftAdapter(peftFilesFor(manifest, { r: 4, modules, shapeOff })).adapter, { prefix: "lora_te" })
+          .tensors,
+      );
+    const fits = checkAdapterFiles({ "tiny.safetensors": kohya(false) }, base);
+    expect(fits).toMatchObject({ ok: true, format: "kohya", errors: [], modules: modules.length, rank: 4 });
+    expect(fits.warnings.filter((w) => /guessed|heuristic/.test(w))).toEqual([]);
+    const off = checkAdapterFiles({ "tiny.safetensors": kohya(true) }, base);
+    expect(off).toMatchObject({ ok: false, format: "kohya" });
+    expect(off.mismatches.map((m) => m.module).sort()).toEqual([...modules].sort());
   });
 });

@@ -29,7 +29,7 @@ export interface FileCheck {
 
 const PICKLE = /\.(bin|pt|pth|pkl|pickle|ckpt)$/i;
 
-function read(files: Record<string, Uint8Array>, baseName: string) {
+function read(files: Record<string, Uint8Array>, baseName: string, moduleNames: readonly string[]) {
   if (files[PEFT_CONFIG_FILE] || files[PEFT_WEIGHTS_FILE]) {
     const r = readPeftAdapter(files);
     return { adapter: r.adapter, warnings: r.warnings, format: "peft" as const };
@@ -49,7 +49,7 @@ function read(files: Record<string, Uint8Array>, baseName: string) {
     const file = parseSafetensors(bytes);
     if (!isKohyaLora(file.names())) throw new Error(`${path}: expected kohya LoRA tensors (lora_unet_…, lora_te_…)`);
     const tensors = Object.fromEntries(file.names().map((n) => [n, file.getTensor(n)]));
-    const r = kohyaToPeft(tensors, { baseModel: baseName });
+    const r = kohyaToPeft(tensors, { baseModel: baseName, moduleNames, metadata: file.metadata });
     const parts = Object.values(r.adapters) as PeftAdapter[];
     if (parts.length !== 1) throw new Error(`${path}: expected one kohya component, found ${parts.length}`);
     return { adapter: parts[0] as PeftAdapter, warnings: r.warnings, format: "kohya" as const };
@@ -69,8 +69,9 @@ export function checkAdapterFiles(
   for (const path of Object.keys(files)) if (PICKLE.test(path)) out.errors.push(pickleRefusedMessage(path));
   if (out.errors.length > 0) return out;
   try {
-    const { adapter, warnings, format } = read(files, base.name);
-    const check = checkAdapterAgainstBase(adapter, parseManifest(base.manifest));
+    const manifest = parseManifest(base.manifest);
+    const { adapter, warnings, format } = read(files, base.name, Object.keys(manifest.modules));
+    const check = checkAdapterAgainstBase(adapter, manifest);
     out.format = format;
     out.mismatches = check.mismatches;
     out.warnings = [...warnings, ...check.warnings];

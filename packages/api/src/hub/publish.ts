@@ -91,7 +91,7 @@ export async function publishVersion(
       bytes[f.path] = await hub.blobs.read(f.sha256);
     }
     const manifest = parseManifest(base.manifest);
-    const read = readAdapter(bytes, base);
+    const read = readAdapter(bytes, base, manifest);
     const check = checkAdapterAgainstBase(read.adapter, manifest);
     if (!check.ok) {
       throw bad(
@@ -210,6 +210,7 @@ export async function publishVersion(
 function readAdapter(
   bytes: Record<string, Uint8Array>,
   base: Base,
+  manifest: BaseManifest,
 ): { adapter: PeftAdapter; format: "peft" | "gguf" | "kohya"; warnings: string[] } {
   try {
     if (bytes[PEFT_CONFIG_FILE] || bytes[PEFT_WEIGHTS_FILE]) {
@@ -235,7 +236,13 @@ function readAdapter(
       if (!isKohyaLora(file.names()))
         throw bad(`${path}: expected kohya LoRA tensors (lora_unet_..., lora_te_...), found others`);
       const tensors = Object.fromEntries(file.names().map((n) => [n, file.getTensor(n)]));
-      const { adapters: parts, warnings } = kohyaToPeft(tensors, { baseModel: base.name });
+      // The base's own module names turn kohya's flattened names back exactly (h_0_attn_c_attn ->
+      // h.0.attn.c_attn); the file's sd-scripts metadata (ss_*) is kept in the PEFT safetensors.
+      const { adapters: parts, warnings } = kohyaToPeft(tensors, {
+        baseModel: base.name,
+        moduleNames: Object.keys(manifest.modules),
+        metadata: file.metadata,
+      });
       const list = Object.values(parts);
       if (list.length !== 1) throw bad(`${path}: expected one kohya component, found ${Object.keys(parts).join(", ")}`);
       return { adapter: list[0]!, format: "kohya", warnings };
