@@ -41,6 +41,8 @@ function ggufFiles(dir: string): {
  * (a `DataTransfer` built by script cannot hold a folder).
  */
 async function dropPaths(page: Page, target: Locator, paths: string[]): Promise<void> {
+  // Coordinates are the viewport's: the form is taller than the window, so bring the target into view.
+  await target.scrollIntoViewIfNeeded();
   const box = await target.boundingBox();
   if (!box) throw new Error("expected the drop zone to be visible");
   const at = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
@@ -211,7 +213,8 @@ export function accountSteps(env: {
       await p.goto(`${hub.url}/publish`);
       await p.getByLabel("Base model").selectOption("gpt2-tiny");
       await p.getByLabel("Name").fill("dropped-lora");
-      const zone = p.locator(".dropzone");
+      // The zone's text, not its file input (a drop on an <input type=file> is the input's own).
+      const zone = p.locator(".dropzone > p");
       const listed = () =>
         p
           .getByRole("region", { name: "Check against gpt2-tiny" })

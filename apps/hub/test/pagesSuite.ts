@@ -169,6 +169,8 @@ export function pagesSuite(env: {
       await page.getByLabel("Query").fill("zanzibar");
       await page.waitForURL(/\/search\?q=zanzibar$/);
       await page.getByRole("link", { name: `${USER.username}/zanzibar-lora` }).waitFor();
+      // After a client-side navigation Next streams the page's <title> in; axe needs it (once it failed here).
+      await page.waitForFunction(() => document.title !== "");
       await checkPage(page, "search");
 
       const hits = async (query: string) => {
