@@ -87,4 +87,26 @@ describe("checkAdapterFiles", () => {
     expect(off).toMatchObject({ ok: false, format: "kohya" });
     expect(off.mismatches.map((m) => m.module).sort()).toEqual([...modules].sort());
   });
+
+  it("reads a GGUF LoRA that llama.cpp's writer made (no head counts inside) with the base's head counts", () => {
+    // gguf-py's GGUFWriter, laid out as convert_lora_to_gguf.py writes it (fixtures/gguf-lora-gguf-py).
+    const file = readFileSync(join(findRepoRoot(), "fixtures", "gguf-lora-gguf-py", "llama-lora-embd-q-down.gguf"));
+    const llama = manifestFromConfig({
+      model_type: "llama",
+      architectures: ["LlamaForCausalLM"],
+      hidden_size: 8,
+      intermediate_size: 12,
+      num_hidden_layers: 1,
+      num_attention_heads: 2,
+      num_key_value_heads: 2,
+      vocab_size: 16,
+    });
+    const files = { "llama-lora.gguf": new Uint8Array(file) };
+    const withHeads = checkAdapterFiles(files, { name: "llama-tiny", manifest: llama, headCount: 2, headCountKv: 2 });
+    expect(withHeads).toMatchObject({ ok: true, format: "gguf", errors: [], modules: 3, rank: 2 });
+    // Without them the q rows cannot be put back in Hugging Face's order: refused, saying why.
+    const without = checkAdapterFiles(files, { name: "llama-tiny", manifest: llama });
+    expect(without.ok).toBe(false);
+    expect(without.errors.join(" ")).toMatch(/head count/);
+  });
 });

@@ -29,7 +29,16 @@ export interface FileCheck {
 
 const PICKLE = /\.(bin|pt|pth|pkl|pickle|ckpt)$/i;
 
-function read(files: Record<string, Uint8Array>, baseName: string, moduleNames: readonly string[]) {
+/** The base as the check needs it; the head counts undo llama.cpp's q/k permutation in a GGUF LoRA. */
+export interface CheckBase {
+  name: string;
+  manifest: unknown;
+  headCount?: number;
+  headCountKv?: number;
+}
+
+function read(files: Record<string, Uint8Array>, base: CheckBase, moduleNames: readonly string[]) {
+  const baseName = base.name;
   if (files[PEFT_CONFIG_FILE] || files[PEFT_WEIGHTS_FILE]) {
     const r = readPeftAdapter(files);
     return { adapter: r.adapter, warnings: r.warnings, format: "peft" as const };
@@ -42,7 +51,7 @@ function read(files: Record<string, Uint8Array>, baseName: string, moduleNames: 
   const path = weights[0] as string;
   const bytes = files[path] as Uint8Array;
   if (path.endsWith(".gguf")) {
-    const r = ggufLoraToPeft(parseGguf(bytes));
+    const r = ggufLoraToPeft(parseGguf(bytes), { headCount: base.headCount, headCountKv: base.headCountKv });
     return { adapter: r.adapter, warnings: r.warnings, format: "gguf" as const };
   }
   if (path.endsWith(".safetensors")) {
@@ -61,16 +70,13 @@ function read(files: Record<string, Uint8Array>, baseName: string, moduleNames: 
  * The same check the hub runs at publish, done in the browser before any byte is uploaded: read the
  * adapter with `@lowrank/formats` and compare every module with the base's manifest.
  */
-export function checkAdapterFiles(
-  files: Record<string, Uint8Array>,
-  base: { name: string; manifest: unknown },
-): FileCheck {
+export function checkAdapterFiles(files: Record<string, Uint8Array>, base: CheckBase): FileCheck {
   const out: FileCheck = { ok: false, format: null, errors: [], mismatches: [], warnings: [], modules: 0, rank: null };
   for (const path of Object.keys(files)) if (PICKLE.test(path)) out.errors.push(pickleRefusedMessage(path));
   if (out.errors.length > 0) return out;
   try {
     const manifest = parseManifest(base.manifest);
-    const { adapter, warnings, format } = read(files, base.name, Object.keys(manifest.modules));
+    const { adapter, warnings, format } = read(files, base, Object.keys(manifest.modules));
     const check = checkAdapterAgainstBase(adapter, manifest);
     out.format = format;
     out.mismatches = check.mismatches;

@@ -207,6 +207,15 @@ export async function publishVersion(
   }
 }
 
+/**
+ * The base's attention head counts from its `config.json`, for reading a GGUF LoRA: llama.cpp permutes
+ * q/k rows for RoPE, and its converter does not store the counts in the adapter file.
+ */
+export function ggufHeadCounts(config: Record<string, unknown>): { headCount?: number; headCountKv?: number } {
+  const headCount = Number(config.num_attention_heads) || undefined;
+  return { headCount, headCountKv: Number(config.num_key_value_heads) || headCount };
+}
+
 function readAdapter(
   bytes: Record<string, Uint8Array>,
   base: Base,
@@ -225,10 +234,7 @@ function readAdapter(
     }
     const path = weights[0]!;
     if (path.endsWith(".gguf")) {
-      // llama.cpp permutes q/k rows for RoPE; undoing it needs the base's head counts.
-      const heads = Number(base.config.num_attention_heads) || undefined;
-      const kvHeads = Number(base.config.num_key_value_heads) || heads;
-      const { adapter, warnings } = ggufLoraToPeft(parseGguf(bytes[path]!), { headCount: heads, headCountKv: kvHeads });
+      const { adapter, warnings } = ggufLoraToPeft(parseGguf(bytes[path]!), ggufHeadCounts(base.config));
       return { adapter, format: "gguf", warnings };
     }
     if (path.endsWith(".safetensors")) {
