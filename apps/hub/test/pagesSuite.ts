@@ -4,6 +4,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { accountSteps } from "./accountSteps.js";
 import type { HubBuild } from "./buildHub.js";
+import { mnistPlayground, sentimentPlayground } from "./demoPlayground.js";
 import { isTopToken, nextTokenLogits } from "./expectedNextToken.js";
 import type { GroupProcess } from "./processGroup.js";
 import { type RunningHub, startHub } from "./startHub.js";
@@ -295,6 +296,19 @@ export function pagesSuite(env: {
       console.log(`playground timings: ${JSON.stringify(timings)}`);
       expect(problems).toEqual([]);
     }, 300_000);
+
+    it("playground, MNIST: a drawn 7 is read by the base; swapped to the rotated-45 adapter, the rotated 7 is; outputs equal Node's", async () => {
+      const timings = await mnistPlayground(page, hub.url);
+      mkdirSync(RESULTS_DIR, { recursive: true });
+      writeFileSync(join(RESULTS_DIR, "playground-mnist-timings.json"), `${JSON.stringify(timings, null, 2)}\n`);
+      console.log(`playground (mnist-mlp, wasm) timings: ${JSON.stringify(timings)}`);
+      expect(problems).toEqual([]);
+    }, 240_000);
+
+    it("playground, sentiment: a typed sentence through the base and the IMDB adapter equals Node's", async () => {
+      await sentimentPlayground(page, hub.url);
+      expect(problems).toEqual([]);
+    }, 240_000);
 
     accountSteps({ browser: env.browser, hub: () => hub, tempFolder: env.tempFolder });
   });
