@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { accountSteps } from "./accountSteps.js";
 import type { HubBuild } from "./buildHub.js";
 import { mnistPlayground, sentimentPlayground } from "./demoPlayground.js";
 import { isTopToken, nextTokenLogits } from "./expectedNextToken.js";
@@ -171,6 +172,8 @@ export function pagesSuite(env: {
       await page.getByLabel("Query").fill("zanzibar");
       await page.waitForURL(/\/search\?q=zanzibar$/);
       await page.getByRole("link", { name: `${USER.username}/zanzibar-lora` }).waitFor();
+      // After a client-side navigation Next streams the page's <title> in; axe needs it (once it failed here).
+      await page.waitForFunction(() => document.title !== "");
       await checkPage(page, "search");
 
       const hits = async (query: string) => {
@@ -316,5 +319,7 @@ export function pagesSuite(env: {
       await sentimentPlayground(page, hub.url);
       expect(problems).toEqual([]);
     }, 240_000);
+
+    accountSteps({ browser: env.browser, hub: () => hub, tempFolder: env.tempFolder });
   });
 }
