@@ -1,6 +1,9 @@
 import type { Metadata } from "next";
+import { inputSpecOf } from "../../components/inputSpec.js";
 import { Link } from "../../components/Link.js";
 import { Playground } from "../../components/Playground.js";
+import { TransliterationPlayground } from "../../components/TransliterationPlayground.js";
+import { translitInput } from "../../components/translitInput.js";
 import { getCaller } from "../../server/caller.js";
 
 export const metadata: Metadata = { title: "Playground" };
@@ -24,6 +27,16 @@ export default async function PlaygroundPage({
     runnable[0];
   const backend = BACKENDS.find((b) => b === params.backend) ?? "auto";
   const adapters = base ? await caller.search({ base: base.name, sort: "newest", limit: 50 }) : { items: [] };
+  const input = inputSpecOf(base?.config as Record<string, unknown> | undefined);
+  const hasTokenizer = base?.weightFiles.some((f: { path: string }) => f.path === "tokenizer.json");
+  const defaultPrompt =
+    input.kind === "hashed-text"
+      ? "The food was great and the staff were friendly."
+      : input.kind === "text" && input.prompt
+        ? input.prompt
+        : hasTokenizer
+          ? "Hello, my name is"
+          : "1, 2, 3";
   return (
     <main className="wide">
       <h1>Playground</h1>
@@ -45,7 +58,16 @@ export default async function PlaygroundPage({
           ))}
         </ul>
       </nav>
-      {base ? (
+      {base && translitInput(base.config) ? (
+        <TransliterationPlayground
+          key={`${base.name}-${backend}`}
+          base={base.name}
+          adapters={adapters.items.map((a) => ({ repo: `${a.owner}/${a.name}`, rank: a.rank }))}
+          backend={backend}
+          examples={translitInput(base.config)?.examples ?? []}
+          initialAdapter={typeof params.adapter === "string" ? params.adapter : undefined}
+        />
+      ) : base ? (
         <Playground
           key={`${base.name}-${backend}`}
           base={base.name}
@@ -53,11 +75,8 @@ export default async function PlaygroundPage({
           adapters={adapters.items.map((a) => ({ repo: `${a.owner}/${a.name}`, rank: a.rank }))}
           backend={backend}
           initialAdapter={typeof params.adapter === "string" ? params.adapter : undefined}
-          defaultPrompt={
-            base.weightFiles.some((f: { path: string }) => f.path === "tokenizer.json")
-              ? "Hello, my name is"
-              : "1, 2, 3"
-          }
+          input={input}
+          defaultPrompt={defaultPrompt}
         />
       ) : (
         <p>No base on this hub has weights stored; the playground needs one.</p>
