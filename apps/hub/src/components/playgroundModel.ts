@@ -110,8 +110,21 @@ export function encode(base: LoadedBase, text: string): number[] {
   return ids.length ? ids.slice(-32) : [0];
 }
 
-/** One forward pass (plus a short greedy continuation for language models). */
-export async function run(base: LoadedBase, linear: LinearFn, ids: number[], continueTokens = 6): Promise<ModelOutput> {
+/**
+ * Greedy continuation length: about 48 characters of text, so 48 tokens for byte- or character-level
+ * vocabularies (at most 512 tokens, where a token is about a character) and 12 for subword ones.
+ */
+export function continuationTokens(vocabSize: number): number {
+  return vocabSize > 0 && vocabSize <= 512 ? 48 : 12;
+}
+
+/** One forward pass (plus a greedy continuation for language models, as the runtime's `generate` computes it). */
+export async function run(
+  base: LoadedBase,
+  linear: LinearFn,
+  ids: number[],
+  continueTokens?: number,
+): Promise<ModelOutput> {
   const { rt, tf } = await runtime();
   const { model } = base;
   const started = performance.now();
@@ -155,8 +168,9 @@ export async function run(base: LoadedBase, linear: LinearFn, ids: number[], con
     logit: last[id] as number,
   }));
   const seq = [...safe, order[0] as number];
-  for (let i = 1; i < continueTokens && seq.length < model.hparams.nPositions; i++) {
-    const o = forward(seq.slice(-32));
+  // The whole sequence each step (never a sliding window), so the tokens are the runtime's greedy ones.
+  for (let i = 1; i < (continueTokens ?? continuationTokens(vocab)) && seq.length < model.hparams.nPositions; i++) {
+    const o = forward(seq);
     const w = o.shape[o.shape.length - 1] as number;
     const d = (await o.data()) as Float32Array;
     o.dispose();
