@@ -5,9 +5,20 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { runCli } from "@lowrank/cli";
-import { type BaseManifest, manifestFromConfig, parseSafetensors, serializeSafetensors } from "@lowrank/formats";
+import {
+  type BaseManifest,
+  manifestFromConfig,
+  manifestFromHeader,
+  parseSafetensors,
+  serializeSafetensors,
+} from "@lowrank/formats";
 import { readBaseManifest } from "@lowrank/formats/node";
-import { loadHfModel, manifestFromConfig as runtimeManifestFromConfig } from "@lowrank/runtime";
+import {
+  DenseClassifier,
+  loadBaseModel,
+  loadHfModel,
+  manifestFromConfig as runtimeManifestFromConfig,
+} from "@lowrank/runtime";
 import { fixturePath } from "@lowrank/vitest-config/fixtures";
 import { afterAll, describe, expect, it } from "vitest";
 import { captureIO } from "../packages/cli/src/testing.js";
@@ -134,5 +145,61 @@ describe("base manifests and digests agree across packages", () => {
       model.dispose();
     }
     expect((await cliInspect(dir)).digest).toBe(header.digest);
+  });
+});
+
+describe("Dense-stack bases: formats from the header and runtime's loaded DenseClassifier give one manifest", () => {
+  mkdirSync(tmp, { recursive: true });
+  /** Seeded values, so a dropped or reordered layer changes what the loaded model computes. */
+  const filled = (shape: number[], seed: number) => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const data = Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 97 + i) / 4);
+    return { dtype: "F32" as const, shape, data: new Uint8Array(data.buffer) };
+  };
+  const stack: Tensors = {
+    "fc1.kernel": filled([12, 8], 1),
+    "fc1.bias": filled([8], 2),
+    "fc2.kernel": filled([8, 6], 3),
+    "fc2.bias": filled([6], 4),
+    "head.kernel": filled([6, 3], 5),
+    "head.bias": filled([3], 6),
+  };
+  const headerOf = (bytes: Uint8Array) => {
+    const file = parseSafetensors(bytes);
+    return new Map(file.names().map((n) => [n, { shape: file.getTensor(n).shape }]));
+  };
+  const cases: Array<[string, Record<string, unknown>]> = [
+    ["chained by shape (no layers in config.json)", { task: "demo" }],
+    [
+      "model_type dense with layers listed",
+      { model_type: "dense", layers: [{ name: "fc1" }, "fc2", { name: "head" }] },
+    ],
+  ];
+
+  it.each(cases)("%s", async (name, config) => {
+    const dir = writeFolder(`dense-${name.length}`, config, stack);
+    const bytes = new Uint8Array(readFileSync(path.join(dir, "model.safetensors")));
+    const fromHeader = manifestFromHeader(config, headerOf(bytes));
+    expect(fromHeader.architecture).toBe("DenseClassifier");
+    expect(fromHeader.modelType).toBe("dense");
+    expect(Object.values(fromHeader.modules).map((m) => m.layout)).toEqual(["conv1d", "conv1d", "conv1d"]);
+    expect(fromHeader.modules.fc2).toMatchObject({ shape: [8, 6], inFeatures: 8, outFeatures: 6 });
+    expect(await readBaseManifest(dir), "formats/node readBaseManifest").toEqual(fromHeader);
+    const model = await loadBaseModel(dir);
+    try {
+      expect(model).toBeInstanceOf(DenseClassifier);
+      expect(model.manifest()).toEqual(fromHeader);
+      expect(model.id).toBe(fromHeader.digest);
+    } finally {
+      model.dispose();
+    }
+    expect(await cliInspect(dir)).toEqual({ digest: fromHeader.digest, architecture: "DenseClassifier" });
+  });
+
+  it("a layer listed in config.json but missing from the checkpoint is refused with its name", () => {
+    const header = headerOf(serializeSafetensors(stack, { format: "pt" }));
+    expect(() => manifestFromHeader({ layers: ["fc1", "fc3"] }, header)).toThrow(/'fc3\.kernel'/);
+    // A config that names GPT-2 is not read as a Dense stack even with kernel-named tensors.
+    expect(() => manifestFromHeader({ model_type: "gpt2", n_embd: 8, n_layer: 1, n_head: 2 }, header)).toThrow();
   });
 });

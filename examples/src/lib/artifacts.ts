@@ -4,13 +4,18 @@ import { adapterToPeft, type LoraModel } from "@lowrank/core";
 import { encodeFromFloat32, type PeftConfig, serializePeftConfig, serializeSafetensors } from "@lowrank/formats";
 import type { TaskModel } from "./TaskModel.js";
 
-/** Writes the base weights as `model.safetensors` (F32, keys `<layer>.<weight>`) plus a JSON description. */
-export function saveBase(dir: string, base: TaskModel, description: Record<string, unknown>): void {
+/** Writes the base weights as `model.safetensors` (F32 or F16, keys `<layer>.<weight>`) plus a JSON description. */
+export function saveBase(
+  dir: string,
+  base: TaskModel,
+  description: Record<string, unknown>,
+  dtype: "F32" | "F16" = "F32",
+): void {
   mkdirSync(dir, { recursive: true });
   const tensors = new Map(
     [...base.weights()].map(([k, v]) => [
       k,
-      { dtype: "F32" as const, shape: v.shape, data: encodeFromFloat32("F32", v.dataSync() as Float32Array) },
+      { dtype, shape: v.shape, data: encodeFromFloat32(dtype, v.dataSync() as Float32Array) },
     ]),
   );
   writeFileSync(path.join(dir, "model.safetensors"), serializeSafetensors(tensors, { format: "pt" }));

@@ -13,14 +13,15 @@ describe("demo seeding", () => {
   it("registers the demo bases and adapters on first start, and nothing more on the second", async () => {
     const first = await seedDemo(t.hub);
     expect(first.skipped).toEqual([]);
-    expect(first.bases).toEqual([
+    // The fixtures' bases and adapters first; examples/artifacts' follow (test/seedArtifacts.test.ts).
+    expect(first.bases.slice(0, 5)).toEqual([
       "gpt2-tiny",
       "gpt2-lmhead-tiny",
       "bert-tiniest",
       "openai-community/gpt2",
       "microsoft/DialoGPT-small",
     ]);
-    expect(first.adapters).toEqual([
+    expect(first.adapters.slice(0, 5)).toEqual([
       "lowrank/gpt2-tigrinya-lora",
       "lowrank/dialogpt-small-tiny-lora",
       "lowrank/gpt2-tiny-demo",

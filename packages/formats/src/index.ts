@@ -82,6 +82,13 @@ export {
   factorMismatch,
   resolveModule,
 } from "./manifest/checkAdapterAgainstBase.js";
+export {
+  DENSE_ARCHITECTURE,
+  DENSE_MODEL_TYPE,
+  denseKernels,
+  denseManifest,
+  isDenseStack,
+} from "./manifest/denseManifest.js";
 export { type HfConfig, manifestFromConfig } from "./manifest/manifestFromConfig.js";
 export { layoutOf, manifestFromHeader } from "./manifest/manifestFromHeader.js";
 export { type ResolvedArchitecture, resolveArchitecture } from "./manifest/resolveArchitecture.js";

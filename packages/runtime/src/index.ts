@@ -97,6 +97,7 @@ export { denseApply, HfBase, type LinearSpec } from "./models/HfBase.js";
 export { manifestFromConfig } from "./models/hfManifest.js";
 export {
   type BaseModel,
+  baseModelFromBytes,
   baseModelFromFiles,
   type HfModel,
   hfModelFromBytes,

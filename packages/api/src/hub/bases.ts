@@ -1,7 +1,15 @@
 import { type Base, bases, eq } from "@lowrank/db";
-import { type HfConfig, manifestFromConfig } from "@lowrank/formats";
+import {
+  type BaseManifest,
+  type ByteSource,
+  type HfConfig,
+  manifestFromConfig,
+  manifestFromHeader,
+  openSafetensorsSource,
+} from "@lowrank/formats";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
+import type { BlobStore } from "../blobs/BlobStore.js";
 import type { HubServices } from "./HubServices.js";
 import { baseNameSchema, digestSchema, filePathSchema, licenseSchema } from "./schemas.js";
 
@@ -19,15 +27,67 @@ export const registerBaseInputSchema = z.object({
 });
 export type RegisterBaseInput = z.infer<typeof registerBaseInputSchema>;
 
-/** Registers a base model by its config (idempotent for the same name and manifest). */
+/** A stored blob as a ranged byte source, so a safetensors header is read without its weights. */
+export function blobByteSource(blobs: BlobStore, sha256: string, size: number): ByteSource {
+  return {
+    size,
+    async read(offset, length) {
+      if (length === 0) return new Uint8Array(0);
+      const stream = await blobs.stream(sha256, { start: offset, end: offset + length - 1 });
+      const out = new Uint8Array(length);
+      let at = 0;
+      for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
+        out.set(chunk.subarray(0, length - at), at);
+        at += chunk.length;
+      }
+      return out;
+    },
+  };
+}
+
+/**
+ * The manifest of a base: from its config alone where the architecture is known (GPT-2, BERT, Llama),
+ * else from the safetensors header of its uploaded `model.safetensors` (header only; a tfjs Dense
+ * stack gives the `DenseClassifier` manifest).
+ */
+async function manifestOf(hub: HubServices, input: RegisterBaseInput): Promise<BaseManifest> {
+  const config = input.config as HfConfig;
+  let fromConfig: unknown;
+  try {
+    return manifestFromConfig(config);
+  } catch (error) {
+    fromConfig = error;
+  }
+  const weights = input.weights?.find((w) => w.path === "model.safetensors");
+  if (!weights) {
+    throw new TRPCError({
+      code: "BAD_REQUEST",
+      message: `config: ${(fromConfig as Error).message}; without a known architecture, upload model.safetensors so the manifest is read from its header`,
+      cause: fromConfig,
+    });
+  }
+  try {
+    const lazy = await openSafetensorsSource(blobByteSource(hub.blobs, weights.sha256, weights.size));
+    try {
+      return manifestFromHeader(config, lazy.tensors);
+    } finally {
+      await lazy.close();
+    }
+  } catch (error) {
+    throw new TRPCError({
+      code: "BAD_REQUEST",
+      message: `model.safetensors: ${(error as Error).message}`,
+      cause: error,
+    });
+  }
+}
+
+/**
+ * Registers a base model (idempotent for the same name and manifest): by its config, or by config and
+ * the header of its uploaded weights when the config alone has no manifest.
+ */
 export async function registerBase(hub: HubServices, raw: RegisterBaseInput): Promise<Base> {
   const input = registerBaseInputSchema.parse(raw);
-  let manifest: ReturnType<typeof manifestFromConfig>;
-  try {
-    manifest = manifestFromConfig(input.config as HfConfig);
-  } catch (error) {
-    throw new TRPCError({ code: "BAD_REQUEST", message: `config: ${(error as Error).message}`, cause: error });
-  }
   for (const w of input.weights ?? []) {
     const stat = await hub.blobs.stat(w.sha256);
     if (!stat || stat.size !== w.size)
@@ -36,6 +96,7 @@ export async function registerBase(hub: HubServices, raw: RegisterBaseInput): Pr
         message: `${w.path}: expected an uploaded blob ${w.sha256} of ${w.size} bytes, found none`,
       });
   }
+  const manifest = await manifestOf(hub, input);
   const { db } = hub.database;
   const [existing] = await db.select().from(bases).where(eq(bases.name, input.name));
   if (existing) {

@@ -4,8 +4,8 @@ import {
   type AdapterModuleWeights,
   type AdapterWeights,
   BASE_ADAPTER,
+  baseModelFromBytes,
   Engine,
-  hfModelFromBytes,
   type InitBackendOptions,
   initBackend,
   isRuntimeError,
@@ -109,7 +109,7 @@ export function createInference(
       const baseKey = base.id;
       if (!loadedBases.has(baseKey)) {
         e.addBase(baseKey, async () =>
-          hfModelFromBytes(await deps.blobs.read(config.sha256), await deps.blobs.read(weights.sha256)),
+          baseModelFromBytes(await deps.blobs.read(config.sha256), await deps.blobs.read(weights.sha256)),
         );
         loadedBases.add(baseKey);
       }

@@ -1,12 +1,14 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { adapters, and, bases, eq, findRepoRoot, user } from "@lowrank/db";
-import { type HfConfig, manifestFromConfig, parseManifest } from "@lowrank/formats";
+import { bases, eq, findRepoRoot, user } from "@lowrank/db";
+import { parseManifest } from "@lowrank/formats";
 import type { Session } from "../trpc.js";
 import { registerBase } from "./bases.js";
 import { peftFilesFor } from "./demo.js";
 import type { HubServices } from "./HubServices.js";
-import { publishVersion } from "./publish.js";
+import { demoPublisher, once, readFolder, type SeedReport, seedArtifacts } from "./seedArtifacts.js";
+
+export type { SeedReport } from "./seedArtifacts.js";
 
 /** The account that owns the demo bases and adapters. It has no password: nobody signs in as it. */
 export const DEMO_OWNER = "lowrank";
@@ -22,27 +24,12 @@ const GPT2_CONFIG = {
   vocab_size: 50257,
 };
 
-async function* once(data: Uint8Array): AsyncIterable<Uint8Array> {
-  yield data;
-}
-
-function readFolder(dir: string, names: readonly string[]): Record<string, Uint8Array> {
-  const out: Record<string, Uint8Array> = {};
-  for (const n of names) if (existsSync(join(dir, n))) out[n] = new Uint8Array(readFileSync(join(dir, n)));
-  return out;
-}
-
-export interface SeedReport {
-  bases: string[];
-  adapters: string[];
-  skipped: string[];
-}
-
 /**
  * Makes a fresh hub not empty, idempotently: the GPT-2 and BERT fixtures as bases (with weights, so
  * the playground can run them), GPT-2 and DialoGPT-small by config, the real PEFT adapters among the
- * fixtures, a demo adapter per tiny base, and the example recipes' adapters when `examples/out`
- * holds them. Everything is owned by the `lowrank` account. Already-present items are left alone.
+ * fixtures, a demo adapter per tiny base, and every base and adapter of `examples/artifacts/<task>/hub.json`
+ * (trained by `examples/src/export.ts` and committed). Everything is owned by the `lowrank` account.
+ * Already-present items are left alone.
  */
 export async function seedDemo(hub: HubServices, root = findRepoRoot()): Promise<SeedReport> {
   const { db } = hub.database;
@@ -100,26 +87,7 @@ export async function seedDemo(hub: HubServices, root = findRepoRoot()): Promise
     report.bases.push(name);
   }
 
-  const publishFiles = async (
-    name: string,
-    base: string,
-    files: Record<string, Uint8Array>,
-    extra: { tags?: string[]; description?: string } = {},
-  ) => {
-    const [exists] = await db
-      .select({ id: adapters.id })
-      .from(adapters)
-      .where(and(eq(adapters.owner, DEMO_OWNER), eq(adapters.name, name)));
-    if (exists) return;
-    const uploaded = [];
-    for (const [path, data] of Object.entries(files)) uploaded.push({ path, ...(await hub.blobs.put(once(data))) });
-    try {
-      await publishVersion(hub, session, { name, version: "v1", base, files: uploaded, ...extra });
-      report.adapters.push(`${DEMO_OWNER}/${name}`);
-    } catch (error) {
-      report.skipped.push(`${DEMO_OWNER}/${name}: ${(error as Error).message.split("\n")[0]}`);
-    }
-  };
+  const publishFiles = demoPublisher(hub, session, report);
   const peftNames = ["adapter_config.json", "adapter_model.safetensors", "README.md"];
   await publishFiles(
     "gpt2-tigrinya-lora",
@@ -144,20 +112,6 @@ export async function seedDemo(hub: HubServices, root = findRepoRoot()): Promise
     const readme = `---\ntags: [demo, synthetic]\n---\n# ${name} demo adapter\n\nA seeded rank-2 LoRA on every linear module of ${name}, for trying the playground.\n`;
     await publishFiles(`${name}-demo`, name, peftFilesFor(parseManifest(base.manifest), { r: 2, seed: 7, readme }));
   }
-  // The example recipes' adapters, when they were trained here (`examples/src/run.ts`).
-  const out = join(root, "examples", "out");
-  if (existsSync(out)) {
-    for (const task of readdirSync(out)) {
-      const baseDir = join(out, task, "base");
-      if (!existsSync(join(baseDir, "config.json"))) continue;
-      try {
-        manifestFromConfig(JSON.parse(readFileSync(join(baseDir, "config.json"), "utf8")) as HfConfig);
-      } catch (error) {
-        report.skipped.push(
-          `examples/out/${task}: its base config has no manifest (${(error as Error).message.split("\n")[0]})`,
-        );
-      }
-    }
-  }
+  await seedArtifacts(hub, join(root, "examples", "artifacts"), report, publishFiles);
   return report;
 }

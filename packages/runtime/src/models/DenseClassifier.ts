@@ -1,11 +1,11 @@
 import type { LinearModule as HostModule, LinearHost } from "@lowrank/core";
-import { type SafetensorsFile, toFloat32 } from "@lowrank/formats";
+import { DENSE_ARCHITECTURE, denseManifest, type SafetensorsFile, toFloat32 } from "@lowrank/formats";
 import * as tf from "@tensorflow/tfjs-core";
 import { RuntimeError } from "../backend/errors.js";
 import type { LinearFn, LinearModule, ServableBase } from "../engine/types.js";
 import { hfFilesFromBytes } from "./Checkpoint.js";
 import { denseApply } from "./HfBase.js";
-import { type BaseManifest, buildManifest, type ManifestModule } from "./manifest.js";
+import type { BaseManifest } from "./manifest.js";
 import { type Activation, activationByName } from "./ops.js";
 
 export interface DenseLayerSpec {
@@ -25,7 +25,7 @@ export class DenseClassifier implements ServableBase {
   readonly kind = "other" as const;
   readonly inputDtype = "float32" as const;
   readonly linearModules = new Map<string, LinearModule>();
-  readonly architecture = "DenseClassifier";
+  readonly architecture = DENSE_ARCHITECTURE;
   private readonly hostModules = new Map<string, HostModule>();
   private readonly acts: Array<Activation | undefined> = [];
   private readonly names: string[] = [];
@@ -131,17 +131,12 @@ export class DenseClassifier implements ServableBase {
     return (this.linearModules.get(this.names[0] as string) as LinearModule).inFeatures;
   }
 
+  /** `@lowrank/formats`' `denseManifest` over the loaded layers: the manifest `manifestFromHeader` gives for the same files. */
   manifest(): BaseManifest {
-    if (this.cached) return this.cached;
-    const modules: Record<string, ManifestModule> = {};
-    for (const [name, m] of this.linearModules)
-      modules[name] = {
-        shape: [m.inFeatures, m.outFeatures],
-        layout: "conv1d",
-        inFeatures: m.inFeatures,
-        outFeatures: m.outFeatures,
-      };
-    this.cached = buildManifest(this.architecture, "dense", modules);
+    this.cached ??= denseManifest(
+      { layers: this.names },
+      new Map([...this.linearModules].map(([name, m]) => [name, [m.inFeatures, m.outFeatures]])),
+    );
     return this.cached;
   }
 

@@ -1,3 +1,4 @@
+import { isDenseStack } from "@lowrank/formats";
 import { RuntimeError } from "../backend/errors.js";
 import { Bert } from "./Bert.js";
 import { type HfFiles, hfFilesFromBytes } from "./Checkpoint.js";
@@ -20,6 +21,14 @@ export function hfModelFromFiles(files: HfFiles): HfModel {
         `config.json: expected model_type 'gpt2' or 'bert', found ${JSON.stringify(type ?? null)}`,
       );
   }
+}
+
+/** {@link baseModelFromFiles} from the bytes of `config.json` and `model.safetensors` (browsers too). */
+export function baseModelFromBytes(
+  config: string | Uint8Array | Record<string, unknown>,
+  weights: Uint8Array,
+): BaseModel {
+  return baseModelFromFiles(hfFilesFromBytes(config, weights));
 }
 
 /** {@link hfModelFromFiles} from the bytes of `config.json` and `model.safetensors` (browsers too). */
@@ -54,9 +63,12 @@ export async function loadHfModel(dir: string): Promise<HfModel> {
 /** Any base this package loads from a folder: a Hugging Face GPT-2/BERT or a Dense classifier. */
 export type BaseModel = HfModel | DenseClassifier;
 
-/** GPT-2/BERT by `model_type`; without one, a tfjs Dense stack (`<layer>.kernel` tensors) as the recipes save it. */
+/**
+ * GPT-2/BERT by `model_type`; without one (or with `dense`), a tfjs Dense stack (`<layer>.kernel`
+ * tensors) as the recipes save it (`@lowrank/formats`' `isDenseStack`).
+ */
 export function baseModelFromFiles(files: HfFiles): BaseModel {
-  if (files.config.model_type === undefined && files.weights.names().some((n) => n.endsWith(".kernel"))) {
+  if (isDenseStack(files.config, files.weights.names())) {
     return new DenseClassifier(files.config, files.weights);
   }
   return hfModelFromFiles(files);
