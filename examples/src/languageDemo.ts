@@ -23,7 +23,7 @@ import {
 } from "./recipes/language.js";
 
 export const BASE_NAME = "udhr-gpt2";
-export const DEFAULT_PROMPT = "Article 1\n";
+export const DEFAULT_PROMPT = "Article 3";
 export const CONTINUATION_TOKENS = 48;
 export const adapterName = (code: TextLanguage) => `${BASE_NAME}-${TEXT_LANGUAGES[code].name.toLowerCase()}`;
 

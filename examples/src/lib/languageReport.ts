@@ -78,7 +78,6 @@ export function writeLanguageCards(r: LanguageResult, out: string, baseName: str
       library_name: "transformers",
       pipeline_tag: "text-generation",
       tags: ["gpt2", "udhr", "byte-level", "lowrank-demo"],
-      datasets: ["udhr"],
     },
     body: [
       "",

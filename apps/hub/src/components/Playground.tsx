@@ -33,7 +33,10 @@ function Output({ label, output, testId }: { label: string; output: ModelOutput 
       ) : output.kind === "next-token" ? (
         <>
           <p>
-            Continuation: <strong data-testid={`${testId}-continuation`}>{output.continuation || "(empty)"}</strong>
+            Continuation:{" "}
+            <strong data-testid={`${testId}-continuation`} style={{ whiteSpace: "pre-wrap" }}>
+              {output.continuation || "(empty)"}
+            </strong>
           </p>
           <ol data-testid={`${testId}-top`}>
             {output.top.map((t) => (

@@ -8,6 +8,12 @@ export const dynamic = "force-dynamic";
 
 const BACKENDS = ["auto", "webgpu", "wasm"] as const;
 
+/** The default prompt a seeded text base names in its config (`input: { kind: "text", prompt }`, from hub.json). */
+function promptOf(config: Record<string, unknown>): string | undefined {
+  const input = config.input as { prompt?: unknown } | undefined;
+  return typeof input?.prompt === "string" ? input.prompt : undefined;
+}
+
 export default async function PlaygroundPage({
   searchParams,
 }: {
@@ -54,9 +60,10 @@ export default async function PlaygroundPage({
           backend={backend}
           initialAdapter={typeof params.adapter === "string" ? params.adapter : undefined}
           defaultPrompt={
-            base.weightFiles.some((f: { path: string }) => f.path === "tokenizer.json")
+            promptOf(base.config) ??
+            (base.weightFiles.some((f: { path: string }) => f.path === "tokenizer.json")
               ? "Hello, my name is"
-              : "1, 2, 3"
+              : "1, 2, 3")
           }
         />
       ) : (
