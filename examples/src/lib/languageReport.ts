@@ -35,7 +35,7 @@ function lossTable(r: LanguageResult): string[] {
 
 function sampleTable(r: LanguageResult): string[] {
   const lines = [
-    `Greedy continuations of the prompt ${shown(r.prompt)} (${r.samples[0]?.continuation.length ?? 0}-ish characters, 48 bytes, computed by \`@lowrank/runtime\`'s \`generate\` from the saved files, as the hub's playground does), and the language a character-bigram model of each declaration names for it:`,
+    `Greedy continuations of the prompt ${shown(r.prompt)} (48 new bytes, greedy, computed by \`@lowrank/runtime\`'s \`generate\` from the saved files, as the hub's playground does), and the language a character-bigram model of each declaration names for it:`,
     "",
     "| model | continuation | language by char bigrams |",
     "|---|---|---|",

@@ -23,8 +23,8 @@ export interface LanguageSettings {
 export const LANGUAGE_SETTINGS: LanguageSettings = {
   model: { vocabSize: 256, nEmbd: 64, nHead: 4, nLayer: 2, nPositions: 128 },
   seqLen: 64,
-  base: { epochs: 30, learningRate: 5e-3, batchSize: 32 },
-  adapter: { epochs: 10, learningRate: 1e-2, batchSize: 32, rank: 8 },
+  base: { epochs: 30, learningRate: 5e-3, batchSize: 16 },
+  adapter: { epochs: 12, learningRate: 1e-2, batchSize: 16, rank: 8 },
 };
 
 export const ADAPTER_LANGUAGES: Exclude<TextLanguage, "eng">[] = ["fra", "spa", "deu_1996"];
