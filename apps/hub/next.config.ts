@@ -24,7 +24,14 @@ const browserOnly = Object.fromEntries([
 
 const config: NextConfig = {
   // Workspace packages are TypeScript sources (their `exports` point at src/): compile them with the app.
-  transpilePackages: ["@lowrank/api", "@lowrank/db", "@lowrank/formats", "@lowrank/runtime", "@lowrank/core"],
+  transpilePackages: [
+    "@lowrank/api",
+    "@lowrank/db",
+    "@lowrank/formats",
+    "@lowrank/runtime",
+    "@lowrank/core",
+    "@lowrank/examples",
+  ],
   turbopack: { resolveAlias: { ...sources, ...browserOnly } },
   // Loaded by Node at run time, not bundled: PGlite reads its WASM and data files next to its own
   // module, and the postgres driver opens sockets. `webgpu` loads a native addon.

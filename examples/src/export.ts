@@ -54,7 +54,7 @@ const TASKS: Record<string, ExportTask> = {
           name: "mnist-rotated-45",
           description: "LoRA (r=8) for MNIST digits rotated 45° clockwise (a 1 leans like /), over mnist-mlp.",
           tags: ["mnist", "rotation", "image-classification"],
-          expected: [{ input: "a 1 drawn leaning 45° to the right, like /", output: "1" }],
+          expected: [{ input: "a 7 rotated 45° clockwise (drawn like >; the base reads 2)", output: "7" }],
         },
         {
           name: "mnist-inverted",

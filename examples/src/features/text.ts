@@ -1,3 +1,4 @@
+/// <reference path="../modules.d.ts" />
 // Browser-safe: the sentiment recipe's featurizer, shared by training (Node) and the hub's playground.
 import tokenize from "sentiment/lib/tokenize.js";
 

@@ -1,18 +1,24 @@
 "use client";
 
+import { hashedFeatures } from "@lowrank/examples/features";
 import type { AdapterWeights } from "@lowrank/runtime";
 import { useMutation } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
 import { useTRPC } from "../trpc/react.js";
+import { DigitCanvas } from "./DigitCanvas.js";
+import type { InputSpec } from "./inputSpec.js";
+import { Output } from "./PlaygroundOutput.js";
 import {
   composeLinear,
   encode,
   type LoadedBase,
   loadAdapter,
   loadBase,
+  type ModelInput,
   type ModelOutput,
   run,
 } from "./playgroundModel.js";
+import { agreementOf } from "./serverAgreement.js";
 
 export interface PlaygroundProps {
   base: string;
@@ -20,50 +26,19 @@ export interface PlaygroundProps {
   adapters: { repo: string; rank: number | null }[];
   backend: "auto" | "webgpu" | "wasm";
   defaultPrompt: string;
+  /** Which input widget and preprocessing the base takes (a digit canvas, a sentence, a prompt). */
+  input: InputSpec;
   /** Swapped in as soon as the base is loaded (the adapter page's "try it" link). */
   initialAdapter?: string;
-}
-
-function Output({ label, output, testId }: { label: string; output: ModelOutput | null; testId: string }) {
-  return (
-    <section className="panel" aria-label={label} data-testid={testId}>
-      <h3>{label}</h3>
-      {!output ? (
-        <p className="muted">No output yet.</p>
-      ) : output.kind === "next-token" ? (
-        <>
-          <p>
-            Continuation:{" "}
-            <strong data-testid={`${testId}-continuation`} style={{ whiteSpace: "pre-wrap" }}>
-              {output.continuation || "(empty)"}
-            </strong>
-          </p>
-          <ol data-testid={`${testId}-top`}>
-            {output.top.map((t) => (
-              <li key={t.id} data-token-id={t.id}>
-                <code>{JSON.stringify(t.text)}</code> (id {t.id}) p=
-                {t.p >= 0.001 ? t.p.toFixed(3) : t.p.toExponential(2)}
-              </li>
-            ))}
-          </ol>
-        </>
-      ) : (
-        <p>
-          First values:{" "}
-          <code data-testid={`${testId}-values`}>{output.values.map((v) => v.toFixed(4)).join(", ")}</code>
-        </p>
-      )}
-      <p className="muted">forward {output ? `${output.ms.toFixed(1)} ms` : "-"}</p>
-    </section>
-  );
 }
 
 /**
  * Loads the base once in the browser (`@lowrank/runtime`: WebGPU where present, else wasm), then
  * swaps adapters on it: a click attaches the adapter's factors to the frozen base (no reload) and
- * runs the prompt through base and base+adapter side by side, with the swap time.
+ * runs the input (a prompt, a sentence, a drawn digit) through base and base+adapter side by side,
+ * with the swap time.
  */
-export function Playground({ base, files, adapters, backend, defaultPrompt, initialAdapter }: PlaygroundProps) {
+export function Playground({ base, files, adapters, backend, defaultPrompt, input, initialAdapter }: PlaygroundProps) {
   const [loaded, setLoaded] = useState<LoadedBase | null>(null);
   const [status, setStatus] = useState("Loading the base model…");
   const [prompt, setPrompt] = useState(defaultPrompt);
@@ -79,39 +54,39 @@ export function Playground({ base, files, adapters, backend, defaultPrompt, init
   const trpc = useTRPC();
   const server = useMutation(trpc.inference.run.mutationOptions());
   const [agreement, setAgreement] = useState("");
+  /** The latest drawing (image bases), as the model's input row. */
+  const drawing = useRef<Float32Array | null>(null);
 
   /** The same input on the hub's inference API; the browser's answer and the server's must agree. */
   async function checkOnServer() {
     const mine = adapterOut ?? baseOut;
-    if (mine?.kind !== "next-token") return;
+    if (mine?.kind !== "next-token" && mine?.kind !== "classes") return;
     setAgreement("");
     const refs = [active, mix && mix !== active ? mix : null].filter((r): r is string => Boolean(r));
     try {
       const result = await server.mutateAsync({
         base,
         adapters: adapterOut ? refs.map((ref) => ({ ref, scale: scales[ref] ?? 1 })) : [],
-        inputIds: mine.ids,
+        ...(mine.features
+          ? { input: Array.from(mine.features), shape: [mine.features.length] }
+          : { inputIds: mine.ids }),
       });
-      const width = result.shape[result.shape.length - 1] ?? result.output.length;
-      const row = result.output.slice(result.output.length - width);
-      let best = 0;
-      for (let i = 1; i < row.length; i++) if ((row[i] as number) > (row[best] as number)) best = i;
-      const diff = Math.max(...mine.top.map((t) => Math.abs((row[t.id] as number) - t.logit)));
-      const top = row[best] as number;
-      // Same next token, up to float rounding (two tokens can tie within it), and the same logits.
-      const sameToken = top - (row[mine.top[0]?.id ?? 0] as number) <= 1e-4 * Math.max(1, Math.abs(top));
-      const agrees = sameToken && diff < 1e-3;
-      setAgreement(
-        `${agrees ? "Agrees" : "Disagrees"}: server's next token is id ${best}, the browser's ${mine.top[0]?.id}; largest logit difference over the top 5 is ${diff.toExponential(2)}.`,
-      );
+      setAgreement(agreementOf(mine, result));
     } catch (e) {
       setAgreement(`The server could not run it: ${(e as Error).message}`);
     }
   }
 
+  /** What the model takes for the current input: features of the drawing or sentence, else token ids. */
+  function modelInput(l: LoadedBase): ModelInput {
+    if (input.kind === "image") return { features: drawing.current ?? new Float32Array(input.width * input.height) };
+    if (input.kind === "hashed-text") return { features: hashedFeatures([prompt], input.features) };
+    return { ids: encode(l, prompt) };
+  }
+
   useEffect(() => {
     let cancelled = false;
-    loadBase(base, files, backend).then(
+    loadBase(base, files, backend, input).then(
       (l) => {
         if (cancelled) return l.model.dispose();
         setLoaded(l);
@@ -122,7 +97,7 @@ export function Playground({ base, files, adapters, backend, defaultPrompt, init
     return () => {
       cancelled = true;
     };
-  }, [base, files, backend]);
+  }, [base, files, backend, input]);
 
   const scaleOf = (repo: string) => scales[repo] ?? 1;
   const adapter = (repo: string) => {
@@ -143,7 +118,7 @@ export function Playground({ base, files, adapters, backend, defaultPrompt, init
     const mine = ++generation.current;
     setError("");
     try {
-      const ids = encode(loaded, prompt);
+      const x = modelInput(loaded);
       const parts = [];
       const fetchStart = performance.now();
       let fresh = false;
@@ -156,10 +131,7 @@ export function Playground({ base, files, adapters, backend, defaultPrompt, init
       const t0 = performance.now();
       const linear = await composeLinear(loaded, parts);
       const swapped = performance.now() - t0;
-      const [b, a] = [
-        await run(loaded, loaded.model.linear, ids),
-        parts.length ? await run(loaded, linear, ids) : null,
-      ];
+      const [b, a] = [await run(loaded, loaded.model.linear, x), parts.length ? await run(loaded, linear, x) : null];
       if (mine !== generation.current) return;
       setBaseOut(b);
       setAdapterOut(a);
@@ -191,21 +163,37 @@ export function Playground({ base, files, adapters, backend, defaultPrompt, init
           ? `Base ${base} loaded in ${loaded.loadMs.toFixed(0)} ms on ${loaded.backend.backend}${loaded.backend.backend === "wasm" ? (loaded.backend.simd ? " (SIMD)" : " (no SIMD)") : ""}.`
           : status}
       </p>
-      <form
-        className="stack wide-form"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void evaluate(active, mix);
-        }}
-      >
-        <div className="field">
-          <label htmlFor="prompt">{files.includes("tokenizer.json") ? "Prompt" : "Token ids (comma-separated)"}</label>
-          <input id="prompt" value={prompt} onChange={(e) => setPrompt(e.target.value)} />
-        </div>
-        <button type="submit" disabled={!loaded}>
-          Run
-        </button>
-      </form>
+      {input.kind === "image" ? (
+        <DigitCanvas
+          disabled={!loaded}
+          onDraw={(px) => {
+            drawing.current = px;
+            void evaluate(active, mix);
+          }}
+        />
+      ) : (
+        <form
+          className="stack wide-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void evaluate(active, mix);
+          }}
+        >
+          <div className="field">
+            <label htmlFor="prompt">
+              {input.kind === "hashed-text"
+                ? "Sentence"
+                : files.includes("tokenizer.json")
+                  ? "Prompt"
+                  : "Token ids (comma-separated)"}
+            </label>
+            <input id="prompt" value={prompt} onChange={(e) => setPrompt(e.target.value)} />
+          </div>
+          <button type="submit" disabled={!loaded}>
+            Run
+          </button>
+        </form>
+      )}
       <h2 id="adapters-heading">Adapters</h2>
       {adapters.length === 0 ? <p className="muted">No adapter for this base yet.</p> : null}
       <ul className="cards" aria-labelledby="adapters-heading">

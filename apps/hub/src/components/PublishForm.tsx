@@ -13,6 +13,8 @@ export interface PublishBase {
   name: string;
   architecture: string;
   manifest: unknown;
+  headCount?: number;
+  headCountKv?: number;
 }
 
 /** Keep the file name only: a dropped folder `my-lora/adapter_config.json` publishes as `adapter_config.json`. */

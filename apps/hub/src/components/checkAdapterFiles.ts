@@ -29,7 +29,16 @@ export interface FileCheck {
 
 const PICKLE = /\.(bin|pt|pth|pkl|pickle|ckpt)$/i;
 
-function read(files: Record<string, Uint8Array>, baseName: string) {
+/** The base as the check needs it; the head counts undo llama.cpp's q/k permutation in a GGUF LoRA. */
+export interface CheckBase {
+  name: string;
+  manifest: unknown;
+  headCount?: number;
+  headCountKv?: number;
+}
+
+function read(files: Record<string, Uint8Array>, base: CheckBase, moduleNames: readonly string[]) {
+  const baseName = base.name;
   if (files[PEFT_CONFIG_FILE] || files[PEFT_WEIGHTS_FILE]) {
     const r = readPeftAdapter(files);
     return { adapter: r.adapter, warnings: r.warnings, format: "peft" as const };
@@ -42,14 +51,14 @@ function read(files: Record<string, Uint8Array>, baseName: string) {
   const path = weights[0] as string;
   const bytes = files[path] as Uint8Array;
   if (path.endsWith(".gguf")) {
-    const r = ggufLoraToPeft(parseGguf(bytes));
+    const r = ggufLoraToPeft(parseGguf(bytes), { headCount: base.headCount, headCountKv: base.headCountKv });
     return { adapter: r.adapter, warnings: r.warnings, format: "gguf" as const };
   }
   if (path.endsWith(".safetensors")) {
     const file = parseSafetensors(bytes);
     if (!isKohyaLora(file.names())) throw new Error(`${path}: expected kohya LoRA tensors (lora_unet_…, lora_te_…)`);
     const tensors = Object.fromEntries(file.names().map((n) => [n, file.getTensor(n)]));
-    const r = kohyaToPeft(tensors, { baseModel: baseName });
+    const r = kohyaToPeft(tensors, { baseModel: baseName, moduleNames, metadata: file.metadata });
     const parts = Object.values(r.adapters) as PeftAdapter[];
     if (parts.length !== 1) throw new Error(`${path}: expected one kohya component, found ${parts.length}`);
     return { adapter: parts[0] as PeftAdapter, warnings: r.warnings, format: "kohya" as const };
@@ -61,16 +70,14 @@ function read(files: Record<string, Uint8Array>, baseName: string) {
  * The same check the hub runs at publish, done in the browser before any byte is uploaded: read the
  * adapter with `@lowrank/formats` and compare every module with the base's manifest.
  */
-export function checkAdapterFiles(
-  files: Record<string, Uint8Array>,
-  base: { name: string; manifest: unknown },
-): FileCheck {
+export function checkAdapterFiles(files: Record<string, Uint8Array>, base: CheckBase): FileCheck {
   const out: FileCheck = { ok: false, format: null, errors: [], mismatches: [], warnings: [], modules: 0, rank: null };
   for (const path of Object.keys(files)) if (PICKLE.test(path)) out.errors.push(pickleRefusedMessage(path));
   if (out.errors.length > 0) return out;
   try {
-    const { adapter, warnings, format } = read(files, base.name);
-    const check = checkAdapterAgainstBase(adapter, parseManifest(base.manifest));
+    const manifest = parseManifest(base.manifest);
+    const { adapter, warnings, format } = read(files, base, Object.keys(manifest.modules));
+    const check = checkAdapterAgainstBase(adapter, manifest);
     out.format = format;
     out.mismatches = check.mismatches;
     out.warnings = [...warnings, ...check.warnings];

@@ -1,20 +1,30 @@
-import type { AdapterWeights, BackendInfo, HfModel, LinearFn, TextTokenizer } from "@lowrank/runtime";
+import type { AdapterWeights, BackendInfo, BaseModel, LinearFn, TextTokenizer } from "@lowrank/runtime";
+import type { InputSpec } from "./inputSpec.js";
 
 /** What the playground holds once a base is loaded: the model (frozen, loaded once), its tokenizer, the backend. */
 export interface LoadedBase {
-  model: HfModel;
+  model: BaseModel;
   tokenizer: TextTokenizer | null;
+  /** How the page turns what the visitor gives into the model's input. */
+  input: InputSpec;
   backend: BackendInfo;
   loadMs: number;
 }
 
+/** Token ids (language models, encoders) or one row of features (Dense classifiers). */
+export type ModelInput = { ids: number[] } | { features: Float32Array };
+
 export interface ModelOutput {
-  /** Top next tokens (language models) or the first values of the output (encoders). */
-  kind: "next-token" | "values";
+  /** Top next tokens (language models), the first values of the output (encoders), or class probabilities. */
+  kind: "next-token" | "values" | "classes";
   top: { id: number; text: string; p: number; logit: number }[];
   /** Token ids that went in (after truncation). */
   ids: number[];
+  /** The features that went in (classifiers). */
+  features?: Float32Array;
   values: number[];
+  /** Classifiers: every class with its probability and score, in class order. */
+  classes?: { label: string; p: number; logit: number }[];
   /** Greedy continuation (language models). */
   continuation: string;
   ms: number;
@@ -46,6 +56,7 @@ export async function loadBase(
   base: string,
   files: string[],
   backend: "auto" | "webgpu" | "wasm",
+  input: InputSpec,
 ): Promise<LoadedBase> {
   const started = performance.now();
   const { rt } = await runtime();
@@ -57,15 +68,21 @@ export async function loadBase(
     files.includes("tokenizer.json") ? fetchJson(url("tokenizer.json")) : Promise.resolve(null),
     files.includes("tokenizer_config.json") ? fetchJson(url("tokenizer_config.json")) : Promise.resolve(null),
   ]);
-  const model = rt.hfModelFromBytes(config, weights);
+  const model = rt.baseModelFromBytes(config, weights);
   let tokenizer: TextTokenizer | null = null;
   try {
     tokenizer = tok ? rt.tokenizerFromJson(tok, tokCfg ?? {}) : null;
   } catch {
     tokenizer = null;
   }
-  const loaded = { model, tokenizer, backend: info, loadMs: 0 };
-  await run(loaded, model.linear, [0, 1, 2], 0); // compile kernels once, so the first swap is not charged for it
+  const loaded = { model, tokenizer, input, backend: info, loadMs: 0 };
+  // Compile kernels once, so the first swap is not charged for it.
+  await run(
+    loaded,
+    model.linear,
+    model instanceof rt.DenseClassifier ? { features: new Float32Array(model.inFeatures) } : { ids: [0, 1, 2] },
+    0,
+  );
   loaded.loadMs = performance.now() - started;
   return loaded;
 }
@@ -118,15 +135,43 @@ export function continuationTokens(vocabSize: number): number {
   return vocabSize > 0 && vocabSize <= 512 ? 48 : 12;
 }
 
+/** One forward pass of a Dense classifier over one row: class scores and their softmax. */
+async function classify(base: LoadedBase, linear: LinearFn, features: Float32Array): Promise<ModelOutput> {
+  const { rt, tf } = await runtime();
+  const model = base.model as InstanceType<typeof rt.DenseClassifier>;
+  const started = performance.now();
+  const out = tf.tidy(() => model.forward(tf.tensor2d(features, [1, features.length]), linear));
+  const logits = Array.from((await out.data()) as Float32Array);
+  out.dispose();
+  const max = Math.max(...logits);
+  const exps = logits.map((v) => Math.exp(v - max));
+  const sum = exps.reduce((a, b) => a + b, 0);
+  const labels = base.input.classes ?? [];
+  const classes = logits.map((logit, i) => ({ label: labels[i] ?? String(i), p: (exps[i] as number) / sum, logit }));
+  return {
+    kind: "classes",
+    top: [],
+    ids: [],
+    features,
+    values: logits,
+    classes,
+    continuation: "",
+    ms: performance.now() - started,
+  };
+}
+
 /** One forward pass (plus a greedy continuation for language models, as the runtime's `generate` computes it). */
 export async function run(
   base: LoadedBase,
   linear: LinearFn,
-  ids: number[],
+  input: ModelInput,
   continueTokens?: number,
 ): Promise<ModelOutput> {
   const { rt, tf } = await runtime();
-  const { model } = base;
+  if ("features" in input) return classify(base, linear, input.features);
+  const { ids } = input;
+  const model = base.model;
+  if (model instanceof rt.DenseClassifier) throw new Error("this base takes features, not token ids");
   const started = performance.now();
   const vocab = "vocabSize" in model.hparams ? (model.hparams.vocabSize as number) : 0;
   const safe = ids.map((id) => (vocab ? Math.min(id, vocab - 1) : id));

@@ -91,7 +91,7 @@ export async function publishVersion(
       bytes[f.path] = await hub.blobs.read(f.sha256);
     }
     const manifest = parseManifest(base.manifest);
-    const read = readAdapter(bytes, base);
+    const read = readAdapter(bytes, base, manifest);
     const check = checkAdapterAgainstBase(read.adapter, manifest);
     if (!check.ok) {
       throw bad(
@@ -207,9 +207,19 @@ export async function publishVersion(
   }
 }
 
+/**
+ * The base's attention head counts from its `config.json`, for reading a GGUF LoRA: llama.cpp permutes
+ * q/k rows for RoPE, and its converter does not store the counts in the adapter file.
+ */
+export function ggufHeadCounts(config: Record<string, unknown>): { headCount?: number; headCountKv?: number } {
+  const headCount = Number(config.num_attention_heads) || undefined;
+  return { headCount, headCountKv: Number(config.num_key_value_heads) || headCount };
+}
+
 function readAdapter(
   bytes: Record<string, Uint8Array>,
   base: Base,
+  manifest: BaseManifest,
 ): { adapter: PeftAdapter; format: "peft" | "gguf" | "kohya"; warnings: string[] } {
   try {
     if (bytes[PEFT_CONFIG_FILE] || bytes[PEFT_WEIGHTS_FILE]) {
@@ -224,10 +234,7 @@ function readAdapter(
     }
     const path = weights[0]!;
     if (path.endsWith(".gguf")) {
-      // llama.cpp permutes q/k rows for RoPE; undoing it needs the base's head counts.
-      const heads = Number(base.config.num_attention_heads) || undefined;
-      const kvHeads = Number(base.config.num_key_value_heads) || heads;
-      const { adapter, warnings } = ggufLoraToPeft(parseGguf(bytes[path]!), { headCount: heads, headCountKv: kvHeads });
+      const { adapter, warnings } = ggufLoraToPeft(parseGguf(bytes[path]!), ggufHeadCounts(base.config));
       return { adapter, format: "gguf", warnings };
     }
     if (path.endsWith(".safetensors")) {
@@ -235,7 +242,13 @@ function readAdapter(
       if (!isKohyaLora(file.names()))
         throw bad(`${path}: expected kohya LoRA tensors (lora_unet_..., lora_te_...), found others`);
       const tensors = Object.fromEntries(file.names().map((n) => [n, file.getTensor(n)]));
-      const { adapters: parts, warnings } = kohyaToPeft(tensors, { baseModel: base.name });
+      // The base's own module names turn kohya's flattened names back exactly (h_0_attn_c_attn ->
+      // h.0.attn.c_attn); the file's sd-scripts metadata (ss_*) is kept in the PEFT safetensors.
+      const { adapters: parts, warnings } = kohyaToPeft(tensors, {
+        baseModel: base.name,
+        moduleNames: Object.keys(manifest.modules),
+        metadata: file.metadata,
+      });
       const list = Object.values(parts);
       if (list.length !== 1) throw bad(`${path}: expected one kohya component, found ${Object.keys(parts).join(", ")}`);
       return { adapter: list[0]!, format: "kohya", warnings };

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { RuntimeError } from "../backend/errors.js";
+import { linearFitProblem } from "./linearFit.js";
 import type { AdapterWeights, ResidentModule, ServableBase } from "./types.js";
 
 /**
@@ -45,21 +46,9 @@ export class ResidentAdapter {
             `adapter '${name}', layer '${module}': expected a linear module of base '${base.id}', found no such module`,
           );
         }
-        const [r, inA] = w.a.shape;
-        const [outB, rB] = w.b.shape;
-        if (
-          w.a.rank !== 2 ||
-          w.b.rank !== 2 ||
-          inA !== target.inFeatures ||
-          outB !== target.outFeatures ||
-          r !== rB ||
-          !r
-        ) {
-          throw new RuntimeError(
-            "AdapterMismatch",
-            `adapter '${name}', layer '${module}': expected lora_A [r, ${target.inFeatures}] and lora_B [${target.outFeatures}, r], found [${w.a.shape}] and [${w.b.shape}]`,
-          );
-        }
+        const problem = linearFitProblem(module, target, w.a.shape, w.b.shape);
+        if (problem) throw new RuntimeError("AdapterMismatch", `adapter '${name}': ${problem}`);
+        const r = w.a.shape[0] as number;
         if (!Number.isFinite(w.scaling)) {
           throw new RuntimeError(
             "AdapterLoadFailed",

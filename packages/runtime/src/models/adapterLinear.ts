@@ -1,6 +1,6 @@
-import { factorMismatch } from "@lowrank/formats";
 import * as tf from "@tensorflow/tfjs-core";
 import { RuntimeError } from "../backend/errors.js";
+import { linearFitProblem } from "../engine/linearFit.js";
 import type { AdapterWeights, LinearFn, ServableBase } from "../engine/types.js";
 
 /** A model whose linear modules run through `linear` (the runtime's GPT-2, BERT and DenseClassifier). */
@@ -25,10 +25,8 @@ export function adapterLinear(base: LinearModel, adapter: AdapterWeights | undef
       );
     }
     // The one per-module fit check (@lowrank/formats), against the module as the model holds it.
-    const shape = m.layout === "in_out" ? [m.inFeatures, m.outFeatures] : [m.outFeatures, m.inFeatures];
-    const target = { layout: "linear" as const, inFeatures: m.inFeatures, outFeatures: m.outFeatures, shape };
-    const problem = factorMismatch(name, target, { kind: "lora", A: w.a.shape, B: w.b.shape });
-    if (problem) throw new RuntimeError("AdapterMismatch", `adapter ${problem.message}`);
+    const problem = linearFitProblem(name, m, w.a.shape, w.b.shape);
+    if (problem) throw new RuntimeError("AdapterMismatch", `adapter ${problem}`);
   }
   return (name, x) => {
     const w = adapter.modules.get(name);

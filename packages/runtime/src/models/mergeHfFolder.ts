@@ -9,6 +9,7 @@ import {
   type TensorInput,
 } from "@lowrank/formats";
 import { RuntimeError } from "../backend/errors.js";
+import { linearFitProblem } from "../engine/linearFit.js";
 import { readPeftFiles } from "../engine/peftLoader.js";
 import { Checkpoint, hfFilesFromBytes } from "./Checkpoint.js";
 
@@ -132,22 +133,20 @@ export async function mergeHfFolder(
     const w = weights.getTensor(key);
     const a = adapter.getTensor(A);
     const b = adapter.getTensor(B);
-    const [r, fin] = a.shape as [number, number];
-    const [fout, r2] = b.shape as [number, number];
-    const expected = conv1d ? [fin, fout] : [fout, fin];
-    if (
-      a.shape.length !== 2 ||
-      b.shape.length !== 2 ||
-      r !== r2 ||
-      w.shape.length !== 2 ||
-      w.shape[0] !== expected[0] ||
-      w.shape[1] !== expected[1]
-    ) {
+    if (w.shape.length !== 2)
       throw new RuntimeError(
         "AdapterMismatch",
-        `adapter layer '${module}': expected lora_A [r, in] and lora_B [out, r] matching the base weight [${w.shape}] (${conv1d ? "Conv1D [in, out]" : "Linear [out, in]"}), found [${a.shape}] and [${b.shape}]`,
+        `adapter layer '${module}': expected a 2-D base weight '${key}', found [${w.shape}]`,
       );
-    }
+    // The base weight as a linear module ([out, in], or GPT-2's Conv1D [in, out]) and the one fit check.
+    const [rows, cols] = w.shape as [number, number];
+    const target = conv1d
+      ? { layout: "in_out" as const, inFeatures: rows, outFeatures: cols }
+      : { layout: "out_in" as const, inFeatures: cols, outFeatures: rows };
+    const problem = linearFitProblem(module, target, a.shape, b.shape);
+    if (problem) throw new RuntimeError("AdapterMismatch", `adapter '${adapterDir}': ${problem}`);
+    const [r, fin] = a.shape as [number, number];
+    const fout = target.outFeatures;
     const { r: rank, alpha } = rankAndAlphaFor(module, loraConfig);
     if (rank !== r)
       throw new RuntimeError(

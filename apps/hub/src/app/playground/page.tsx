@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import { inputSpecOf } from "../../components/inputSpec.js";
 import { Link } from "../../components/Link.js";
 import { Playground } from "../../components/Playground.js";
 import { getCaller } from "../../server/caller.js";
@@ -7,12 +8,6 @@ export const metadata: Metadata = { title: "Playground" };
 export const dynamic = "force-dynamic";
 
 const BACKENDS = ["auto", "webgpu", "wasm"] as const;
-
-/** The default prompt a seeded text base names in its config (`input: { kind: "text", prompt }`, from hub.json). */
-function promptOf(config: Record<string, unknown>): string | undefined {
-  const input = config.input as { prompt?: unknown } | undefined;
-  return typeof input?.prompt === "string" ? input.prompt : undefined;
-}
 
 export default async function PlaygroundPage({
   searchParams,
@@ -30,6 +25,16 @@ export default async function PlaygroundPage({
     runnable[0];
   const backend = BACKENDS.find((b) => b === params.backend) ?? "auto";
   const adapters = base ? await caller.search({ base: base.name, sort: "newest", limit: 50 }) : { items: [] };
+  const input = inputSpecOf(base?.config as Record<string, unknown> | undefined);
+  const hasTokenizer = base?.weightFiles.some((f: { path: string }) => f.path === "tokenizer.json");
+  const defaultPrompt =
+    input.kind === "hashed-text"
+      ? "The food was great and the staff were friendly."
+      : input.kind === "text" && input.prompt
+        ? input.prompt
+        : hasTokenizer
+          ? "Hello, my name is"
+          : "1, 2, 3";
   return (
     <main className="wide">
       <h1>Playground</h1>
@@ -59,12 +64,8 @@ export default async function PlaygroundPage({
           adapters={adapters.items.map((a) => ({ repo: `${a.owner}/${a.name}`, rank: a.rank }))}
           backend={backend}
           initialAdapter={typeof params.adapter === "string" ? params.adapter : undefined}
-          defaultPrompt={
-            promptOf(base.config) ??
-            (base.weightFiles.some((f: { path: string }) => f.path === "tokenizer.json")
-              ? "Hello, my name is"
-              : "1, 2, 3")
-          }
+          input={input}
+          defaultPrompt={defaultPrompt}
         />
       ) : (
         <p>No base on this hub has weights stored; the playground needs one.</p>

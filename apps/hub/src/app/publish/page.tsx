@@ -1,3 +1,4 @@
+import { ggufHeadCounts } from "@lowrank/api/hub";
 import type { Metadata } from "next";
 import { Link } from "../../components/Link.js";
 import { PublishForm } from "../../components/PublishForm.js";
@@ -28,7 +29,12 @@ export default async function PublishPage() {
       </p>
       <PublishForm
         username={session.user.username ?? ""}
-        bases={bases.map((b) => ({ name: b.name, architecture: b.architecture, manifest: b.manifest }))}
+        bases={bases.map((b) => ({
+          name: b.name,
+          architecture: b.architecture,
+          manifest: b.manifest,
+          ...ggufHeadCounts(b.config),
+        }))}
       />
     </main>
   );
