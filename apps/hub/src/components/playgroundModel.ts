@@ -128,11 +128,12 @@ export function encode(base: LoadedBase, text: string): number[] {
 }
 
 /**
- * Greedy continuation length: about 48 characters of text, so 48 tokens for byte- or character-level
- * vocabularies (at most 512 tokens, where a token is about a character) and 12 for subword ones.
+ * Greedy continuation length: 48 tokens for byte- or character-level vocabularies (at most 512 tokens,
+ * where a token is about a character, so about 48 characters of text), 6 for subword ones (each a
+ * forward pass over the whole sequence, slow on software WebGPU).
  */
 export function continuationTokens(vocabSize: number): number {
-  return vocabSize > 0 && vocabSize <= 512 ? 48 : 12;
+  return vocabSize > 0 && vocabSize <= 512 ? 48 : 6;
 }
 
 /** One forward pass of a Dense classifier over one row: class scores and their softmax. */
