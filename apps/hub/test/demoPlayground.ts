@@ -90,7 +90,8 @@ async function swapTo(page: Page, repo: string) {
   return Number(/in ([\d.]+) ms/.exec((await page.getByTestId("swap").textContent()) ?? "")?.[1]);
 }
 
-async function agreesWithServer(page: Page) {
+/** Clicks the server check and expects the page to say both answers agree. */
+export async function agreesWithServer(page: Page) {
   await page.getByRole("button", { name: "Run the same input on the server" }).click();
   await page.waitForFunction(
     () =>

@@ -9,6 +9,7 @@ import { isTopToken, nextTokenLogits } from "./expectedNextToken.js";
 import { udhrPlayground } from "./languagePlayground.js";
 import type { GroupProcess } from "./processGroup.js";
 import { type RunningHub, startHub } from "./startHub.js";
+import { translitPlayground } from "./translitPlayground.js";
 import { checkPage, peftFolders, RESULTS_DIR, sha256 } from "./webPages.js";
 
 const VIEWPORT = { width: 1280, height: 800 };
@@ -63,7 +64,8 @@ export function pagesSuite(env: {
         expect(await page.getByRole("heading", { level: 2, name }).count()).toBe(1);
       const row = page.getByRole("row").filter({ has: page.getByRole("link", { name: "gpt2-tiny", exact: true }) });
       expect(await row.getByRole("cell").nth(2).textContent()).toBe("1");
-      expect(await page.getByRole("link", { name: "lowrank/gpt2-tiny-demo" }).count()).toBeGreaterThan(0);
+      // Which seeded adapters are newest depends on how many the seed has; some demo adapter is listed.
+      expect(await page.getByRole("link", { name: /^lowrank\// }).count()).toBeGreaterThan(0);
       await checkPage(page, "home");
     });
 
@@ -297,6 +299,14 @@ export function pagesSuite(env: {
       console.log(`playground timings: ${JSON.stringify(timings)}`);
       expect(problems).toEqual([]);
     }, 300_000);
+
+    it("playground: a Cyrillic word transliterated by the base and by the Uzbek and Azerbaijani adapters, as Node computes", async () => {
+      const timings = await translitPlayground(page, hub.url);
+      mkdirSync(RESULTS_DIR, { recursive: true });
+      writeFileSync(join(RESULTS_DIR, "playground-translit-timings.json"), `${JSON.stringify(timings, null, 2)}\n`);
+      console.log(`playground (translit-cyrillic-latin, wasm) timings: ${JSON.stringify(timings)}`);
+      expect(problems).toEqual([]);
+    }, 240_000);
 
     it("playground, MNIST: a drawn 7 is read by the base; swapped to the rotated-45 adapter, the rotated 7 is; outputs equal Node's", async () => {
       const timings = await mnistPlayground(page, hub.url);

@@ -89,6 +89,7 @@ export {
   denseManifest,
   isDenseStack,
 } from "./manifest/denseManifest.js";
+export { isKernelModel, kernelManifest } from "./manifest/kernelManifest.js";
 export { type HfConfig, manifestFromConfig } from "./manifest/manifestFromConfig.js";
 export { layoutOf, manifestFromHeader } from "./manifest/manifestFromHeader.js";
 export { type ResolvedArchitecture, resolveArchitecture } from "./manifest/resolveArchitecture.js";

@@ -83,7 +83,13 @@ export { createSyntheticGpt2, type SyntheticGpt2Options } from "./generation/syn
 export { TextStream } from "./generation/TextStream.js";
 export { adapterLinear, type LinearModel } from "./models/adapterLinear.js";
 export { Bert, type BertConfig, type BertInputs, parseBertConfig } from "./models/Bert.js";
+export { CharSeq2Seq } from "./models/CharSeq2Seq.js";
 export { Checkpoint, type HfFiles, hfFilesFromBytes } from "./models/Checkpoint.js";
+export {
+  type CharSeq2SeqConfig,
+  charSeq2SeqConfigSchema,
+  parseCharSeq2SeqConfig,
+} from "./models/charSeq2SeqConfig.js";
 export { DenseClassifier, type DenseLayerSpec } from "./models/DenseClassifier.js";
 export { disposeCache, Gpt2, type Gpt2Config, type KvCache, parseGpt2Config } from "./models/Gpt2.js";
 export {

@@ -8,6 +8,7 @@ import { useTRPC } from "../trpc/react.js";
 import { DigitCanvas } from "./DigitCanvas.js";
 import type { InputSpec } from "./inputSpec.js";
 import { Output } from "./PlaygroundOutput.js";
+import { BackendStatus, ServerCheck, SwapNote } from "./PlaygroundStatus.js";
 import {
   composeLinear,
   encode,
@@ -158,11 +159,7 @@ export function Playground({ base, files, adapters, backend, defaultPrompt, inpu
 
   return (
     <div>
-      <p role="status" data-testid="backend">
-        {loaded
-          ? `Base ${base} loaded in ${loaded.loadMs.toFixed(0)} ms on ${loaded.backend.backend}${loaded.backend.backend === "wasm" ? (loaded.backend.simd ? " (SIMD)" : " (no SIMD)") : ""}.`
-          : status}
-      </p>
+      <BackendStatus base={base} loaded={loaded} status={status} />
       {input.kind === "image" ? (
         <DigitCanvas
           disabled={!loaded}
@@ -245,19 +242,13 @@ export function Playground({ base, files, adapters, backend, defaultPrompt, inpu
           {error}
         </p>
       ) : null}
-      <p data-testid="swap" aria-live="polite">
-        {swap
-          ? `Swapped to ${swap.label} in ${swap.ms.toFixed(3)} ms (base not reloaded${swap.fetchMs === null ? "" : `; adapter downloaded and put on the backend first, ${swap.fetchMs.toFixed(0)} ms`}).`
-          : ""}
-      </p>
-      <p>
-        <button type="button" onClick={() => void checkOnServer()} disabled={!baseOut || server.isPending}>
-          Run the same input on the server
-        </button>{" "}
-        <span data-testid="agreement" aria-live="polite">
-          {server.isPending ? "Running on the server…" : agreement}
-        </span>
-      </p>
+      <SwapNote swap={swap} />
+      <ServerCheck
+        onRun={() => void checkOnServer()}
+        disabled={!baseOut}
+        pending={server.isPending}
+        agreement={agreement}
+      />
       <div className="columns">
         <Output label={`Base ${base}`} output={baseOut} testId="base-out" />
         <Output label={swap ? `With ${swap.label}` : "With an adapter"} output={adapterOut} testId="adapter-out" />

@@ -40,7 +40,7 @@ export function runtime(): Promise<{ rt: Runtime; tf: Tf }> {
   return libs;
 }
 
-async function fetchBytes(url: string): Promise<Uint8Array> {
+export async function fetchBytes(url: string): Promise<Uint8Array> {
   const r = await fetch(url);
   if (!r.ok) throw new Error(`GET ${url}: ${r.status}`);
   return new Uint8Array(await r.arrayBuffer());
@@ -49,6 +49,11 @@ async function fetchBytes(url: string): Promise<Uint8Array> {
 async function fetchJson(url: string): Promise<Record<string, unknown> | null> {
   const r = await fetch(url);
   return r.ok ? ((await r.json()) as Record<string, unknown>) : null;
+}
+
+/** The URL of one of a base's stored files. */
+export function baseFileUrl(base: string, path: string): string {
+  return `/api/base-files?base=${encodeURIComponent(base)}&path=${encodeURIComponent(path)}`;
 }
 
 /** Initialize the backend and load the base from the hub's stored files, once. */
@@ -61,7 +66,7 @@ export async function loadBase(
   const started = performance.now();
   const { rt } = await runtime();
   const info = await rt.initBackend({ backend, wasmPaths: `${location.origin}/tfjs-wasm/` });
-  const url = (path: string) => `/api/base-files?base=${encodeURIComponent(base)}&path=${encodeURIComponent(path)}`;
+  const url = (path: string) => baseFileUrl(base, path);
   const [config, weights, tok, tokCfg] = await Promise.all([
     fetchBytes(url("config.json")),
     fetchBytes(url("model.safetensors")),

@@ -17,6 +17,7 @@ import { z } from "zod";
 import type { BlobStore } from "../blobs/BlobStore.js";
 import { lookupRepo } from "./repo.js";
 import { baseNameSchema } from "./schemas.js";
+import { transliterateOnEngine } from "./transliterate.js";
 
 export const inferenceInputSchema = z
   .object({
@@ -41,8 +42,13 @@ export const inferenceInputSchema = z
     /** Features for other bases (flat, with `shape`). */
     input: z.array(z.number().finite()).min(1).max(4096).optional(),
     shape: z.array(z.int().min(1).max(4096)).max(4).optional(),
+    /** A word for transliteration bases (CharSeq2Seq): the answer is its greedy transliteration. */
+    word: z.string().min(1).max(64).optional(),
   })
-  .refine((v) => (v.inputIds === undefined) !== (v.input === undefined), "give exactly one of inputIds and input");
+  .refine(
+    (v) => [v.inputIds, v.input, v.word].filter((x) => x !== undefined).length === 1,
+    "give exactly one of inputIds, input and word",
+  );
 export type InferenceInput = z.input<typeof inferenceInputSchema>;
 
 export interface InferenceResult {
@@ -51,6 +57,8 @@ export interface InferenceResult {
   output: number[];
   adapters: { ref: string; digest: string; scale: number }[];
   batchSize: number;
+  /** The transliteration of `word` (then `output` is empty). */
+  text?: string;
 }
 
 /** Runs a base with adapters inside the hub process. */
@@ -167,6 +175,22 @@ export function createInference(
       const flat = input.inputIds ?? input.input ?? [];
       let result: Awaited<ReturnType<Engine["forward"]>>;
       try {
+        if (input.word !== undefined) {
+          const text = await transliterateOnEngine(e, {
+            base: baseKey,
+            baseName: base.name,
+            adapter,
+            scale,
+            word: input.word,
+          });
+          return {
+            shape: [0],
+            output: [],
+            adapters: chosen.map(({ ref, digest, scale }) => ({ ref, digest, scale })),
+            batchSize: 1,
+            text,
+          };
+        }
         result = await e.forward({ base: baseKey, adapter, scale, input: flat, shape: input.shape ?? [flat.length] });
       } catch (error) {
         if (isRuntimeError(error)) throw new TRPCError({ code: "BAD_REQUEST", message: error.message, cause: error });

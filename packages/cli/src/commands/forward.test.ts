@@ -4,7 +4,9 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { serializeSafetensors } from "@lowrank/formats";
+import { adapterLinear, CharSeq2Seq, peftAdapterFromBytes } from "@lowrank/runtime";
 import { fixturePath } from "@lowrank/vitest-config/fixtures";
+import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../program.js";
 import { captureIO } from "../testing.js";
@@ -148,6 +150,38 @@ describe("lowrank forward", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it("--input-ids runs the translation demo's CharSeq2Seq base with an adapter: logits per target position", async () => {
+    const demo = fileURLToPath(new URL("../../../../examples/artifacts/translation/", import.meta.url));
+    const base = path.join(demo, "base");
+    const adapter = path.join(demo, "adapters", "translit-uzbek");
+    const model = CharSeq2Seq.fromBytes(
+      readFileSync(path.join(base, "config.json")),
+      readFileSync(path.join(base, "model.safetensors")),
+    );
+    // "бажарилиши" as the source, then BOS: the first decoding step's row.
+    const steps = model.decodeSteps("бажарилиши");
+    const row = Array.from(steps.next().value as Int32Array);
+    const lora = peftAdapterFromBytes(
+      "uz",
+      readFileSync(path.join(adapter, "adapter_config.json")),
+      readFileSync(path.join(adapter, "adapter_model.safetensors")),
+    );
+    const want = tf.tidy(() =>
+      Array.from(model.forward(tf.tensor2d([row], [1, row.length], "int32"), adapterLinear(model, lora)).dataSync()),
+    );
+    for (const m of lora.modules.values()) tf.dispose([m.a, m.b]);
+    model.dispose();
+    const r = await cli(["forward", "--base", base, "--adapter", adapter, "--input-ids", row.join(","), "--json"]);
+    expect(r.err).toBe("");
+    const parsed = JSON.parse(r.out);
+    expect(parsed).toMatchObject({ output: "logits", architecture: "CharSeq2Seq" });
+    expect(parsed.shape).toEqual([20, want.length / 20]);
+    close(parsed.logits.flat(), want);
+    const short = await cli(["forward", "--base", base, "--input-ids", "3,4,5"]);
+    expect(short.code).toBe(1);
+    expect(short.err).toMatch(/expected \[36\] ids/);
   });
 
   it("parses DIR[:SCALE]", () => {

@@ -3,6 +3,7 @@ import {
   adapterLinear,
   type BaseModel,
   Bert,
+  CharSeq2Seq,
   DenseClassifier,
   loadBaseModel,
   peftAdapterFromBytes,
@@ -139,7 +140,7 @@ export async function forwardCommand(opts: ForwardOptions, io: CliIO = processIO
         "Usage",
         EXIT_USAGE,
       );
-    const vocab = model.hparams.vocabSize;
+    const vocab = model instanceof CharSeq2Seq ? model.vocabSize : model.hparams.vocabSize;
     const bad = ids.find((id) => id < 0 || id >= vocab);
     if (bad !== undefined) throw new CliError(`--input-ids: expected ids in [0, ${vocab}), found ${bad}`);
     const problem = model.checkInput([ids.length]);
@@ -179,7 +180,7 @@ export async function forwardCommand(opts: ForwardOptions, io: CliIO = processIO
     }
     return {
       ...rows,
-      output: model.hasLmHead ? "logits" : "last_hidden_state",
+      output: model instanceof CharSeq2Seq || model.hasLmHead ? "logits" : "last_hidden_state",
       architecture: model.architecture,
       base: model.manifest().digest,
       ...adapterField(opts.adapter, lora),

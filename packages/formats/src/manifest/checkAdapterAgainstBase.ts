@@ -139,8 +139,13 @@ export function checkAdapterAgainstBase(adapter: PeftAdapter, manifest: BaseMani
       warnings.push(`module ${module} is nn.Linear ([out, in]) but fan_in_fan_out is true; PEFT sets it to false`);
   }
   const targets = adapter.config.target_modules;
+  // "all-linear" is PEFT's keyword for every linear module (not a pattern to match against names).
   const targetHits =
-    targets == null ? 1 : Object.keys(manifest.modules).filter((n) => matchesTarget(n, targets)).length;
+    targets == null
+      ? 1
+      : targets === "all-linear"
+        ? Object.values(manifest.modules).filter((m) => m.layout !== "embedding").length
+        : Object.keys(manifest.modules).filter((n) => matchesTarget(n, targets)).length;
   if (Object.keys(matched).length === 0 || targetHits === 0) {
     throw new FormatError(
       "NoMatchingModules",

@@ -122,6 +122,9 @@ export function manifestFromConfig(config: HfConfig): BaseManifest {
   return manifestForArchitecture(config, resolveArchitecture(config));
 }
 
+/** The model types whose manifest `config.json` alone gives (the builders below). */
+export const CONFIG_MODEL_TYPES: readonly string[] = ["gpt2", "bert", "llama", "mistral", "qwen2"];
+
 /** {@link manifestFromConfig} for an architecture already resolved (from the checkpoint's tensor names too). */
 export function manifestForArchitecture(config: HfConfig, resolved: ResolvedArchitecture): BaseManifest {
   const modelType = modelTypeOf(config);
@@ -133,7 +136,7 @@ export function manifestForArchitecture(config: HfConfig, resolved: ResolvedArch
   else {
     throw new FormatError(
       "InvalidConfig",
-      `config.json: expected model_type gpt2, bert, llama, mistral or qwen2 to build a manifest without weights, found ${JSON.stringify(modelType)}`,
+      `config.json: expected model_type ${CONFIG_MODEL_TYPES.slice(0, -1).join(", ")} or ${CONFIG_MODEL_TYPES.at(-1)} to build a manifest without weights, found ${JSON.stringify(modelType)}`,
     );
   }
   for (const [head, target] of Object.entries(tiedHeads(modelType, architecture, config, p))) {

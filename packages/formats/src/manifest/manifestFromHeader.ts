@@ -3,6 +3,7 @@ import { dict } from "../peft/dict.js";
 import type { TensorInfo } from "../safetensors/parseSafetensorsHeader.js";
 import { type BaseManifest, buildManifest, type ModuleLayout } from "./BaseManifest.js";
 import { denseKernels, denseManifest, isDenseStack } from "./denseManifest.js";
+import { isKernelModel, kernelManifest } from "./kernelManifest.js";
 import { type HfConfig, manifestForArchitecture, tiedHeads } from "./manifestFromConfig.js";
 import { resolveArchitecture } from "./resolveArchitecture.js";
 
@@ -30,12 +31,14 @@ type Shapes = ReadonlyMap<string, Pick<TensorInfo, "shape">> | Readonly<Record<s
  * families every 2-D `<module>.weight` is a module. Tied heads missing from the checkpoint
  * (`lm_head` of GPT2LMHeadModel...) are listed with `tiedTo`. A tfjs Dense stack (`<layer>.kernel`
  * [in, out] tensors, `model_type` absent or `dense`) gives the `DenseClassifier` manifest
- * ({@link denseManifest}), the one the runtime's `DenseClassifier` reports.
+ * ({@link denseManifest}), the one the runtime's `DenseClassifier` reports; other tfjs-layers-named
+ * models (a `model_type`, `.kernel` tensors and no `.weight`) give {@link kernelManifest}.
  */
 export function manifestFromHeader(config: HfConfig, tensors: Shapes): BaseManifest {
   const entries = tensors instanceof Map ? [...tensors] : Object.entries(tensors);
   const shapes = new Map(entries.map(([name, info]) => [name, info.shape.map(Number)]));
   if (isDenseStack(config, shapes.keys())) return denseManifest(config, denseKernels(shapes));
+  if (isKernelModel(config, shapes.keys())) return kernelManifest(config, shapes);
   const resolved = resolveArchitecture(config, (name) => shapes.has(name));
   const { modelType, architecture, prefix } = resolved;
   if (BUILT.includes(modelType)) {

@@ -1,6 +1,7 @@
 import { isDenseStack } from "@lowrank/formats";
 import { RuntimeError } from "../backend/errors.js";
 import { Bert } from "./Bert.js";
+import { CharSeq2Seq } from "./CharSeq2Seq.js";
 import { type HfFiles, hfFilesFromBytes } from "./Checkpoint.js";
 import { DenseClassifier } from "./DenseClassifier.js";
 import { Gpt2 } from "./Gpt2.js";
@@ -60,8 +61,8 @@ export async function loadHfModel(dir: string): Promise<HfModel> {
   return hfModelFromFiles(await readHfFiles(dir));
 }
 
-/** Any base this package loads from a folder: a Hugging Face GPT-2/BERT or a Dense classifier. */
-export type BaseModel = HfModel | DenseClassifier;
+/** Any base this package loads from a folder: a Hugging Face GPT-2/BERT, a Dense classifier or a CharSeq2Seq. */
+export type BaseModel = HfModel | DenseClassifier | CharSeq2Seq;
 
 /**
  * GPT-2/BERT by `model_type`; without one (or with `dense`), a tfjs Dense stack (`<layer>.kernel`
@@ -71,6 +72,7 @@ export function baseModelFromFiles(files: HfFiles): BaseModel {
   if (isDenseStack(files.config, files.weights.names())) {
     return new DenseClassifier(files.config, files.weights);
   }
+  if (files.config.model_type === "char_seq2seq") return new CharSeq2Seq(files.config, files.weights);
   return hfModelFromFiles(files);
 }
 

@@ -2,6 +2,8 @@ import type { Metadata } from "next";
 import { inputSpecOf } from "../../components/inputSpec.js";
 import { Link } from "../../components/Link.js";
 import { Playground } from "../../components/Playground.js";
+import { TransliterationPlayground } from "../../components/TransliterationPlayground.js";
+import { translitInput } from "../../components/translitInput.js";
 import { getCaller } from "../../server/caller.js";
 
 export const metadata: Metadata = { title: "Playground" };
@@ -56,7 +58,16 @@ export default async function PlaygroundPage({
           ))}
         </ul>
       </nav>
-      {base ? (
+      {base && translitInput(base.config) ? (
+        <TransliterationPlayground
+          key={`${base.name}-${backend}`}
+          base={base.name}
+          adapters={adapters.items.map((a) => ({ repo: `${a.owner}/${a.name}`, rank: a.rank }))}
+          backend={backend}
+          examples={translitInput(base.config)?.examples ?? []}
+          initialAdapter={typeof params.adapter === "string" ? params.adapter : undefined}
+        />
+      ) : base ? (
         <Playground
           key={`${base.name}-${backend}`}
           base={base.name}

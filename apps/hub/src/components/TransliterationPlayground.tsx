@@ -1,0 +1,236 @@
+"use client";
+
+import type { AdapterWeights } from "@lowrank/runtime";
+import { useMutation } from "@tanstack/react-query";
+import { useEffect, useRef, useState } from "react";
+import { useTRPC } from "../trpc/react.js";
+import { BackendStatus, ServerCheck, SwapNote } from "./PlaygroundStatus.js";
+import { loadAdapter } from "./playgroundModel.js";
+import {
+  type LoadedTranslit,
+  loadTranslitBase,
+  type TranslitOutput,
+  transliterate,
+  withAdapter,
+} from "./translitModel.js";
+
+export interface TransliterationPlaygroundProps {
+  base: string;
+  adapters: { repo: string; rank: number | null }[];
+  backend: "auto" | "webgpu" | "wasm";
+  /** Example words (`input.examples` of the base's config). */
+  examples: string[];
+  initialAdapter?: string;
+}
+
+function Word({ label, output, testId }: { label: string; output: TranslitOutput | null; testId: string }) {
+  return (
+    <section className="panel" aria-label={label}>
+      <h3>{label}</h3>
+      <p>
+        <strong data-testid={testId} lang="und-Latn">
+          {output ? output.text || "(empty)" : ""}
+        </strong>
+      </p>
+      <p className="muted">decoded in {output ? `${output.ms.toFixed(1)} ms` : "-"}</p>
+    </section>
+  );
+}
+
+/**
+ * The playground for transliteration bases (`input.kind: "transliteration"`): the `CharSeq2Seq` base
+ * loads once in the browser; a word is decoded greedily by the base and by base + the chosen adapter,
+ * side by side. A click swaps the adapter's factors onto the frozen base (the swap time is shown).
+ */
+export function TransliterationPlayground({
+  base,
+  adapters,
+  backend,
+  examples,
+  initialAdapter,
+}: TransliterationPlaygroundProps) {
+  const [loaded, setLoaded] = useState<LoadedTranslit | null>(null);
+  const [status, setStatus] = useState("Loading the base model…");
+  const [word, setWord] = useState(examples[0] ?? "");
+  const [active, setActive] = useState<string | null>(null);
+  const [scales, setScales] = useState<Record<string, number>>({});
+  const [baseOut, setBaseOut] = useState<TranslitOutput | null>(null);
+  const [adapterOut, setAdapterOut] = useState<TranslitOutput | null>(null);
+  const [swap, setSwap] = useState<{ label: string; ms: number; fetchMs: number | null } | null>(null);
+  const [error, setError] = useState("");
+  const [agreement, setAgreement] = useState("");
+  const cache = useRef(new Map<string, Promise<AdapterWeights>>());
+  const generation = useRef(0);
+  const trpc = useTRPC();
+  const server = useMutation(trpc.inference.run.mutationOptions());
+
+  useEffect(() => {
+    let cancelled = false;
+    loadTranslitBase(base, backend).then(
+      (l) => {
+        if (cancelled) return l.model.dispose();
+        setLoaded(l);
+        setStatus("");
+      },
+      (e: Error) => !cancelled && setStatus(`Could not load ${base}: ${e.message}`),
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [base, backend]);
+
+  const adapter = (repo: string) => {
+    let p = cache.current.get(repo);
+    if (!p) {
+      p = loadAdapter(repo);
+      p.catch(() => cache.current.delete(repo));
+      cache.current.set(repo, p);
+    }
+    return p;
+  };
+
+  async function evaluate(repo: string | null, text = word, scale = repo ? (scales[repo] ?? 1) : 1) {
+    if (!loaded) return;
+    const mine = ++generation.current;
+    setError("");
+    try {
+      const fresh = repo !== null && !cache.current.has(repo);
+      const f0 = performance.now();
+      const weights = repo ? await adapter(repo) : null;
+      const fetchMs = fresh ? performance.now() - f0 : null;
+      const t0 = performance.now();
+      const linear = weights ? await withAdapter(loaded, weights, scale) : null;
+      const swapped = performance.now() - t0;
+      const b = await transliterate(loaded, loaded.model.linear, text);
+      const a = linear ? await transliterate(loaded, linear, text) : null;
+      if (mine !== generation.current) return;
+      setBaseOut(b);
+      setAdapterOut(a);
+      setAgreement("");
+      setSwap(repo ? { label: scale === 1 ? repo : `${repo} × ${scale.toFixed(1)}`, ms: swapped, fetchMs } : null);
+    } catch (e) {
+      if (mine === generation.current) setError((e as Error).message);
+    }
+  }
+
+  const choose = (repo: string) => {
+    setActive(repo);
+    void evaluate(repo);
+  };
+
+  const started = useRef(false);
+  useEffect(() => {
+    if (!loaded || started.current) return;
+    started.current = true;
+    if (initialAdapter && adapters.some((a) => a.repo === initialAdapter)) choose(initialAdapter);
+    else void evaluate(null);
+  }, [loaded]);
+
+  /** The same word on the hub's inference API (greedy decoding there); both answers must be equal. */
+  async function checkOnServer() {
+    const mine = adapterOut ?? baseOut;
+    if (!mine) return;
+    setAgreement("");
+    try {
+      const r = await server.mutateAsync({
+        base,
+        adapters: adapterOut && active ? [{ ref: active, scale: scales[active] ?? 1 }] : [],
+        word,
+      });
+      setAgreement(
+        `${r.text === mine.text ? "Agrees" : "Disagrees"}: the server says ${JSON.stringify(r.text)}, the browser ${JSON.stringify(mine.text)}.`,
+      );
+    } catch (e) {
+      setAgreement(`The server could not run it: ${(e as Error).message}`);
+    }
+  }
+
+  return (
+    <div>
+      <BackendStatus base={base} loaded={loaded} status={status} />
+      <form
+        className="stack wide-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void evaluate(active);
+        }}
+      >
+        <div className="field">
+          <label htmlFor="translit-word">Word to transliterate (Cyrillic)</label>
+          <input
+            id="translit-word"
+            lang="und-Cyrl"
+            value={word}
+            maxLength={loaded?.model.hparams.srcLen ?? 16}
+            autoComplete="off"
+            onChange={(e) => setWord(e.target.value.toLowerCase())}
+          />
+        </div>
+        <button type="submit" disabled={!loaded}>
+          Transliterate
+        </button>
+      </form>
+      {examples.length ? (
+        <p>
+          Examples:{" "}
+          {examples.map((w) => (
+            <button
+              key={w}
+              type="button"
+              className="link"
+              disabled={!loaded}
+              onClick={() => {
+                setWord(w);
+                void evaluate(active, w);
+              }}
+            >
+              {w}
+            </button>
+          ))}
+        </p>
+      ) : null}
+      <h2 id="translit-adapters">Adapters</h2>
+      {adapters.length === 0 ? <p className="muted">No adapter for this base yet.</p> : null}
+      <ul className="cards" aria-labelledby="translit-adapters">
+        {adapters.map((a) => (
+          <li key={a.repo} className="card">
+            <button type="button" aria-pressed={active === a.repo} disabled={!loaded} onClick={() => choose(a.repo)}>
+              Use {a.repo}
+            </button>{" "}
+            <span className="muted">r={a.rank ?? "?"}</span> <label htmlFor={`translit-scale-${a.repo}`}>scale</label>{" "}
+            <input
+              id={`translit-scale-${a.repo}`}
+              type="range"
+              min={0}
+              max={2}
+              step={0.1}
+              value={scales[a.repo] ?? 1}
+              onChange={(e) => {
+                const scale = Number(e.target.value);
+                setScales({ ...scales, [a.repo]: scale });
+                if (active === a.repo) void evaluate(a.repo, word, scale);
+              }}
+            />{" "}
+            <output htmlFor={`translit-scale-${a.repo}`}>{(scales[a.repo] ?? 1).toFixed(1)}</output>
+          </li>
+        ))}
+      </ul>
+      {error ? (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      ) : null}
+      <SwapNote swap={swap} />
+      <ServerCheck
+        onRun={() => void checkOnServer()}
+        disabled={!baseOut}
+        pending={server.isPending}
+        agreement={agreement}
+      />
+      <div className="columns">
+        <Word label={`Base ${base}`} output={baseOut} testId="translit-base" />
+        <Word label={swap ? `With ${swap.label}` : "With an adapter"} output={adapterOut} testId="translit-adapter" />
+      </div>
+    </div>
+  );
+}
