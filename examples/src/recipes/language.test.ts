@@ -67,7 +67,9 @@ describe("language recipe (small config)", () => {
     const { train, test } = languageSplits("eng", SMALL.seqLen);
     const eng = meanLoss((x) => gpt2.forward(x), test);
     tf.dispose([train.x, train.y, test.x, test.y]);
-    console.log(`language (small config): held-out English ${eng.toFixed(3)} nats/byte (uniform ${UNIFORM.toFixed(3)})`);
+    console.log(
+      `language (small config): held-out English ${eng.toFixed(3)} nats/byte (uniform ${UNIFORM.toFixed(3)})`,
+    );
     expect(eng).toBeLessThan(0.7 * UNIFORM);
   });
 
