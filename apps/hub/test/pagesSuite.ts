@@ -6,6 +6,7 @@ import { accountSteps } from "./accountSteps.js";
 import type { HubBuild } from "./buildHub.js";
 import { mnistPlayground, sentimentPlayground } from "./demoPlayground.js";
 import { isTopToken, nextTokenLogits } from "./expectedNextToken.js";
+import { udhrPlayground } from "./languagePlayground.js";
 import type { GroupProcess } from "./processGroup.js";
 import { type RunningHub, startHub } from "./startHub.js";
 import { translitPlayground } from "./translitPlayground.js";
@@ -317,6 +318,11 @@ export function pagesSuite(env: {
 
     it("playground, sentiment: a typed sentence through the base and the IMDB adapter equals Node's", async () => {
       await sentimentPlayground(page, hub.url);
+      expect(problems).toEqual([]);
+    }, 240_000);
+
+    it("playground, udhr GPT-2: swapping the French and German adapters changes the continuation's language, as Node computes it", async () => {
+      await udhrPlayground(page, hub.url);
       expect(problems).toEqual([]);
     }, 240_000);
 

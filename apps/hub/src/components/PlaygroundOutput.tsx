@@ -42,7 +42,10 @@ export function Output({ label, output, testId }: { label: string; output: Model
       ) : output.kind === "next-token" ? (
         <>
           <p>
-            Continuation: <strong data-testid={`${testId}-continuation`}>{output.continuation || "(empty)"}</strong>
+            Continuation:{" "}
+            <strong data-testid={`${testId}-continuation`} style={{ whiteSpace: "pre-wrap" }}>
+              {output.continuation || "(empty)"}
+            </strong>
           </p>
           <ol data-testid={`${testId}-top`}>
             {output.top.map((t) => (

@@ -132,6 +132,15 @@ export function encode(base: LoadedBase, text: string): number[] {
   return ids.length ? ids.slice(-32) : [0];
 }
 
+/**
+ * Greedy continuation length: 48 tokens for byte- or character-level vocabularies (at most 512 tokens,
+ * where a token is about a character, so about 48 characters of text), 6 for subword ones (each a
+ * forward pass over the whole sequence, slow on software WebGPU).
+ */
+export function continuationTokens(vocabSize: number): number {
+  return vocabSize > 0 && vocabSize <= 512 ? 48 : 6;
+}
+
 /** One forward pass of a Dense classifier over one row: class scores and their softmax. */
 async function classify(base: LoadedBase, linear: LinearFn, features: Float32Array): Promise<ModelOutput> {
   const { rt, tf } = await runtime();
@@ -157,12 +166,12 @@ async function classify(base: LoadedBase, linear: LinearFn, features: Float32Arr
   };
 }
 
-/** One forward pass (plus a short greedy continuation for language models). */
+/** One forward pass (plus a greedy continuation for language models, as the runtime's `generate` computes it). */
 export async function run(
   base: LoadedBase,
   linear: LinearFn,
   input: ModelInput,
-  continueTokens = 6,
+  continueTokens?: number,
 ): Promise<ModelOutput> {
   const { rt, tf } = await runtime();
   if ("features" in input) return classify(base, linear, input.features);
@@ -210,8 +219,9 @@ export async function run(
     logit: last[id] as number,
   }));
   const seq = [...safe, order[0] as number];
-  for (let i = 1; i < continueTokens && seq.length < model.hparams.nPositions; i++) {
-    const o = forward(seq.slice(-32));
+  // The whole sequence each step (never a sliding window), so the tokens are the runtime's greedy ones.
+  for (let i = 1; i < (continueTokens ?? continuationTokens(vocab)) && seq.length < model.hparams.nPositions; i++) {
+    const o = forward(seq);
     const w = o.shape[o.shape.length - 1] as number;
     const d = (await o.data()) as Float32Array;
     o.dispose();

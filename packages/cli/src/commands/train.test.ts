@@ -132,7 +132,7 @@ describe("lowrank train", () => {
     expect(plain.out()).toContain("\ntraining the adapter...\nadapter step 1/4 loss");
     const help = captureIO();
     expect(await runCli(["train", "--help"], help)).toBe(0);
-    expect(help.out()).toMatch(/Recipes \(examples\/src\/recipes\): mnist, sentiment, translation/);
+    expect(help.out()).toMatch(/Recipes \(examples\/src\/recipes\): language, mnist, sentiment, translation/);
     expect(help.out()).toMatch(/--alpha <x>/);
     expect(help.out()).toMatch(/--target-modules <names>/);
   });
