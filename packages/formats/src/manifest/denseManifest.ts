@@ -51,7 +51,7 @@ export function denseManifest(config: HfConfig, kernels: ReadonlyMap<string, rea
   const modules = dict<{ shape: number[]; layout: "conv1d" }>();
   for (const layer of layers) {
     const shape = kernels.get(layer);
-    if (!shape || shape.length !== 2)
+    if (shape?.length !== 2)
       throw new FormatError(
         "ShapeMismatch",
         `base checkpoint: expected a 2-D '${layer}.kernel' [in, out] tensor, found ${shape ? `[${shape}]` : "none"}`,
