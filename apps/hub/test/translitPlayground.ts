@@ -31,6 +31,7 @@ export async function expectedTransliteration(
   word: string,
   adapter?: { config: Uint8Array; weights: Uint8Array },
   scale = 1,
+  mixed?: { config: Uint8Array; weights: Uint8Array; scale: number },
 ): Promise<string> {
   await initBackend({ backend: "cpu" });
   const model = CharSeq2Seq.fromBytes(
@@ -38,11 +39,21 @@ export async function expectedTransliteration(
     readFileSync(join(TRANSLIT_DIR, "base", "model.safetensors")),
   );
   const lora = adapter ? peftAdapterFromBytes("expected", adapter.config, adapter.weights) : undefined;
+  const second = mixed ? peftAdapterFromBytes("mixed", mixed.config, mixed.weights) : undefined;
   try {
-    return model.transliterate(word, adapterLinear(model, lora, scale));
+    const one = adapterLinear(model, lora, scale);
+    // The second adapter's term added on top of the first's, as the page composes them.
+    const linear = second
+      ? adapterLinear(
+          { linearModules: model.linearModules, architecture: model.architecture, linear: one },
+          second,
+          mixed?.scale,
+        )
+      : one;
+    return model.transliterate(word, linear);
   } finally {
     model.dispose();
-    if (lora) for (const m of lora.modules.values()) tf.dispose([m.a, m.b]);
+    for (const a of [lora, second]) if (a) for (const m of a.modules.values()) tf.dispose([m.a, m.b]);
   }
 }
 
@@ -115,6 +126,25 @@ export async function translitPlayground(
     expect(await page.getByTestId("translit-adapter").textContent()).toBe(
       await expectedTransliteration(last.example.input, files, 0.5),
     );
+    // Mix in another adapter at full scale: the word is what Node decodes with both terms added.
+    const other = spec.adapters.find((a) => a.name !== last.adapter.name);
+    if (other) {
+      const otherRepo = `lowrank/${other.name}`;
+      await page.getByLabel("Mix the active adapter with").selectOption(otherRepo);
+      await page
+        .getByTestId("swap")
+        .filter({ hasText: `Swapped to ${repo} × 0.5 + ${otherRepo} in` })
+        .waitFor({ timeout: 60_000 });
+      const mixed = {
+        config: await fetchFile(otherRepo, "adapter_config.json"),
+        weights: await fetchFile(otherRepo, "adapter_model.safetensors"),
+        scale: 1,
+      };
+      const both = await expectedTransliteration(last.example.input, files, 0.5, mixed);
+      expect(await page.getByTestId("translit-adapter").textContent()).toBe(both);
+      // The server runs both adapters too and gives the same word.
+      await agreesWithServer(page);
+    }
   }
   return { wasm: { loadMs, swapMs } };
 }

@@ -11,7 +11,7 @@ import {
   loadTranslitBase,
   type TranslitOutput,
   transliterate,
-  withAdapter,
+  withAdapters,
 } from "./translitModel.js";
 
 export interface TransliterationPlaygroundProps {
@@ -53,6 +53,8 @@ export function TransliterationPlayground({
   const [status, setStatus] = useState("Loading the base model…");
   const [word, setWord] = useState(examples[0] ?? "");
   const [active, setActive] = useState<string | null>(null);
+  /** A second adapter added beside the active one ("" for none). */
+  const [mix, setMix] = useState("");
   const [scales, setScales] = useState<Record<string, number>>({});
   const [baseOut, setBaseOut] = useState<TranslitOutput | null>(null);
   const [adapterOut, setAdapterOut] = useState<TranslitOutput | null>(null);
@@ -89,17 +91,19 @@ export function TransliterationPlayground({
     return p;
   };
 
-  async function evaluate(repo: string | null, text = word, scale = repo ? (scales[repo] ?? 1) : 1) {
+  async function evaluate(repo: string | null, text = word, nextScales = scales, mixWith = mix) {
     if (!loaded) return;
     const mine = ++generation.current;
     setError("");
     try {
-      const fresh = repo !== null && !cache.current.has(repo);
+      const repos = [repo, mixWith && mixWith !== repo ? mixWith : null].filter((r): r is string => Boolean(r));
+      const fresh = repos.some((r) => !cache.current.has(r));
       const f0 = performance.now();
-      const weights = repo ? await adapter(repo) : null;
+      const weights = await Promise.all(repos.map((r) => adapter(r)));
       const fetchMs = fresh ? performance.now() - f0 : null;
       const t0 = performance.now();
-      const linear = weights ? await withAdapter(loaded, weights, scale) : null;
+      const parts = weights.map((w, i) => ({ adapter: w, scale: nextScales[repos[i] as string] ?? 1 }));
+      const linear = parts.length ? await withAdapters(loaded, parts) : null;
       const swapped = performance.now() - t0;
       const b = await transliterate(loaded, loaded.model.linear, text);
       const a = linear ? await transliterate(loaded, linear, text) : null;
@@ -107,7 +111,10 @@ export function TransliterationPlayground({
       setBaseOut(b);
       setAdapterOut(a);
       setAgreement("");
-      setSwap(repo ? { label: scale === 1 ? repo : `${repo} × ${scale.toFixed(1)}`, ms: swapped, fetchMs } : null);
+      const label = repos
+        .map((r) => ((nextScales[r] ?? 1) === 1 ? r : `${r} × ${(nextScales[r] ?? 1).toFixed(1)}`))
+        .join(" + ");
+      setSwap(repos.length ? { label, ms: swapped, fetchMs } : null);
     } catch (e) {
       if (mine === generation.current) setError((e as Error).message);
     }
@@ -134,7 +141,10 @@ export function TransliterationPlayground({
     try {
       const r = await server.mutateAsync({
         base,
-        adapters: adapterOut && active ? [{ ref: active, scale: scales[active] ?? 1 }] : [],
+        adapters:
+          adapterOut && active
+            ? [active, ...(mix && mix !== active ? [mix] : [])].map((ref) => ({ ref, scale: scales[ref] ?? 1 }))
+            : [],
         word,
       });
       setAgreement(
@@ -207,14 +217,35 @@ export function TransliterationPlayground({
               value={scales[a.repo] ?? 1}
               onChange={(e) => {
                 const scale = Number(e.target.value);
-                setScales({ ...scales, [a.repo]: scale });
-                if (active === a.repo) void evaluate(a.repo, word, scale);
+                const next = { ...scales, [a.repo]: scale };
+                setScales(next);
+                if (active === a.repo || mix === a.repo) void evaluate(active, word, next);
               }}
             />{" "}
             <output htmlFor={`translit-scale-${a.repo}`}>{(scales[a.repo] ?? 1).toFixed(1)}</output>
           </li>
         ))}
       </ul>
+      {adapters.length > 1 ? (
+        <div className="field">
+          <label htmlFor="translit-mix">Mix the active adapter with</label>
+          <select
+            id="translit-mix"
+            value={mix}
+            onChange={(e) => {
+              setMix(e.target.value);
+              void evaluate(active, word, scales, e.target.value);
+            }}
+          >
+            <option value="">nothing</option>
+            {adapters.map((a) => (
+              <option key={a.repo} value={a.repo}>
+                {a.repo}
+              </option>
+            ))}
+          </select>
+        </div>
+      ) : null}
       {error ? (
         <p role="alert" className="error">
           {error}

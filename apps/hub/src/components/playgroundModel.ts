@@ -1,4 +1,4 @@
-import type { AdapterWeights, BackendInfo, BaseModel, LinearFn, TextTokenizer } from "@lowrank/runtime";
+import type { AdapterWeights, BackendInfo, BaseModel, LinearFn, LinearModel, TextTokenizer } from "@lowrank/runtime";
 import type { InputSpec } from "./inputSpec.js";
 
 /** What the playground holds once a base is loaded: the model (frozen, loaded once), its tokenizer, the backend. */
@@ -108,12 +108,20 @@ export async function composeLinear(
   base: LoadedBase,
   parts: { adapter: AdapterWeights; scale: number }[],
 ): Promise<LinearFn> {
+  return composeOnto(base.model, parts);
+}
+
+/** Adapters added one after another onto any model's linear modules (no base reload, no merge). */
+export async function composeOnto(
+  model: LinearModel,
+  parts: { adapter: AdapterWeights; scale: number }[],
+): Promise<LinearFn> {
   const { rt } = await runtime();
-  let linear = base.model.linear;
+  let linear = model.linear;
   for (const { adapter, scale } of parts) {
     const inner = linear;
     linear = rt.adapterLinear(
-      { linearModules: base.model.linearModules, architecture: base.model.architecture, linear: inner },
+      { linearModules: model.linearModules, architecture: model.architecture, linear: inner },
       adapter,
       scale,
     );

@@ -1,5 +1,5 @@
 import type { AdapterWeights, BackendInfo, CharSeq2Seq, LinearFn } from "@lowrank/runtime";
-import { baseFileUrl, fetchBytes, runtime } from "./playgroundModel.js";
+import { baseFileUrl, composeOnto, fetchBytes, runtime } from "./playgroundModel.js";
 
 /** A transliteration base loaded in the browser, once. */
 export interface LoadedTranslit {
@@ -30,10 +30,12 @@ export async function loadTranslitBase(base: string, backend: "auto" | "webgpu" 
   return loaded;
 }
 
-/** The base's own linear modules with one adapter added at `scale` (the swap: no base reload). */
-export async function withAdapter(base: LoadedTranslit, adapter: AdapterWeights, scale = 1): Promise<LinearFn> {
-  const { rt } = await runtime();
-  return rt.adapterLinear(base.model, adapter, scale);
+/** The base's own linear modules with adapters added at their scales (the swap: no base reload). */
+export async function withAdapters(
+  base: LoadedTranslit,
+  parts: { adapter: AdapterWeights; scale: number }[],
+): Promise<LinearFn> {
+  return composeOnto(base.model, parts);
 }
 
 /** Greedy transliteration of one word; each step's logits are read asynchronously (WebGPU-safe). */
