@@ -8,6 +8,14 @@ import { describe, expect, it } from "vitest";
 import { runCli } from "../program.js";
 import { captureIO } from "../testing.js";
 
+/** The fields of `lowrank serve`'s JSON answers these tests read. */
+interface ServeAnswer {
+  generated: number[];
+  shape: number[];
+  output: number[];
+  error: { code: string };
+}
+
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
 
 describe("lowrank serve", () => {
@@ -33,7 +41,7 @@ describe("lowrank serve", () => {
       }
       expect(url, io.err()).toBeDefined();
       const post = async (route: string, body: unknown) =>
-        (await fetch(url + route, { method: "POST", body: JSON.stringify(body) })).json() as Promise<any>;
+        (await fetch(url + route, { method: "POST", body: JSON.stringify(body) })).json() as Promise<ServeAnswer>;
       const list = (await (await fetch(`${url}/v1/adapters`)).json()) as {
         adapters: Array<{ name: string; loaded: unknown[] }>;
       };
@@ -68,7 +76,9 @@ describe("lowrank serve", () => {
       }
       expect(url, io.err()).toBeDefined();
       const post = async (body: unknown) =>
-        (await (await fetch(`${url}/v1/forward`, { method: "POST", body: JSON.stringify(body) })).json()) as any;
+        (await (
+          await fetch(`${url}/v1/forward`, { method: "POST", body: JSON.stringify(body) })
+        ).json()) as ServeAnswer;
       for (const [adapter, scale] of [
         ["gpt2-lmhead-tiny-lora", 0.5],
         ["__base__", 1],
