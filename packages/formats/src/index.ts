@@ -25,6 +25,7 @@ export {
 export {
   type GgufLoraDtype,
   type GgufLoraOptions,
+  ggufHeadCounts,
   ggufLoraToPeft,
   MODULE_PREFIX_KEY,
   PEFT_CONFIG_KEY,
