@@ -6,7 +6,8 @@ import { fixturePath } from "@lowrank/vitest-config/fixtures";
 import { afterAll, describe, expect, it } from "vitest";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const tmpDir = path.join(root, "test", ".tmp");
+// Its own folder: other suites of this project write under test/.tmp at the same time.
+const tmpDir = path.join(root, "test", ".tmp", "readme");
 
 function readmeExample(file = "README.md"): string {
   const readme = readFileSync(path.join(root, file), "utf8");
