@@ -76,7 +76,7 @@ describe("an all-linear adapter against a kernel model", () => {
     }).adapter;
   };
 
-  it('counts "all-linear" as PEFT does (every linear module), not as a pattern over names', () => {
+  it('counts "all-linear" as PEFT does (every linear module but the output head), not as a pattern over names', () => {
     const manifest = manifestFromHeader(CONFIG, SEQ2SEQ);
     const check = checkAdapterAgainstBase(adapter("all-linear"), manifest);
     expect(check.ok).toBe(true);
