@@ -25,6 +25,7 @@ export {
 export {
   type GgufLoraDtype,
   type GgufLoraOptions,
+  ggufHeadCounts,
   ggufLoraToPeft,
   MODULE_PREFIX_KEY,
   PEFT_CONFIG_KEY,
@@ -91,7 +92,8 @@ export {
 } from "./manifest/denseManifest.js";
 export { isKernelModel, kernelManifest } from "./manifest/kernelManifest.js";
 export { type HfConfig, manifestFromConfig } from "./manifest/manifestFromConfig.js";
-export { layoutOf, manifestFromHeader } from "./manifest/manifestFromHeader.js";
+export { CONV1D_MODEL_TYPES, layoutOf, manifestFromHeader } from "./manifest/manifestFromHeader.js";
+export { isOutputHeadModule, outputHeadModules } from "./manifest/outputHead.js";
 export { type ResolvedArchitecture, resolveArchitecture } from "./manifest/resolveArchitecture.js";
 export {
   type ModelCard,

@@ -3,6 +3,7 @@ import {
   adapterDigest,
   type BaseManifest,
   checkAdapterAgainstBase,
+  ggufHeadCounts,
   ggufLoraToPeft,
   isFormatError,
   isKohyaLora,
@@ -207,14 +208,8 @@ export async function publishVersion(
   }
 }
 
-/**
- * The base's attention head counts from its `config.json`, for reading a GGUF LoRA: llama.cpp permutes
- * q/k rows for RoPE, and its converter does not store the counts in the adapter file.
- */
-export function ggufHeadCounts(config: Record<string, unknown>): { headCount?: number; headCountKv?: number } {
-  const headCount = Number(config.num_attention_heads) || undefined;
-  return { headCount, headCountKv: Number(config.num_key_value_heads) || headCount };
-}
+/** Moved to `@lowrank/formats` (next to `ggufLoraToPeft`); re-exported until the hub page imports it from there. */
+export { ggufHeadCounts };
 
 function readAdapter(
   bytes: Record<string, Uint8Array>,

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { PeftAdapter, PeftConfig } from "../peft/PeftAdapter.js";
 import { parsePeftConfig } from "../peft/parsePeftConfig.js";
 import { parseGguf } from "./GgufFile.js";
-import { ggufLoraToPeft, PEFT_CONFIG_KEY, peftToGgufLora } from "./ggufLora.js";
+import { ggufHeadCounts, ggufLoraToPeft, PEFT_CONFIG_KEY, peftToGgufLora } from "./ggufLora.js";
 import { serializeGguf } from "./serializeGguf.js";
 
 const HIDDEN = 16;
@@ -74,6 +74,22 @@ function permuteReference(b: Float32Array, out: number, r: number, heads: number
           res[((h * (hd / 2) + i) * 2 + a) * r + c] = b[((h * 2 + a) * (hd / 2) + i) * r + c] as number;
   return res;
 }
+
+describe("ggufHeadCounts", () => {
+  it("reads num_attention_heads and num_key_value_heads (defaulting to the former), leaving out bad counts", () => {
+    expect(ggufHeadCounts({ num_attention_heads: 32, num_key_value_heads: 8 })).toEqual({
+      headCount: 32,
+      headCountKv: 8,
+    });
+    expect(ggufHeadCounts({ num_attention_heads: 12 })).toEqual({ headCount: 12, headCountKv: 12 });
+    for (const bad of [{}, { num_attention_heads: 0 }, { num_attention_heads: 2.5 }, { num_attention_heads: "12" }])
+      expect(ggufHeadCounts(bad)).toEqual({ headCount: undefined, headCountKv: undefined });
+    expect(ggufHeadCounts({ num_attention_heads: -4, num_key_value_heads: 2 })).toEqual({
+      headCount: undefined,
+      headCountKv: 2,
+    });
+  });
+});
 
 describe("PEFT -> GGUF LoRA (llama.cpp's layout)", () => {
   const adapter = llamaAdapter();
@@ -145,6 +161,10 @@ describe("PEFT -> GGUF LoRA (llama.cpp's layout)", () => {
       })),
     });
     const { adapter: back } = ggufLoraToPeft(parseGguf(plain), { headCount: HEADS, headCountKv: KV });
+    // The base's config.json gives the same counts (llama.cpp's converter does not store them in the file).
+    const counts = ggufHeadCounts({ num_attention_heads: HEADS, num_key_value_heads: KV, hidden_size: 16 });
+    expect(counts).toEqual({ headCount: HEADS, headCountKv: KV });
+    expect(ggufLoraToPeft(parseGguf(plain), counts).adapter).toEqual(back);
     expect(back.config).toMatchObject({
       r: R,
       lora_alpha: 8,

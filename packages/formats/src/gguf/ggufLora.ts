@@ -211,6 +211,21 @@ function order(g: GgufModuleName, table: (typeof GGUF_LORA_ARCHITECTURES)[GgufLo
 }
 
 /**
+ * A base's attention head counts from its Hugging Face `config.json`, for {@link ggufLoraToPeft}:
+ * llama.cpp permutes llama's q/k rows for RoPE and its converter does not store the counts in the
+ * adapter file. `num_key_value_heads` defaults to `num_attention_heads`, as in transformers; a count
+ * that is not a positive integer is left out.
+ */
+export function ggufHeadCounts(config: Readonly<Record<string, unknown>>): {
+  headCount?: number;
+  headCountKv?: number;
+} {
+  const count = (v: unknown) => (typeof v === "number" && Number.isInteger(v) && v > 0 ? v : undefined);
+  const headCount = count(config.num_attention_heads);
+  return { headCount, headCountKv: count(config.num_key_value_heads) ?? headCount };
+}
+
+/**
  * Reads a GGUF LoRA (as written by llama.cpp's convert_lora_to_gguf or by {@link peftToGgufLora})
  * back into a PEFT adapter with Hugging Face module names of its architecture (`model.layers.N...`
  * for llama and qwen2, `transformer.h.N...` for gpt2, `bert.encoder.layer.N...` for bert; the

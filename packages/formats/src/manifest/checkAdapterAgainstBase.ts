@@ -1,8 +1,10 @@
 import { FormatError } from "../errors.js";
 import { dict } from "../peft/dict.js";
-import { matchesTarget } from "../peft/moduleMatch.js";
+import { isTargetModule } from "../peft/moduleMatch.js";
 import type { PeftAdapter } from "../peft/PeftAdapter.js";
 import type { BaseManifest, ManifestModule } from "./BaseManifest.js";
+import { CONV1D_MODEL_TYPES } from "./manifestFromHeader.js";
+import { isOutputHeadModule } from "./outputHead.js";
 
 /** One way an adapter does not fit a base, with what was expected and what was found. */
 export interface AdapterMismatch {
@@ -117,39 +119,50 @@ export function factorMismatch(
 
 /**
  * Checks every module of `adapter` against `manifest` and reports every problem (module name,
- * expected and actual shapes), not just the first. An adapter none of whose modules (or, for a
- * list, none of whose `target_modules`) exists in the base is refused with `NoMatchingModules`:
- * loading it would silently do nothing.
+ * expected and actual shapes), not just the first. Which modules the config targets follows PEFT's
+ * rule ({@link isTargetModule}: `"all-linear"` leaves out the output head, `exclude_modules` and
+ * `layers_to_transform` apply); factors of a module the config does not target are a warning (PEFT
+ * never loads them). An adapter none of whose modules exists in the base as a target of its config
+ * is refused with `NoMatchingModules`: loading it would silently do nothing.
  */
 export function checkAdapterAgainstBase(adapter: PeftAdapter, manifest: BaseManifest): AdapterCheck {
   const matched = dict<string>();
   const mismatches: AdapterMismatch[] = [];
   const warnings: string[] = [];
+  const config = adapter.config;
+  // Only transformers' Conv1D (GPT-2 family) is read with fan_in_fan_out; tfjs kernels are [in, out] too but are not.
+  const conv1d = CONV1D_MODEL_TYPES.includes(manifest.modelType);
+  // PEFT matches the model's full name; an adapter's name and the base's may differ by a backbone prefix.
+  const isTarget = (module: string, base: string) => {
+    const m = manifest.modules[base];
+    if (!m || (config.target_modules === "all-linear" && m.layout === "embedding")) return false;
+    const head = isOutputHeadModule(manifest, base);
+    return isTargetModule(base, config, head) || isTargetModule(module, config, head);
+  };
   const modules = Object.entries(adapter.modules);
+  let matchedTargets = 0;
   for (const [module, w] of modules) {
     const base = resolveModule(manifest, module);
     const problem = checkModuleAgainstBase(manifest, module, base, { kind: w.kind, A: w.A.shape, B: w.B.shape });
     if (base !== undefined) matched[module] = base;
     if (problem) mismatches.push(problem);
-    if (base === undefined || problem?.reason === "kind") continue;
+    if (base === undefined) continue;
+    if (config.target_modules == null || isTarget(module, base)) matchedTargets++;
+    else
+      warnings.push(
+        `module ${module} holds LoRA factors but is not a target of target_modules ${JSON.stringify(config.target_modules)}${isOutputHeadModule(manifest, base) ? " (PEFT's all-linear leaves out the output head)" : ""}; PEFT does not load them`,
+      );
+    if (problem?.reason === "kind") continue;
     const m = manifest.modules[base] as ManifestModule;
-    if (m.layout === "conv1d" && !adapter.config.fan_in_fan_out)
+    if (conv1d && m.layout === "conv1d" && !config.fan_in_fan_out)
       warnings.push(`module ${module} is a Conv1D ([in, out]) but fan_in_fan_out is false; PEFT sets it to true`);
-    if (m.layout === "linear" && adapter.config.fan_in_fan_out)
+    if (m.layout === "linear" && config.fan_in_fan_out)
       warnings.push(`module ${module} is nn.Linear ([out, in]) but fan_in_fan_out is true; PEFT sets it to false`);
   }
-  const targets = adapter.config.target_modules;
-  // "all-linear" is PEFT's keyword for every linear module (not a pattern to match against names).
-  const targetHits =
-    targets == null
-      ? 1
-      : targets === "all-linear"
-        ? Object.values(manifest.modules).filter((m) => m.layout !== "embedding").length
-        : Object.keys(manifest.modules).filter((n) => matchesTarget(n, targets)).length;
-  if (Object.keys(matched).length === 0 || targetHits === 0) {
+  if (matchedTargets === 0) {
     throw new FormatError(
       "NoMatchingModules",
-      `adapter: expected its modules (${modules.length}, target_modules ${JSON.stringify(targets)}) to match modules of ${manifest.architecture} (${manifest.digest.slice(0, 12)}), found ${Object.keys(matched).length} matching modules and ${targetHits} matching targets`,
+      `adapter: expected its modules (${modules.length}, target_modules ${JSON.stringify(config.target_modules)}) to match target modules of ${manifest.architecture} (${manifest.digest.slice(0, 12)}), found ${Object.keys(matched).length} matching modules, ${matchedTargets} of them targets`,
     );
   }
   return { ok: mismatches.length === 0, matched, mismatches, warnings };

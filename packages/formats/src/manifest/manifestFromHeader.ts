@@ -13,11 +13,17 @@ const CONV1D = /(?:^|\.)(?:c_attn|c_proj|c_fc|q_attn)$/;
 const BUILT = ["gpt2", "bert"];
 const BACKBONE_PREFIXES = ["transformer.", "bert."];
 
+/**
+ * Model types whose Hugging Face checkpoints hold `transformers`' Conv1D ([in, out]) weights, the
+ * layout PEFT reads with `fan_in_fan_out: true`. tfjs kernels are [in, out] too (layout `conv1d`
+ * in their manifests) but are not Conv1D modules, and their adapters keep `fan_in_fan_out: false`.
+ */
+export const CONV1D_MODEL_TYPES: readonly string[] = ["gpt2", "gpt_bigcode", "dialogpt"];
+
 /** Layout of a module from its name and model type (GPT-2 family: Conv1D for c_attn/c_proj/c_fc). */
 export function layoutOf(module: string, modelType: string): ModuleLayout {
   if (EMBEDDING.test(module)) return "embedding";
-  if ((modelType === "gpt2" || modelType === "gpt_bigcode" || modelType === "dialogpt") && CONV1D.test(module))
-    return "conv1d";
+  if (CONV1D_MODEL_TYPES.includes(modelType) && CONV1D.test(module)) return "conv1d";
   return "linear";
 }
 

@@ -88,6 +88,27 @@ describe("Engine faults", () => {
     await engine.close();
   });
 
+  it("a batch whose output cannot be read fails its requests and frees the output tensor", async () => {
+    const base = createSyntheticMlp({ dims: DIMS, seed: 4 });
+    const forward = base.forward.bind(base);
+    // A device read that fails (a lost GPU context...): the batch output's data() rejects.
+    base.forward = (x, linear) => {
+      const out = forward(x, linear);
+      out.data = () => Promise.reject(new Error("read: device lost"));
+      return out;
+    };
+    const engine = new Engine({ maxWaitMs: 0 });
+    engine.addBase("b", base);
+    try {
+      const input = seededValues(5, 16);
+      const before = tf.memory().numTensors;
+      await expect(engine.forward({ input })).rejects.toThrow(/device lost/);
+      expect(tf.memory().numTensors).toBe(before);
+    } finally {
+      await engine.close();
+    }
+  });
+
   it("a cancelled request frees its queue slot and is rejected with Cancelled", async () => {
     const engine = new Engine({ maxBatchSize: 8, flush: "manual", maxQueued: 2 });
     engine.addBase("b", createSyntheticMlp({ dims: DIMS }));

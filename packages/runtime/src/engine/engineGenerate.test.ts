@@ -3,12 +3,14 @@
 // for adapters and the base, alone or concurrently; other causal LMs keep recomputing.
 import { afterAll, describe, expect, it } from "vitest";
 import { GenerationScheduler } from "../generation/GenerationScheduler.js";
+import { kvDecoderFor } from "../generation/KvDecoder.js";
 import { createSyntheticGpt2 } from "../generation/syntheticGpt2.js";
 import { Engine } from "./Engine.js";
 import { createSyntheticCausalLm, syntheticAdapter } from "./synthetic.js";
 import { BASE_ADAPTER } from "./types.js";
 
-const model = createSyntheticGpt2({ vocab: 96, dim: 32, layers: 2, heads: 4, positions: 24, seed: 5 });
+const gpt2 = () => createSyntheticGpt2({ vocab: 96, dim: 32, layers: 2, heads: 4, positions: 24, seed: 5 });
+const model = gpt2();
 const engine = new Engine({ maxWaitMs: 0 });
 engine.addBase("gpt2", model);
 for (const i of [1, 2, 3])
@@ -85,18 +87,55 @@ describe("Engine.generate on a GPT-2 LM head", () => {
 describe("Engine.useGenerationScheduler", () => {
   it("takes a scheduler of the same engine before its first generation only", async () => {
     const other = new Engine();
-    other.addBase("gpt2", model);
-    const foreign = new GenerationScheduler(other);
-    expect(() => engine.useGenerationScheduler(foreign)).toThrow(/of this engine/);
-    expect(() => engine.useGenerationScheduler(new GenerationScheduler(engine))).toThrow(/before the engine's first/);
-    engine.useGenerationScheduler(engine.generation); // the one in use: fine
     const fresh = new Engine();
-    fresh.addBase("gpt2", model);
-    const shared = new GenerationScheduler(fresh, { maxRunning: 2 });
-    fresh.useGenerationScheduler(shared);
-    expect(fresh.generation).toBe(shared);
-    await foreign.close();
-    await shared.close();
+    const refused = new GenerationScheduler(engine);
+    other.addBase("gpt2", gpt2()); // an engine disposes its bases when it closes: each gets its own
+    const foreign = new GenerationScheduler(other);
+    try {
+      expect(() => engine.useGenerationScheduler(foreign)).toThrow(/of this engine/);
+      expect(() => engine.useGenerationScheduler(refused)).toThrow(/before the engine's first/);
+      engine.useGenerationScheduler(engine.generation); // the one in use: fine
+      fresh.addBase("gpt2", gpt2());
+      const shared = new GenerationScheduler(fresh, { maxRunning: 2 });
+      fresh.useGenerationScheduler(shared);
+      expect(fresh.generation).toBe(shared);
+    } finally {
+      await Promise.all([foreign.close(), refused.close(), other.close(), fresh.close()]); // fresh closes `shared`
+    }
+  });
+});
+
+describe("Engine.generate under a small KV budget", () => {
+  it("runs a request whose KV reservation exceeds the whole budget by recomputing, as before the KV path", async () => {
+    const decoder = kvDecoderFor(model);
+    const perToken = decoder?.kvBytesPerToken ?? 0;
+    decoder?.dispose();
+    expect(perToken).toBeGreaterThan(0);
+    const e = new Engine({ maxWaitMs: 0 });
+    try {
+      e.addBase("gpt2", gpt2()); // the same weights as `model` (same seed)
+      e.useGenerationScheduler(new GenerationScheduler(e, { kvBytes: 8 * perToken })); // 8 positions
+      const short = { inputIds: [5, 17, 3], maxNewTokens: 5 };
+      const long = { inputIds: [80, 2, 2, 9, 41, 7], maxNewTokens: 10 };
+      expect(await e.generation.fitsKvBudget(undefined, 3, 5)).toBe(true);
+      expect(await e.generation.fitsKvBudget(undefined, 6, 10)).toBe(false);
+      // The scheduler alone refuses the long one ...
+      await expect(
+        e.generation.generate({ promptIds: long.inputIds, maxNewTokens: long.maxNewTokens }),
+      ).rejects.toMatchObject({ code: "InvalidArgument", message: /KV budget/ });
+      // ... Engine.generate runs the short one KV-cached and recomputes the long one.
+      const r1 = await e.generate(short);
+      expect([e.generation.stats().steps > 0, e.stats().batches]).toEqual([true, 0]);
+      const steps = e.generation.stats().steps;
+      const r2 = await e.generate(long);
+      expect([e.generation.stats().steps, e.stats().batches]).toEqual([steps, long.maxNewTokens]);
+      expect(r2.generated).toHaveLength(long.maxNewTokens);
+      // Same tokens as the big-budget engine's KV path.
+      expect(r1).toEqual(await engine.generate(short));
+      expect(r2).toEqual(await engine.generate(long));
+    } finally {
+      await e.close();
+    }
   });
 });
 

@@ -35,7 +35,9 @@ export interface GenerateHost {
  * Greedy or sampled generation on a causal-LM base. GPT-2 with an LM head runs KV-cached on the engine's
  * generation scheduler (prefill once, then one token per step, continuously batched with every other
  * generation); other causal LMs, which have no KV path, recompute the whole sequence each step as a forward
- * request that batches with other requests. Both pick tokens the same way (`sampleToken` with a generator
+ * request that batches with other requests; so does a GPT-2 request whose KV cache (prompt + `maxNewTokens`
+ * positions) is larger than the scheduler's whole `kvBytes` budget. A full generation queue is refused
+ * with `Overloaded` (back-pressure; retry later). Both pick tokens the same way (`sampleToken` with a generator
  * seeded by `seed`), so they give the same tokens. Stops at `eosTokenId` (`finishReason: "stop"`), after
  * `maxNewTokens`, or at the base's context limit, both `finishReason: "length"`.
  */
@@ -53,7 +55,14 @@ export async function generateOn(
   if (req.maxNewTokens === 0) return { tokens: [...req.inputIds], generated: [], finishReason: "length" };
   const rng = new Rng(req.seed ?? 0);
   const pick = (logits: ArrayLike<number>) => sampleToken(logits, req, () => rng.next());
-  if (!req.recompute && hasKvPath(base)) return withKv(host.generation, req, pick);
+  // A request whose KV reservation alone exceeds the scheduler's whole budget could never be admitted:
+  // it recomputes, as every generation did before the KV path, instead of being refused.
+  if (
+    !req.recompute &&
+    hasKvPath(base) &&
+    (await host.generation.fitsKvBudget(req.base, req.inputIds.length, req.maxNewTokens))
+  )
+    return withKv(host.generation, req, pick);
   return byRecompute(host, base, req, pick);
 }
 

@@ -86,14 +86,18 @@ export async function runForwardBatch(host: ForwardBatchHost, items: Pending[]):
       rows.map((p) => ({ input: p.req.input, shape: p.shape, adapter: held.get(p.adapter) ?? null, scale: p.scale })),
       { merged, kernel: host.kernel },
     );
-    const data = (await out.data()) as Float32Array;
-    const parts = splitBatchOutput(
-      base,
-      data,
-      out.shape,
-      rows.map((p) => p.shape),
-    );
-    out.dispose();
+    let parts: ReturnType<typeof splitBatchOutput>;
+    try {
+      const data = (await out.data()) as Float32Array;
+      parts = splitBatchOutput(
+        base,
+        data,
+        out.shape,
+        rows.map((p) => p.shape),
+      );
+    } finally {
+      out.dispose(); // also when the read fails
+    }
     host.counters.batches++;
     host.counters.rows += rows.length;
     host.counters.largestBatch = Math.max(host.counters.largestBatch, rows.length);

@@ -14,6 +14,12 @@ export type { FinishReason, GenerationRequest, GenerationResult, SchedulerOption
 
 import { Sampler } from "./sampler.js";
 
+/** The positions a request keeps in its KV cache (prompt + new tokens, at most the context) and their bytes. */
+function reservation(decoder: KvDecoder, promptLength: number, maxNewTokens: number) {
+  const positions = Math.min(promptLength + maxNewTokens, decoder.maxPositions);
+  return { positions, reserved: positions * decoder.kvBytesPerToken };
+}
+
 /** Distinct adapters in a decode batch from which stacked per-row adapters beat the gathered kernel. */
 const STACK_FROM_ADAPTERS = 12;
 
@@ -95,8 +101,7 @@ export class GenerationScheduler {
     if (!(Number.isInteger(req.maxNewTokens) && req.maxNewTokens >= 1))
       throw new RuntimeError("InvalidArgument", `max_new_tokens: expected an integer >= 1, found ${req.maxNewTokens}`);
     const sampler = req.pickToken ? { next: req.pickToken } : new Sampler(req);
-    const positions = Math.min(n + req.maxNewTokens, decoder.maxPositions);
-    const reserved = positions * decoder.kvBytesPerToken;
+    const { positions, reserved } = reservation(decoder, n, req.maxNewTokens);
     if (reserved > this.opts.kvBytes)
       throw new RuntimeError(
         "InvalidArgument",
@@ -134,6 +139,16 @@ export class GenerationScheduler {
       this.waiting.push(seq);
       this.kick();
     });
+  }
+
+  /**
+   * Whether a request of `promptLength` tokens and `maxNewTokens` on `base` reserves no more KV bytes
+   * than the whole budget, so it can run once others free theirs; `generate` refuses it otherwise
+   * (`InvalidArgument`). `Engine.generate` recomputes such requests instead.
+   */
+  async fitsKvBudget(base: string | undefined, promptLength: number, maxNewTokens: number): Promise<boolean> {
+    const decoder = await this.decoder(this.engine.resolveBase(base));
+    return reservation(decoder, promptLength, maxNewTokens).reserved <= this.opts.kvBytes;
   }
 
   stats(): SchedulerStats {

@@ -1,4 +1,5 @@
 import type { LinearModule as HostModule, LinearHost } from "@lowrank/core";
+import { outputHeadModules } from "@lowrank/formats";
 import * as tf from "@tensorflow/tfjs-core";
 import type { LinearFn, LinearModule, ServableBase } from "../engine/types.js";
 import { RuntimeError } from "../errors.js";
@@ -98,7 +99,8 @@ export abstract class HfBase implements ServableBase {
 
   /** A view for `@lowrank/core`'s `injectLora`: linear modules by name (tied heads excluded), all weights, forward. */
   asLinearHost(): LinearHost {
-    const heads = [...this.specs.values()].filter((s) => s.tiedTo).map((s) => s.name);
+    // @lowrank/formats' one output-head rule, the one its adapter check applies to "all-linear".
+    const heads = outputHeadModules(this.manifest());
     return {
       linearModules: () => this.hostModules,
       outputModuleNames: () => heads,
