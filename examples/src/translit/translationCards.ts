@@ -54,6 +54,7 @@ license: mit
 base_model: ${base}
 tags: [translation, transliteration, ${r.domain.toLowerCase()}, udhr, lora]
 library_name: peft
+pipeline_tag: translation
 ---
 # ${r.name}
 

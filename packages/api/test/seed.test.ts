@@ -48,5 +48,11 @@ describe("demo seeding", () => {
     });
     const forBase = await client.search.query({ base: "microsoft/DialoGPT-small" });
     expect(forBase.items.map((i) => i.name)).toEqual(["dialogpt-small-tiny-lora"]);
+    // Each demo adapter says what its base does: GPT-2 generates text, the BERT backbone gives features.
+    const tasks = Object.fromEntries(
+      (await t.hub.database.db.select().from(adapters)).map((a) => [`${a.owner}/${a.name}`, a.task]),
+    );
+    expect(tasks["lowrank/gpt2-tiny-demo"]).toBe("text-generation");
+    expect(tasks["lowrank/bert-tiniest-demo"]).toBe("feature-extraction");
   });
 });

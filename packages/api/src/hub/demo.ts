@@ -37,7 +37,8 @@ export function peftFilesFor(
     lora_alpha: options.alpha ?? 2 * r,
     target_modules: names.map((n) => n.split(".").pop()!).filter((v, i, a) => a.indexOf(v) === i),
     fan_in_fan_out: Object.values(manifest.modules)[0]?.layout === "conv1d",
-    task_type: "CAUSAL_LM",
+    // What the base is: GPT-2 with an LM head generates text; a BERT backbone gives features.
+    task_type: manifest.modelType === "bert" ? "FEATURE_EXTRACTION" : "CAUSAL_LM",
   };
   const files: Record<string, Uint8Array> = {
     "adapter_config.json": new TextEncoder().encode(JSON.stringify(config, null, 2)),
