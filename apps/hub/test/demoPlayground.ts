@@ -129,6 +129,10 @@ export async function mnistPlayground(page: Page, url: string): Promise<{ loadMs
       .split(",")
       .every((v) => v === "0"),
   );
+  // Cleared means no input: the page says nothing is drawn and shows no answer (not the old digit's).
+  await page.getByTestId("nothing-drawn").waitFor({ timeout: 10_000 });
+  expect(await page.getByTestId("base-out").getAttribute("data-logits")).toBeNull();
+  expect(await page.getByTestId("adapter-out").getAttribute("data-logits")).toBeNull();
   const rotated = await draw(page, DEMO_DIGITS.sevenRotated.strokes);
   expect(await answer(page, "adapter-out")).toBe(DEMO_DIGITS.sevenRotated["mnist-rotated-45"]);
   expect(await answer(page, "base-out")).not.toBe(DEMO_DIGITS.sevenRotated.notBase);

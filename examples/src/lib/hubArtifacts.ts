@@ -3,6 +3,7 @@
 // held-out figures measured on the written files, as the hub and the playground will load them.
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import type { HubInputWritten } from "@lowrank/api/hub-input";
 import { peftModelCard, serializeModelCard } from "@lowrank/formats";
 import { adapterLinear, baseModelFromBytes, peftAdapterFromBytes } from "@lowrank/runtime";
 import * as tf from "@tensorflow/tfjs-core";
@@ -10,14 +11,9 @@ import { saveBase } from "./artifacts.js";
 import type { Split } from "./experiment.js";
 import { accuracy, type TaskModel } from "./TaskModel.js";
 
-export interface HubInput {
-  kind: string;
-  classes?: string[];
-  [key: string]: unknown;
-}
-
+/** hub.json as the recipes write it; `base.input` is the hub's own schema (`@lowrank/api/hub-input`). */
 export interface HubJson {
-  base: { name: string; license: string; description: string; pipeline_tag: string; input: HubInput };
+  base: { name: string; license: string; description: string; pipeline_tag: string; input: HubInputWritten };
   adapters: { name: string; description: string; tags: string[]; expected?: unknown[] }[];
 }
 

@@ -132,14 +132,21 @@ describe("seeding the committed demo artifacts", () => {
       mkdirSync(join(dir, "no-manifest", "base"), { recursive: true });
       writeFileSync(join(dir, "no-manifest", "hub.json"), '{"base": {"name": "no-manifest-base"}, "adapters": []}');
       writeFileSync(join(dir, "no-manifest", "base", "config.json"), '{"model_type": "t5"}');
+      // An input block the hub's schema refuses: more pixels than the inference API takes.
+      mkdirSync(join(dir, "too-big-image", "base"), { recursive: true });
+      writeFileSync(
+        join(dir, "too-big-image", "hub.json"),
+        '{"base": {"name": "big-image", "input": {"kind": "image", "width": 100, "height": 100}}}',
+      );
       const report = { bases: [], adapters: [], skipped: [] as string[] };
       await seedArtifacts(t.hub, dir, report, async () => {
         throw new Error("nothing to publish");
       });
       expect(report.bases).toEqual([]);
-      expect(report.skipped).toHaveLength(2);
+      expect(report.skipped).toHaveLength(3);
       expect(report.skipped[0]).toMatch(/^examples\/artifacts\/bad-json: .*base model name/s);
       expect(report.skipped[1]).toMatch(/^examples\/artifacts\/no-manifest: .*model\.safetensors/);
+      expect(report.skipped[2]).toMatch(/^examples\/artifacts\/too-big-image: hub\.json: .*at most 4096 values/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -10,9 +10,18 @@ const LINE = 22;
  * A canvas to draw a digit on with a mouse, a finger or a pen (pointer events; the page does not
  * scroll while drawing), white ink on black as MNIST digits are. Each finished stroke is preprocessed
  * as MNIST was (`digitPixels`: bounding box into 20x20, centred by mass in 28x28, [0, 1]) and handed
- * to `onDraw`; a 28x28 preview shows what the model sees, with the values in `data-pixels`.
+ * to `onDraw`; a 28x28 preview shows what the model sees, with the values in `data-pixels`. "Clear the
+ * drawing" blanks both and calls `onClear`: the page then has no input (not the old digit).
  */
-export function DigitCanvas({ onDraw, disabled }: { onDraw: (pixels: Float32Array) => void; disabled?: boolean }) {
+export function DigitCanvas({
+  onDraw,
+  onClear,
+  disabled,
+}: {
+  onDraw: (pixels: Float32Array) => void;
+  onClear: () => void;
+  disabled?: boolean;
+}) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const preview = useRef<HTMLCanvasElement>(null);
   const drawing = useRef(false);
@@ -32,7 +41,8 @@ export function DigitCanvas({ onDraw, disabled }: { onDraw: (pixels: Float32Arra
     preview.current?.setAttribute("data-pixels", Array.from(px).join(","));
   }
 
-  function clear() {
+  /** Blanks the canvas and the preview. */
+  function blank() {
     const c = ctx();
     if (!c) return;
     c.fillStyle = "#000";
@@ -41,7 +51,7 @@ export function DigitCanvas({ onDraw, disabled }: { onDraw: (pixels: Float32Arra
     paintPreview(pixels.current);
   }
 
-  useEffect(clear, []);
+  useEffect(blank, []);
 
   const point = (e: React.PointerEvent<HTMLCanvasElement>): [number, number] => {
     const r = e.currentTarget.getBoundingClientRect();
@@ -100,7 +110,13 @@ export function DigitCanvas({ onDraw, disabled }: { onDraw: (pixels: Float32Arra
         onPointerCancel={finish}
       />
       <div className="stack">
-        <button type="button" onClick={clear}>
+        <button
+          type="button"
+          onClick={() => {
+            blank();
+            onClear();
+          }}
+        >
           Clear the drawing
         </button>
         <figure>

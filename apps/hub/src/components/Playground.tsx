@@ -1,7 +1,6 @@
 "use client";
 
 import { hashedFeatures } from "@lowrank/examples/features";
-import type { AdapterWeights } from "@lowrank/runtime";
 import { useMutation } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
 import { useTRPC } from "../trpc/react.js";
@@ -19,6 +18,7 @@ import {
   type ModelOutput,
   run,
 } from "./playgroundModel.js";
+import { PlaygroundResources } from "./playgroundResources.js";
 import { agreementOf } from "./serverAgreement.js";
 
 export interface PlaygroundProps {
@@ -50,24 +50,28 @@ export function Playground({ base, files, adapters, backend, defaultPrompt, inpu
   const [adapterOut, setAdapterOut] = useState<ModelOutput | null>(null);
   /** What the outputs on screen were computed with: set together with them, never ahead of them. */
   const [swap, setSwap] = useState<{ label: string; ms: number; fetchMs: number | null } | null>(null);
+  /** The adapters (at their scales) that produced the outputs on screen, set with them. */
+  const [shownAdapters, setShownAdapters] = useState<{ ref: string; scale: number }[]>([]);
   const [error, setError] = useState("");
-  const cache = useRef(new Map<string, Promise<AdapterWeights>>());
+  /** The base, the fetched adapters and the work in flight of this mount; disposed when it goes. */
+  const resources = useRef<PlaygroundResources<LoadedBase["model"]> | null>(null);
   const trpc = useTRPC();
   const server = useMutation(trpc.inference.run.mutationOptions());
   const [agreement, setAgreement] = useState("");
-  /** The latest drawing (image bases), as the model's input row. */
+  /** The latest drawing (image bases), as the model's input row; null while nothing is drawn. */
   const drawing = useRef<Float32Array | null>(null);
+  const [drawn, setDrawn] = useState(false);
 
   /** The same input on the hub's inference API; the browser's answer and the server's must agree. */
   async function checkOnServer() {
     const mine = adapterOut ?? baseOut;
     if (mine?.kind !== "next-token" && mine?.kind !== "classes") return;
     setAgreement("");
-    const refs = [active, mix && mix !== active ? mix : null].filter((r): r is string => Boolean(r));
     try {
+      // Exactly what produced the output on screen: its input and its adapters, not the form's now.
       const result = await server.mutateAsync({
         base,
-        adapters: adapterOut ? refs.map((ref) => ({ ref, scale: scales[ref] ?? 1 })) : [],
+        adapters: adapterOut ? shownAdapters : [],
         ...(mine.features
           ? { input: Array.from(mine.features), shape: [mine.features.length] }
           : { inputIds: mine.ids }),
@@ -78,69 +82,78 @@ export function Playground({ base, files, adapters, backend, defaultPrompt, inpu
     }
   }
 
-  /** What the model takes for the current input: features of the drawing or sentence, else token ids. */
-  function modelInput(l: LoadedBase): ModelInput {
-    if (input.kind === "image") return { features: drawing.current ?? new Float32Array(input.width * input.height) };
+  /** What the model takes for the current input (features of the drawing or sentence, else token ids); null when nothing is drawn. */
+  function modelInput(l: LoadedBase): ModelInput | null {
+    if (input.kind === "image") return drawing.current ? { features: drawing.current } : null;
     if (input.kind === "hashed-text") return { features: hashedFeatures([prompt], input.features) };
     return { ids: encode(l, prompt) };
   }
 
   useEffect(() => {
-    let cancelled = false;
+    const r = new PlaygroundResources<LoadedBase["model"]>(loadAdapter);
+    resources.current = r;
     loadBase(base, files, backend, input).then(
       (l) => {
-        if (cancelled) return l.model.dispose();
+        if (!r.hold(l.model)) return;
         setLoaded(l);
         setStatus("");
       },
-      (e: Error) => !cancelled && setStatus(`Could not load ${base}: ${e.message}`),
+      (e: Error) => !r.released && setStatus(`Could not load ${base}: ${e.message}`),
     );
     return () => {
-      cancelled = true;
+      if (resources.current === r) resources.current = null;
+      void r.release();
     };
   }, [base, files, backend, input]);
 
   const scaleOf = (repo: string) => scales[repo] ?? 1;
-  const adapter = (repo: string) => {
-    let p = cache.current.get(repo);
-    if (!p) {
-      p = loadAdapter(repo);
-      p.catch(() => cache.current.delete(repo));
-      cache.current.set(repo, p);
-    }
-    return p;
-  };
 
   /** Only the latest evaluation may show its result (clicks can overtake each other). */
   const generation = useRef(0);
 
   async function evaluate(repo: string | null, mixWith: string, nextScales = scales) {
-    if (!loaded) return;
+    const r = resources.current;
+    if (!loaded || !r) return;
     const mine = ++generation.current;
     setError("");
     try {
       const x = modelInput(loaded);
-      const parts = [];
+      // A mix only joins an active adapter (the select is disabled without one).
+      const repos = repo ? [repo, ...(mixWith && mixWith !== repo ? [mixWith] : [])] : [];
+      const fresh = repos.some((name) => !r.has(name));
       const fetchStart = performance.now();
-      let fresh = false;
-      for (const r of [repo, mixWith].filter((x): x is string => Boolean(x) && x !== null)) {
-        fresh ||= !cache.current.has(r);
-        parts.push({ adapter: await adapter(r), scale: nextScales[r] ?? 1 });
-      }
-      const fetchMs = fresh ? performance.now() - fetchStart : null;
-      // The swap: attach resident factors to the frozen base; the base itself is never reloaded.
-      const t0 = performance.now();
-      const linear = await composeLinear(loaded, parts);
-      const swapped = performance.now() - t0;
-      const [b, a] = [await run(loaded, loaded.model.linear, x), parts.length ? await run(loaded, linear, x) : null];
+      const { b, a, swapped, fetchMs } = await r.run(async () => {
+        const weights = await Promise.all(repos.map((name) => r.adapter(name)));
+        const parts = weights.map((w, i) => ({ adapter: w, scale: nextScales[repos[i] as string] ?? 1 }));
+        const fetchMs = fresh ? performance.now() - fetchStart : null;
+        // The swap: attach resident factors to the frozen base; the base itself is never reloaded.
+        const t0 = performance.now();
+        const linear = await composeLinear(loaded, parts);
+        const swapped = performance.now() - t0;
+        if (!x) return { b: null, a: null, swapped, fetchMs }; // nothing drawn yet: nothing to run
+        const b = await run(loaded, loaded.model.linear, x);
+        const a = parts.length ? await run(loaded, linear, x) : null;
+        return { b, a, swapped, fetchMs };
+      });
       if (mine !== generation.current) return;
       setBaseOut(b);
       setAdapterOut(a);
+      setShownAdapters(repos.map((ref) => ({ ref, scale: nextScales[ref] ?? 1 })));
       setAgreement(""); // it was about the previous outputs
-      setSwap(parts.length ? { label: [repo, mixWith].filter(Boolean).join(" + "), ms: swapped, fetchMs } : null);
+      setSwap(repos.length ? { label: repos.join(" + "), ms: swapped, fetchMs } : null);
     } catch (e) {
-      setError((e as Error).message);
+      if (mine === generation.current) setError((e as Error).message);
     }
+  }
+
+  /** The drawing was cleared: no input, so no outputs (an evaluation in flight is dropped). */
+  function cleared() {
+    drawing.current = null;
+    generation.current++;
+    setDrawn(false);
+    setBaseOut(null);
+    setAdapterOut(null);
+    setAgreement("");
   }
 
   const choose = (repo: string) => {
@@ -161,13 +174,22 @@ export function Playground({ base, files, adapters, backend, defaultPrompt, inpu
     <div>
       <BackendStatus base={base} loaded={loaded} status={status} />
       {input.kind === "image" ? (
-        <DigitCanvas
-          disabled={!loaded}
-          onDraw={(px) => {
-            drawing.current = px;
-            void evaluate(active, mix);
-          }}
-        />
+        <>
+          <DigitCanvas
+            disabled={!loaded}
+            onDraw={(px) => {
+              drawing.current = px;
+              setDrawn(true);
+              void evaluate(active, mix);
+            }}
+            onClear={cleared}
+          />
+          {drawn ? null : (
+            <p className="muted" data-testid="nothing-drawn">
+              Nothing drawn yet: draw a digit on the black square to see the answers.
+            </p>
+          )}
+        </>
       ) : (
         <form
           className="stack wide-form"
@@ -223,6 +245,7 @@ export function Playground({ base, files, adapters, backend, defaultPrompt, inpu
           <select
             id="mix"
             value={mix}
+            disabled={!loaded || !active}
             onChange={(e) => {
               setMix(e.target.value);
               void evaluate(active, e.target.value === active ? "" : e.target.value);

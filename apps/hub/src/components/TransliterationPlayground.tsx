@@ -1,11 +1,11 @@
 "use client";
 
-import type { AdapterWeights } from "@lowrank/runtime";
 import { useMutation } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
 import { useTRPC } from "../trpc/react.js";
 import { BackendStatus, ServerCheck, SwapNote } from "./PlaygroundStatus.js";
 import { loadAdapter } from "./playgroundModel.js";
+import { PlaygroundResources } from "./playgroundResources.js";
 import {
   type LoadedTranslit,
   loadTranslitBase,
@@ -59,57 +59,58 @@ export function TransliterationPlayground({
   const [baseOut, setBaseOut] = useState<TranslitOutput | null>(null);
   const [adapterOut, setAdapterOut] = useState<TranslitOutput | null>(null);
   const [swap, setSwap] = useState<{ label: string; ms: number; fetchMs: number | null } | null>(null);
+  /** The word and the adapters (at their scales) that produced the outputs on screen, set with them. */
+  const [shown, setShown] = useState<{ word: string; adapters: { ref: string; scale: number }[] } | null>(null);
   const [error, setError] = useState("");
   const [agreement, setAgreement] = useState("");
-  const cache = useRef(new Map<string, Promise<AdapterWeights>>());
+  /** The base, the fetched adapters and the work in flight of this mount; disposed when it goes. */
+  const resources = useRef<PlaygroundResources<LoadedTranslit["model"]> | null>(null);
   const generation = useRef(0);
   const trpc = useTRPC();
   const server = useMutation(trpc.inference.run.mutationOptions());
 
   useEffect(() => {
-    let cancelled = false;
+    const r = new PlaygroundResources<LoadedTranslit["model"]>(loadAdapter);
+    resources.current = r;
     loadTranslitBase(base, backend).then(
       (l) => {
-        if (cancelled) return l.model.dispose();
+        if (!r.hold(l.model)) return;
         setLoaded(l);
         setStatus("");
       },
-      (e: Error) => !cancelled && setStatus(`Could not load ${base}: ${e.message}`),
+      (e: Error) => !r.released && setStatus(`Could not load ${base}: ${e.message}`),
     );
     return () => {
-      cancelled = true;
+      if (resources.current === r) resources.current = null;
+      void r.release();
     };
   }, [base, backend]);
 
-  const adapter = (repo: string) => {
-    let p = cache.current.get(repo);
-    if (!p) {
-      p = loadAdapter(repo);
-      p.catch(() => cache.current.delete(repo));
-      cache.current.set(repo, p);
-    }
-    return p;
-  };
-
   async function evaluate(repo: string | null, text = word, nextScales = scales, mixWith = mix) {
-    if (!loaded) return;
+    const r = resources.current;
+    if (!loaded || !r) return;
     const mine = ++generation.current;
     setError("");
     try {
-      const repos = [repo, mixWith && mixWith !== repo ? mixWith : null].filter((r): r is string => Boolean(r));
-      const fresh = repos.some((r) => !cache.current.has(r));
+      // A mix only joins an active adapter (the select is disabled without one).
+      const repos = repo ? [repo, ...(mixWith && mixWith !== repo ? [mixWith] : [])] : [];
+      const fresh = repos.some((x) => !r.has(x));
       const f0 = performance.now();
-      const weights = await Promise.all(repos.map((r) => adapter(r)));
-      const fetchMs = fresh ? performance.now() - f0 : null;
-      const t0 = performance.now();
-      const parts = weights.map((w, i) => ({ adapter: w, scale: nextScales[repos[i] as string] ?? 1 }));
-      const linear = parts.length ? await withAdapters(loaded, parts) : null;
-      const swapped = performance.now() - t0;
-      const b = await transliterate(loaded, loaded.model.linear, text);
-      const a = linear ? await transliterate(loaded, linear, text) : null;
+      const { b, a, swapped, fetchMs } = await r.run(async () => {
+        const weights = await Promise.all(repos.map((x) => r.adapter(x)));
+        const fetchMs = fresh ? performance.now() - f0 : null;
+        const t0 = performance.now();
+        const parts = weights.map((w, i) => ({ adapter: w, scale: nextScales[repos[i] as string] ?? 1 }));
+        const linear = parts.length ? await withAdapters(loaded, parts) : null;
+        const swapped = performance.now() - t0;
+        const b = await transliterate(loaded, loaded.model.linear, text);
+        const a = linear ? await transliterate(loaded, linear, text) : null;
+        return { b, a, swapped, fetchMs };
+      });
       if (mine !== generation.current) return;
       setBaseOut(b);
       setAdapterOut(a);
+      setShown({ word: text, adapters: repos.map((ref) => ({ ref, scale: nextScales[ref] ?? 1 })) });
       setAgreement("");
       const label = repos
         .map((r) => ((nextScales[r] ?? 1) === 1 ? r : `${r} × ${(nextScales[r] ?? 1).toFixed(1)}`))
@@ -136,17 +137,11 @@ export function TransliterationPlayground({
   /** The same word on the hub's inference API (greedy decoding there); both answers must be equal. */
   async function checkOnServer() {
     const mine = adapterOut ?? baseOut;
-    if (!mine) return;
+    if (!mine || !shown) return;
     setAgreement("");
     try {
-      const r = await server.mutateAsync({
-        base,
-        adapters:
-          adapterOut && active
-            ? [active, ...(mix && mix !== active ? [mix] : [])].map((ref) => ({ ref, scale: scales[ref] ?? 1 }))
-            : [],
-        word,
-      });
+      // Exactly what produced the output on screen, not what the form holds now.
+      const r = await server.mutateAsync({ base, adapters: adapterOut ? shown.adapters : [], word: shown.word });
       setAgreement(
         `${r.text === mine.text ? "Agrees" : "Disagrees"}: the server says ${JSON.stringify(r.text)}, the browser ${JSON.stringify(mine.text)}.`,
       );
@@ -232,6 +227,7 @@ export function TransliterationPlayground({
           <select
             id="translit-mix"
             value={mix}
+            disabled={!loaded || !active}
             onChange={(e) => {
               setMix(e.target.value);
               void evaluate(active, word, scales, e.target.value);

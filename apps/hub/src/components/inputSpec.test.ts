@@ -1,34 +1,53 @@
 import { describe, expect, it } from "vitest";
-import { inputSpecOf } from "./inputSpec.js";
+import { playgroundFor } from "./inputSpec.js";
 import type { ModelOutput } from "./playgroundModel.js";
 import { agreementOf } from "./serverAgreement.js";
 
-describe("the playground's input block", () => {
+describe("the playground a base opens", () => {
+  const generic = (config: Record<string, unknown> | undefined) => {
+    const c = playgroundFor(config);
+    if (c.page !== "generic") throw new Error(`expected the generic playground, got ${c.page}`);
+    return c.input;
+  };
+
   it("reads image and hashed-text blocks, and falls back to the prompt for anything else or malformed", () => {
     const digits = Array.from({ length: 10 }, (_, i) => String(i));
-    expect(inputSpecOf({ input: { kind: "image", width: 28, height: 28, classes: digits } })).toEqual({
+    expect(generic({ input: { kind: "image", width: 28, height: 28, classes: digits } })).toEqual({
       kind: "image",
       width: 28,
       height: 28,
       classes: digits,
     });
-    expect(inputSpecOf({ input: { kind: "hashed-text", features: 2048 } })).toMatchObject({
+    expect(generic({ input: { kind: "hashed-text", features: 2048 } })).toMatchObject({
       kind: "hashed-text",
       features: 2048,
     });
-    expect(inputSpecOf({ input: { kind: "text", prompt: "Once" } })).toMatchObject({ kind: "text", prompt: "Once" });
-    // Too many pixels for the inference API, a negative width, a fractional feature count, no block.
+    expect(generic({ input: { kind: "text", prompt: "Once" } })).toMatchObject({ kind: "text", prompt: "Once" });
+    // Too many pixels for the inference API, a negative width, a fractional feature count, an unknown
+    // kind, classes that are not strings, no block.
     for (const input of [
       { kind: "image", width: 100, height: 100 },
       { kind: "image", width: -1, height: 28 },
       { kind: "hashed-text", features: 2.5 },
       { kind: "translation" },
+      { kind: "image", width: 28, height: 28, classes: [1, 2] },
     ])
-      expect(inputSpecOf({ input }).kind).toBe("text");
-    expect(inputSpecOf(undefined).kind).toBe("text");
-    expect(inputSpecOf({ input: { kind: "image", width: 28, height: 28, classes: [1, 2] } })).toMatchObject({
-      classes: undefined,
-    });
+      expect(generic({ input })).toEqual({ kind: "text" });
+    expect(generic(undefined)).toEqual({ kind: "text" });
+  });
+
+  it("a CharSeq2Seq base opens the transliteration page, with or without its input block", () => {
+    expect(playgroundFor({ model_type: "char_seq2seq" })).toEqual({ page: "transliteration", examples: [] });
+    expect(
+      playgroundFor({ model_type: "char_seq2seq", input: { kind: "transliteration", examples: ["мир"] } }),
+    ).toEqual({ page: "transliteration", examples: ["мир"] });
+    expect(playgroundFor({ model_type: "gpt2" }).page).toBe("generic");
+  });
+
+  it("an image base the 28x28 canvas cannot feed is refused with the reason", () => {
+    const c = playgroundFor({ input: { kind: "image", width: 32, height: 32 } });
+    expect(c).toMatchObject({ page: "none" });
+    expect(c.page === "none" && c.reason).toMatch(/32x32 images.*28x28/);
   });
 });
 

@@ -1,30 +1,34 @@
+import { type HubInput, hubInputSchema } from "@lowrank/api/hub-input";
+import { DIGIT_SIDE } from "@lowrank/examples/features";
+
 /**
- * How the playground feeds a base: the `input` block of the base's registered config (seeded from
- * examples/artifacts/<task>/hub.json; layout in examples/artifacts/README.md). Without one, a base
- * with a tokenizer takes a prompt and any other takes token ids.
+ * How the generic playground feeds a base: the `input` block of the base's registered config (seeded
+ * from examples/artifacts/<task>/hub.json, checked by the hub's one schema, `hubInputSchema`). Without
+ * a valid one, a base with a tokenizer takes a prompt and any other takes token ids.
  */
-export type InputSpec =
-  | { kind: "image"; width: number; height: number; classes?: string[] }
-  | { kind: "hashed-text"; features: number; classes?: string[] }
-  | { kind: "text"; prompt?: string; classes?: string[] };
+export type InputSpec = Exclude<HubInput, { kind: "transliteration" }>;
 
-const strings = (v: unknown): string[] | undefined =>
-  Array.isArray(v) && v.every((x) => typeof x === "string") ? (v as string[]) : undefined;
-const positive = (v: unknown): number | undefined =>
-  typeof v === "number" && Number.isInteger(v) && v > 0 && v <= 4096 ? v : undefined;
+/** Which playground a base opens: the transliteration page, the generic one with its input, or none (why). */
+export type PlaygroundChoice =
+  | { page: "transliteration"; examples: string[] }
+  | { page: "generic"; input: InputSpec }
+  | { page: "none"; reason: string };
 
-/** The input block of a base's config, checked; anything unknown or malformed is the text prompt. */
-export function inputSpecOf(config: Record<string, unknown> | null | undefined): InputSpec {
-  const raw = config?.input as Record<string, unknown> | undefined;
-  const classes = strings(raw?.classes);
-  if (raw?.kind === "image") {
-    const width = positive(raw.width);
-    const height = positive(raw.height);
-    if (width && height && width * height <= 4096) return { kind: "image", width, height, classes };
-  }
-  if (raw?.kind === "hashed-text") {
-    const features = positive(raw.features);
-    if (features) return { kind: "hashed-text", features, classes };
-  }
-  return { kind: "text", prompt: typeof raw?.prompt === "string" ? raw.prompt : undefined, classes };
+/**
+ * The playground for a base's config: a `CharSeq2Seq` base (`model_type: "char_seq2seq"`, with or
+ * without an input block) or a `transliteration` block opens the transliteration page; an image block
+ * the canvas only when it is 28x28 (the canvas draws MNIST-style digits); anything else, or a missing
+ * or malformed block, the generic page with a prompt.
+ */
+export function playgroundFor(config: Record<string, unknown> | null | undefined): PlaygroundChoice {
+  const parsed = hubInputSchema.safeParse(config?.input);
+  const input = parsed.success ? parsed.data : undefined;
+  if (input?.kind === "transliteration") return { page: "transliteration", examples: input.examples };
+  if (config?.model_type === "char_seq2seq") return { page: "transliteration", examples: [] };
+  if (input?.kind === "image" && (input.width !== DIGIT_SIDE || input.height !== DIGIT_SIDE))
+    return {
+      page: "none",
+      reason: `This base takes ${input.width}x${input.height} images; the playground's canvas draws ${DIGIT_SIDE}x${DIGIT_SIDE} digits only. Run it through the inference API (inference.run) instead.`,
+    };
+  return { page: "generic", input: input ?? { kind: "text" } };
 }

@@ -9,6 +9,7 @@ import {
 } from "@lowrank/formats";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
+import { BlobError } from "../blobs/BlobError.js";
 import type { BlobStore } from "../blobs/BlobStore.js";
 import type { HubServices } from "./HubServices.js";
 import { baseNameSchema, digestSchema, filePathSchema, licenseSchema } from "./schemas.js";
@@ -37,9 +38,20 @@ export function blobByteSource(blobs: BlobStore, sha256: string, size: number): 
       const out = new Uint8Array(length);
       let at = 0;
       for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
-        out.set(chunk.subarray(0, length - at), at);
+        const n = Math.min(chunk.length, length - at);
+        if (n > 0) out.set(chunk.subarray(0, n), at);
         at += chunk.length;
       }
+      if (at < length)
+        throw new BlobError(
+          "Truncated",
+          `blob ${sha256}: expected ${length} bytes at offset ${offset}, the store gave ${at}`,
+        );
+      if (at > length)
+        throw new BlobError(
+          "InvalidRange",
+          `blob ${sha256}: expected ${length} bytes at offset ${offset}, the store gave ${at} (range ignored)`,
+        );
       return out;
     },
   };

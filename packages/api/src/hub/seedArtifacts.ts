@@ -5,6 +5,7 @@ import { z } from "zod";
 import type { Session } from "../trpc.js";
 import { registerBase } from "./bases.js";
 import type { HubServices } from "./HubServices.js";
+import { hubInputSchema } from "./hubInput.js";
 import { publishVersion } from "./publish.js";
 import { baseNameSchema, licenseSchema, tagSchema } from "./schemas.js";
 
@@ -63,7 +64,7 @@ export const hubJsonSchema = z.object({
     description: z.string().max(10_000).default(""),
     pipeline_tag: z.string().max(64).optional(),
     /** Which input widget and preprocessing the playground uses (`image`, `hashed-text`, `text`...). */
-    input: z.looseObject({ kind: z.string().min(1).max(64) }).optional(),
+    input: hubInputSchema.optional(),
   }),
   adapters: z
     .array(

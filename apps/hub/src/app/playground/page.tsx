@@ -1,9 +1,8 @@
 import type { Metadata } from "next";
-import { inputSpecOf } from "../../components/inputSpec.js";
+import { type InputSpec, playgroundFor } from "../../components/inputSpec.js";
 import { Link } from "../../components/Link.js";
 import { Playground } from "../../components/Playground.js";
 import { TransliterationPlayground } from "../../components/TransliterationPlayground.js";
-import { translitInput } from "../../components/translitInput.js";
 import { getCaller } from "../../server/caller.js";
 
 export const metadata: Metadata = { title: "Playground" };
@@ -27,7 +26,8 @@ export default async function PlaygroundPage({
     runnable[0];
   const backend = BACKENDS.find((b) => b === params.backend) ?? "auto";
   const adapters = base ? await caller.search({ base: base.name, sort: "newest", limit: 50 }) : { items: [] };
-  const input = inputSpecOf(base?.config as Record<string, unknown> | undefined);
+  const choice = playgroundFor(base?.config as Record<string, unknown> | undefined);
+  const input: InputSpec = choice.page === "generic" ? choice.input : { kind: "text" };
   const hasTokenizer = base?.weightFiles.some((f: { path: string }) => f.path === "tokenizer.json");
   const defaultPrompt =
     input.kind === "hashed-text"
@@ -58,13 +58,17 @@ export default async function PlaygroundPage({
           ))}
         </ul>
       </nav>
-      {base && translitInput(base.config) ? (
+      {base && choice.page === "none" ? (
+        <p role="status" data-testid="no-playground">
+          {choice.reason}
+        </p>
+      ) : base && choice.page === "transliteration" ? (
         <TransliterationPlayground
           key={`${base.name}-${backend}`}
           base={base.name}
           adapters={adapters.items.map((a) => ({ repo: `${a.owner}/${a.name}`, rank: a.rank }))}
           backend={backend}
-          examples={translitInput(base.config)?.examples ?? []}
+          examples={choice.examples}
           initialAdapter={typeof params.adapter === "string" ? params.adapter : undefined}
         />
       ) : base ? (

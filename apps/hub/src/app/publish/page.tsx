@@ -1,4 +1,4 @@
-import { ggufHeadCounts } from "@lowrank/api/hub";
+import { ggufHeadCounts } from "@lowrank/formats";
 import type { Metadata } from "next";
 import { Link } from "../../components/Link.js";
 import { PublishForm } from "../../components/PublishForm.js";
