@@ -104,6 +104,14 @@ describe("DenseClassifier", () => {
     model.dispose();
   });
 
+  it("frees every tensor it allocated when disposed", () => {
+    const before = tf.memory().numTensors;
+    const model = DenseClassifier.fromBytes({ task: "demo" }, bytes());
+    expect(tf.memory().numTensors - before).toBe(2 * LAYERS.length); // a kernel and a bias per layer
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it("rejects an ambiguous stack with a reason", () => {
     const t = serializeSafetensors({
       a: { dtype: "F32", shape: [2, 2], data: new Float32Array(4) },

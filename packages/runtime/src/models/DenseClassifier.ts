@@ -38,9 +38,12 @@ export class DenseClassifier implements ServableBase {
       order.forEach((spec, i) => {
         const k = weights.getTensor(`${spec.name}.kernel`);
         const [fin, fout] = k.shape as [number, number];
-        const kernel = tf.variable(tf.tensor2d(toF32(weights, `${spec.name}.kernel`), [fin, fout]), false);
+        // Inside tidy: the variable keeps the values, the tensor it was made from is released.
+        const kernel = tf.tidy(() =>
+          tf.variable(tf.tensor2d(toF32(weights, `${spec.name}.kernel`), [fin, fout]), false),
+        );
         const bias = weights.has(`${spec.name}.bias`)
-          ? tf.variable(tf.tensor1d(toF32(weights, `${spec.name}.bias`)), false)
+          ? tf.tidy(() => tf.variable(tf.tensor1d(toF32(weights, `${spec.name}.bias`)), false))
           : undefined;
         if (bias && bias.shape[0] !== fout)
           throw new RuntimeError(
