@@ -5,6 +5,7 @@ import { LoraBatchPlan } from "../engine/LoraBatchPlan.js";
 import type { ResidentAdapter } from "../engine/ResidentAdapter.js";
 import { BASE_ADAPTER } from "../engine/types.js";
 import { BatchKv } from "./BatchKv.js";
+import { checkRequest, reservation } from "./checkRequest.js";
 import { disposeSequenceKv, type KvDecoder, kvDecoderFor, type SequenceKv } from "./KvDecoder.js";
 import { mixedLinear } from "./mixedLinear.js";
 import { StackedLora } from "./StackedLora.js";
@@ -13,12 +14,6 @@ import type { FinishReason, GenerationRequest, GenerationResult, SchedulerOption
 export type { FinishReason, GenerationRequest, GenerationResult, SchedulerOptions, SchedulerStats };
 
 import { Sampler } from "./sampler.js";
-
-/** The positions a request keeps in its KV cache (prompt + new tokens, at most the context) and their bytes. */
-function reservation(decoder: KvDecoder, promptLength: number, maxNewTokens: number) {
-  const positions = Math.min(promptLength + maxNewTokens, decoder.maxPositions);
-  return { positions, reserved: positions * decoder.kvBytesPerToken };
-}
 
 /** Distinct adapters in a decode batch from which stacked per-row adapters beat the gathered kernel. */
 const STACK_FROM_ADAPTERS = 12;
@@ -85,28 +80,8 @@ export class GenerationScheduler {
         "NotFound",
         `adapter '${req.adapter}': expected a registered adapter name or digest, found none`,
       );
-    const scale = req.scale ?? 1;
-    if (!Number.isFinite(scale))
-      throw new RuntimeError("InvalidArgument", `scale: expected a finite number, found ${scale}`);
-    const n = req.promptIds.length;
-    // A prompt may fill the context: its one token comes from the prefill, then the sequence ends ("context").
-    if (n < 1 || n > decoder.maxPositions)
-      throw new RuntimeError("InvalidArgument", `prompt: expected 1 to ${decoder.maxPositions} tokens, found ${n}`);
-    const bad = req.promptIds.find((t) => !(Number.isInteger(t) && t >= 0 && t < decoder.vocabSize));
-    if (bad !== undefined)
-      throw new RuntimeError(
-        "InvalidArgument",
-        `prompt: expected token ids in [0, ${decoder.vocabSize}), found ${bad}`,
-      );
-    if (!(Number.isInteger(req.maxNewTokens) && req.maxNewTokens >= 1))
-      throw new RuntimeError("InvalidArgument", `max_new_tokens: expected an integer >= 1, found ${req.maxNewTokens}`);
+    const { scale, reserved } = checkRequest(req, decoder, this.opts.kvBytes);
     const sampler = req.pickToken ? { next: req.pickToken } : new Sampler(req);
-    const { positions, reserved } = reservation(decoder, n, req.maxNewTokens);
-    if (reserved > this.opts.kvBytes)
-      throw new RuntimeError(
-        "InvalidArgument",
-        `prompt + max_new_tokens: expected at most ${Math.floor(this.opts.kvBytes / decoder.kvBytesPerToken)} positions for the KV budget, found ${positions}`,
-      );
     if (this.waiting.length >= this.opts.maxQueued)
       throw new RuntimeError(
         "Overloaded",
