@@ -152,6 +152,7 @@ export {
 } from "./peft/readPeftAdapter.js";
 export { PEFT_CONFIG_DEFAULTS, validatePeftConfig } from "./peft/validatePeftConfig.js";
 export { peftTensors, writePeftAdapter } from "./peft/writePeftAdapter.js";
+export { type AdapterFileFormat, type ReadAdapterFilesOptions, readAdapterFiles } from "./readAdapterFiles.js";
 export { LENGTH_PREFIX_BYTES, MAX_HEADER_BYTES, readHeaderLength } from "./safetensors/headerLength.js";
 export {
   type ByteSource,

@@ -4,6 +4,7 @@ import { hashedFeatures } from "@lowrank/examples/features";
 import { useMutation } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
 import { useTRPC } from "../trpc/react.js";
+import { AdapterControls } from "./AdapterControls.js";
 import { DigitCanvas } from "./DigitCanvas.js";
 import type { InputSpec } from "./inputSpec.js";
 import { Output } from "./PlaygroundOutput.js";
@@ -106,7 +107,6 @@ export function Playground({ base, files, adapters, backend, defaultPrompt, inpu
     };
   }, [base, files, backend, input]);
 
-  const scaleOf = (repo: string) => scales[repo] ?? 1;
 
   /** Only the latest evaluation may show its result (clicks can overtake each other). */
   const generation = useRef(0);
@@ -213,53 +213,23 @@ export function Playground({ base, files, adapters, backend, defaultPrompt, inpu
           </button>
         </form>
       )}
-      <h2 id="adapters-heading">Adapters</h2>
-      {adapters.length === 0 ? <p className="muted">No adapter for this base yet.</p> : null}
-      <ul className="cards" aria-labelledby="adapters-heading">
-        {adapters.map((a) => (
-          <li key={a.repo} className="card">
-            <button type="button" aria-pressed={active === a.repo} disabled={!loaded} onClick={() => choose(a.repo)}>
-              Use {a.repo}
-            </button>{" "}
-            <span className="muted">r={a.rank ?? "?"}</span> <label htmlFor={`scale-${a.repo}`}>scale</label>{" "}
-            <input
-              id={`scale-${a.repo}`}
-              type="range"
-              min={0}
-              max={2}
-              step={0.1}
-              value={scaleOf(a.repo)}
-              onChange={(e) => {
-                const next = { ...scales, [a.repo]: Number(e.target.value) };
-                setScales(next);
-                if (active === a.repo || mix === a.repo) void evaluate(active, mix, next);
-              }}
-            />{" "}
-            <output htmlFor={`scale-${a.repo}`}>{scaleOf(a.repo).toFixed(1)}</output>
-          </li>
-        ))}
-      </ul>
-      {adapters.length > 1 ? (
-        <div className="field">
-          <label htmlFor="mix">Mix the active adapter with</label>
-          <select
-            id="mix"
-            value={mix}
-            disabled={!loaded || !active}
-            onChange={(e) => {
-              setMix(e.target.value);
-              void evaluate(active, e.target.value === active ? "" : e.target.value);
-            }}
-          >
-            <option value="">nothing</option>
-            {adapters.map((a) => (
-              <option key={a.repo} value={a.repo}>
-                {a.repo}
-              </option>
-            ))}
-          </select>
-        </div>
-      ) : null}
+      <AdapterControls
+        idPrefix=""
+        adapters={adapters}
+        loaded={Boolean(loaded)}
+        active={active}
+        mix={mix}
+        scales={scales}
+        onChoose={choose}
+        onScales={(next, repo) => {
+          setScales(next);
+          if (active === repo || mix === repo) void evaluate(active, mix, next);
+        }}
+        onMix={(repo) => {
+          setMix(repo);
+          void evaluate(active, repo === active ? "" : repo);
+        }}
+      />
       {error ? (
         <p role="alert" className="error">
           {error}

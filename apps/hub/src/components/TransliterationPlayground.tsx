@@ -3,6 +3,7 @@
 import { useMutation } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
 import { useTRPC } from "../trpc/react.js";
+import { AdapterControls } from "./AdapterControls.js";
 import { BackendStatus, ServerCheck, SwapNote } from "./PlaygroundStatus.js";
 import { loadAdapter } from "./playgroundModel.js";
 import { PlaygroundResources } from "./playgroundResources.js";
@@ -194,54 +195,23 @@ export function TransliterationPlayground({
           ))}
         </p>
       ) : null}
-      <h2 id="translit-adapters">Adapters</h2>
-      {adapters.length === 0 ? <p className="muted">No adapter for this base yet.</p> : null}
-      <ul className="cards" aria-labelledby="translit-adapters">
-        {adapters.map((a) => (
-          <li key={a.repo} className="card">
-            <button type="button" aria-pressed={active === a.repo} disabled={!loaded} onClick={() => choose(a.repo)}>
-              Use {a.repo}
-            </button>{" "}
-            <span className="muted">r={a.rank ?? "?"}</span> <label htmlFor={`translit-scale-${a.repo}`}>scale</label>{" "}
-            <input
-              id={`translit-scale-${a.repo}`}
-              type="range"
-              min={0}
-              max={2}
-              step={0.1}
-              value={scales[a.repo] ?? 1}
-              onChange={(e) => {
-                const scale = Number(e.target.value);
-                const next = { ...scales, [a.repo]: scale };
-                setScales(next);
-                if (active === a.repo || mix === a.repo) void evaluate(active, word, next);
-              }}
-            />{" "}
-            <output htmlFor={`translit-scale-${a.repo}`}>{(scales[a.repo] ?? 1).toFixed(1)}</output>
-          </li>
-        ))}
-      </ul>
-      {adapters.length > 1 ? (
-        <div className="field">
-          <label htmlFor="translit-mix">Mix the active adapter with</label>
-          <select
-            id="translit-mix"
-            value={mix}
-            disabled={!loaded || !active}
-            onChange={(e) => {
-              setMix(e.target.value);
-              void evaluate(active, word, scales, e.target.value);
-            }}
-          >
-            <option value="">nothing</option>
-            {adapters.map((a) => (
-              <option key={a.repo} value={a.repo}>
-                {a.repo}
-              </option>
-            ))}
-          </select>
-        </div>
-      ) : null}
+      <AdapterControls
+        idPrefix="translit-"
+        adapters={adapters}
+        loaded={Boolean(loaded)}
+        active={active}
+        mix={mix}
+        scales={scales}
+        onChoose={choose}
+        onScales={(next, repo) => {
+          setScales(next);
+          if (active === repo || mix === repo) void evaluate(active, word, next);
+        }}
+        onMix={(repo) => {
+          setMix(repo);
+          void evaluate(active, word, scales, repo);
+        }}
+      />
       {error ? (
         <p role="alert" className="error">
           {error}

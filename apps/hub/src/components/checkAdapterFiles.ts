@@ -1,18 +1,9 @@
 import {
   type AdapterMismatch,
   checkAdapterAgainstBase,
-  ggufLoraToPeft,
-  isKohyaLora,
-  kohyaToPeft,
-  MODEL_CARD_FILE,
-  PEFT_CONFIG_FILE,
-  PEFT_WEIGHTS_FILE,
-  type PeftAdapter,
-  parseGguf,
   parseManifest,
-  parseSafetensors,
   pickleRefusedMessage,
-  readPeftAdapter,
+  readAdapterFiles,
 } from "@lowrank/formats";
 
 export interface FileCheck {
@@ -37,35 +28,6 @@ export interface CheckBase {
   headCountKv?: number;
 }
 
-function read(files: Record<string, Uint8Array>, base: CheckBase, moduleNames: readonly string[]) {
-  const baseName = base.name;
-  if (files[PEFT_CONFIG_FILE] || files[PEFT_WEIGHTS_FILE]) {
-    const r = readPeftAdapter(files);
-    return { adapter: r.adapter, warnings: r.warnings, format: "peft" as const };
-  }
-  const weights = Object.keys(files).filter((p) => p !== MODEL_CARD_FILE);
-  if (weights.length !== 1)
-    throw new Error(
-      `expected a PEFT folder (${PEFT_CONFIG_FILE} + ${PEFT_WEIGHTS_FILE}) or one .gguf / kohya .safetensors file, found ${weights.join(", ") || "nothing"}`,
-    );
-  const path = weights[0] as string;
-  const bytes = files[path] as Uint8Array;
-  if (path.endsWith(".gguf")) {
-    const r = ggufLoraToPeft(parseGguf(bytes), { headCount: base.headCount, headCountKv: base.headCountKv });
-    return { adapter: r.adapter, warnings: r.warnings, format: "gguf" as const };
-  }
-  if (path.endsWith(".safetensors")) {
-    const file = parseSafetensors(bytes);
-    if (!isKohyaLora(file.names())) throw new Error(`${path}: expected kohya LoRA tensors (lora_unet_…, lora_te_…)`);
-    const tensors = Object.fromEntries(file.names().map((n) => [n, file.getTensor(n)]));
-    const r = kohyaToPeft(tensors, { baseModel: baseName, moduleNames, metadata: file.metadata });
-    const parts = Object.values(r.adapters) as PeftAdapter[];
-    if (parts.length !== 1) throw new Error(`${path}: expected one kohya component, found ${parts.length}`);
-    return { adapter: parts[0] as PeftAdapter, warnings: r.warnings, format: "kohya" as const };
-  }
-  throw new Error(`${path}: expected a .gguf or .safetensors file`);
-}
-
 /**
  * The same check the hub runs at publish, done in the browser before any byte is uploaded: read the
  * adapter with `@lowrank/formats` and compare every module with the base's manifest.
@@ -76,7 +38,12 @@ export function checkAdapterFiles(files: Record<string, Uint8Array>, base: Check
   if (out.errors.length > 0) return out;
   try {
     const manifest = parseManifest(base.manifest);
-    const { adapter, warnings, format } = read(files, base, Object.keys(manifest.modules));
+    const { adapter, warnings, format } = readAdapterFiles(files, {
+      baseModel: base.name,
+      moduleNames: Object.keys(manifest.modules),
+      headCount: base.headCount,
+      headCountKv: base.headCountKv,
+    });
     const check = checkAdapterAgainstBase(adapter, manifest);
     out.format = format;
     out.mismatches = check.mismatches;

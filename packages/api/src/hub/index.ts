@@ -23,7 +23,7 @@ export {
   type InferenceResult,
   inferenceInputSchema,
 } from "./inference.js";
-export { ggufHeadCounts, type PublishedVersion, publishVersion } from "./publish.js";
+export { type PublishedVersion, publishVersion } from "./publish.js";
 export { commitOf, lookupRepo } from "./repo.js";
 export { filePathSchema, publishInputSchema } from "./schemas.js";
 export { searchAdapters, searchInputSchema } from "./search.js";

@@ -4,21 +4,16 @@ import {
   type BaseManifest,
   checkAdapterAgainstBase,
   ggufHeadCounts,
-  ggufLoraToPeft,
   isFormatError,
-  isKohyaLora,
-  kohyaToPeft,
   MODEL_CARD_FILE,
   PEFT_CONFIG_FILE,
   PEFT_WEIGHTS_FILE,
   type PeftAdapter,
-  parseGguf,
   parseManifest,
   parseModelCard,
-  parseSafetensors,
   peftModelCard,
   pickleRefusedMessage,
-  readPeftAdapter,
+  readAdapterFiles,
   serializeModelCard,
   writePeftAdapter,
 } from "@lowrank/formats";
@@ -208,47 +203,17 @@ export async function publishVersion(
   }
 }
 
-/** Moved to `@lowrank/formats` (next to `ggufLoraToPeft`); re-exported until the hub page imports it from there. */
-export { ggufHeadCounts };
-
 function readAdapter(
   bytes: Record<string, Uint8Array>,
   base: Base,
   manifest: BaseManifest,
 ): { adapter: PeftAdapter; format: "peft" | "gguf" | "kohya"; warnings: string[] } {
   try {
-    if (bytes[PEFT_CONFIG_FILE] || bytes[PEFT_WEIGHTS_FILE]) {
-      const { adapter, warnings } = readPeftAdapter(bytes);
-      return { adapter, format: "peft", warnings };
-    }
-    const weights = Object.keys(bytes).filter((p) => p !== MODEL_CARD_FILE);
-    if (weights.length !== 1) {
-      throw bad(
-        `expected a PEFT folder (${PEFT_CONFIG_FILE} + ${PEFT_WEIGHTS_FILE}), or one .gguf or kohya .safetensors file; found ${weights.join(", ")}`,
-      );
-    }
-    const path = weights[0]!;
-    if (path.endsWith(".gguf")) {
-      const { adapter, warnings } = ggufLoraToPeft(parseGguf(bytes[path]!), ggufHeadCounts(base.config));
-      return { adapter, format: "gguf", warnings };
-    }
-    if (path.endsWith(".safetensors")) {
-      const file = parseSafetensors(bytes[path]!);
-      if (!isKohyaLora(file.names()))
-        throw bad(`${path}: expected kohya LoRA tensors (lora_unet_..., lora_te_...), found others`);
-      const tensors = Object.fromEntries(file.names().map((n) => [n, file.getTensor(n)]));
-      // The base's own module names turn kohya's flattened names back exactly (h_0_attn_c_attn ->
-      // h.0.attn.c_attn); the file's sd-scripts metadata (ss_*) is kept in the PEFT safetensors.
-      const { adapters: parts, warnings } = kohyaToPeft(tensors, {
-        baseModel: base.name,
-        moduleNames: Object.keys(manifest.modules),
-        metadata: file.metadata,
-      });
-      const list = Object.values(parts);
-      if (list.length !== 1) throw bad(`${path}: expected one kohya component, found ${Object.keys(parts).join(", ")}`);
-      return { adapter: list[0]!, format: "kohya", warnings };
-    }
-    throw bad(`${path}: expected a .gguf or .safetensors file`);
+    return readAdapterFiles(bytes, {
+      baseModel: base.name,
+      moduleNames: Object.keys(manifest.modules),
+      ...ggufHeadCounts(base.config),
+    });
   } catch (error) {
     if (isFormatError(error)) throw bad(error.message, error);
     throw error;
