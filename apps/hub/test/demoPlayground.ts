@@ -91,7 +91,7 @@ async function swapTo(page: Page, repo: string) {
 }
 
 /** Clicks the server check and expects the page to say both answers agree. */
-export async function agreesWithServer(page: Page) {
+export async function agreesWithServer(page: Page, context: () => string = () => "") {
   await page.getByRole("button", { name: "Run the same input on the server" }).click();
   await page.waitForFunction(
     () =>
@@ -101,7 +101,8 @@ export async function agreesWithServer(page: Page) {
     undefined,
     { timeout: 120_000 },
   );
-  expect((await page.getByTestId("agreement").textContent()) ?? "").toMatch(/^Agrees/);
+  const said = (await page.getByTestId("agreement").textContent()) ?? "";
+  expect(said, `${said}\n${context()}`).toMatch(/^Agrees/);
 }
 
 const answer = async (page: Page, testId: string) => page.getByTestId(`${testId}-answer`).textContent();

@@ -4,7 +4,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { accountSteps } from "./accountSteps.js";
 import type { HubBuild } from "./buildHub.js";
-import { mnistPlayground, sentimentPlayground } from "./demoPlayground.js";
+import { agreesWithServer, mnistPlayground, sentimentPlayground } from "./demoPlayground.js";
 import { isTopToken, nextTokenLogits } from "./expectedNextToken.js";
 import { udhrPlayground } from "./languagePlayground.js";
 import type { GroupProcess } from "./processGroup.js";
@@ -269,20 +269,7 @@ export function pagesSuite(env: {
         expect(isTopToken(await nextTokenLogits(prompt), baseTop)).toBe(true);
         if (backend === "wasm") {
           // The same input on the hub's inference API gives the same answer: one adapter, then two mixed.
-          const agreement = page.getByTestId("agreement");
-          const checkOnServer = async () => {
-            await page.getByRole("button", { name: "Run the same input on the server" }).click();
-            await page.waitForFunction(
-              () =>
-                /^(Agrees|Disagrees|The server could not)/.test(
-                  document.querySelector("[data-testid=agreement]")?.textContent ?? "",
-                ),
-              undefined,
-              { timeout: 120_000 },
-            );
-            const said = (await agreement.textContent()) ?? "";
-            expect(said, `${said}\n${hub.process.output().slice(-3000)}`).toMatch(/^Agrees/);
-          };
+          const checkOnServer = () => agreesWithServer(page, () => hub.process.output().slice(-3000));
           await checkOnServer();
           await page.getByLabel("Mix the active adapter with").selectOption("lowrank/gpt2-lmhead-tiny-demo");
           await page
