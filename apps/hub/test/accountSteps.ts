@@ -6,7 +6,7 @@ import { type HfConfig, manifestFromConfig, peftToGgufLora, readPeftAdapter, toF
 import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, expect, it } from "vitest";
 import type { RunningHub } from "./startHub.js";
-import { checkPage, peftFolders, sha256 } from "./webPages.js";
+import { checkPage, peftFolders, sha256, watchPage } from "./webPages.js";
 
 const USER = { email: "grace@example.com", username: "grace", password: "another horse battery" };
 
@@ -77,17 +77,8 @@ export function accountSteps(env: {
     if (!page) {
       const context = await env.browser().newContext({ viewport: { width: 1280, height: 800 } });
       page = await context.newPage();
-      page.on("pageerror", (error) => problems.push(`pageerror: ${error.message}`));
-      page.on("console", (m) => {
-        if (m.type() === "error" && !m.text().startsWith("Failed to load resource"))
-          problems.push(`console.error: ${m.text()}`);
-      });
-      page.on("response", (r) => {
-        // The hostile card's image (the dropped folder's README) points at a missing file on purpose.
-        const path = new URL(r.url()).pathname;
-        if (r.status() >= 400 && !expected.has(path) && !path.endsWith("/missing-image.png"))
-          problems.push(`HTTP ${r.status()}: ${r.url()}`);
-      });
+      // The dropped folder's README is a hostile card too; the expected refusals are allowed.
+      watchPage(page, problems, (path) => expected.has(path));
       await page.goto(`${hub.url}/signup`);
       await page.getByLabel("Email").fill(USER.email);
       await page.getByLabel("Username").fill(USER.username);

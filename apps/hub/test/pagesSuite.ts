@@ -10,7 +10,7 @@ import { udhrPlayground } from "./languagePlayground.js";
 import type { GroupProcess } from "./processGroup.js";
 import { type RunningHub, startHub } from "./startHub.js";
 import { translitPlayground } from "./translitPlayground.js";
-import { checkPage, peftFolders, RESULTS_DIR, sha256 } from "./webPages.js";
+import { checkPage, peftFolders, RESULTS_DIR, sha256, watchPage } from "./webPages.js";
 
 const VIEWPORT = { width: 1280, height: 800 };
 const USER = { email: "ada@example.com", username: "ada", password: "correct horse battery" };
@@ -37,17 +37,7 @@ export function pagesSuite(env: {
       hub = await startHub(env.build().dir, { dataDir: env.tempFolder("lowrank-web-e2e-data-") }, env.track);
       context = await env.browser().newContext({ viewport: VIEWPORT, acceptDownloads: true });
       page = await context.newPage();
-      page.on("pageerror", (error) => problems.push(`pageerror: ${error.message}`));
-      page.on("console", (m) => {
-        // A failed request is reported below with its URL.
-        if (m.type() === "error" && !m.text().startsWith("Failed to load resource"))
-          problems.push(`console.error: ${m.text()}`);
-      });
-      page.on("response", (r) => {
-        // The hostile card's image points at a missing file on purpose (its onerror must not run).
-        if (r.status() >= 400 && !r.url().endsWith("/missing-image.png"))
-          problems.push(`HTTP ${r.status()}: ${r.url()}`);
-      });
+      watchPage(page, problems);
     }, 120_000);
 
     afterAll(async () => {

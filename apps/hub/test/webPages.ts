@@ -72,3 +72,22 @@ export function peftFolders(
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
+
+/**
+ * Collects what should never happen on a page into `problems`: uncaught errors, console errors, and
+ * HTTP errors other than those `expectedFailure` allows (the hostile card's missing image is always
+ * allowed: it points at a missing file on purpose, and its onerror must not run).
+ */
+export function watchPage(page: Page, problems: string[], expectedFailure: (path: string) => boolean = () => false) {
+  page.on("pageerror", (error) => problems.push(`pageerror: ${error.message}`));
+  page.on("console", (m) => {
+    // A failed request is reported below with its URL.
+    if (m.type() === "error" && !m.text().startsWith("Failed to load resource"))
+      problems.push(`console.error: ${m.text()}`);
+  });
+  page.on("response", (r) => {
+    const path = new URL(r.url()).pathname;
+    if (r.status() >= 400 && !path.endsWith("/missing-image.png") && !expectedFailure(path))
+      problems.push(`HTTP ${r.status()}: ${r.url()}`);
+  });
+}
