@@ -107,7 +107,6 @@ export function Playground({ base, files, adapters, backend, defaultPrompt, inpu
     };
   }, [base, files, backend, input]);
 
-
   /** Only the latest evaluation may show its result (clicks can overtake each other). */
   const generation = useRef(0);
 
